@@ -1,0 +1,1 @@
+"""The commerce service core: settings, database, auth, services. No GraphQL types here."""

@@ -1,0 +1,146 @@
+"""The `commerce` command: serve, migrate, seed, export-schema, create-staff."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app import migrate as migrations
+from app.auth.permissions import Role
+from app.db import create_engine, create_session_factory, database_url
+from app.errors import UserError, ValidationErrors
+from app.logs import configure_logging
+from app.seed import seed_demo
+from app.services.accounts import RegistrationData, register_account
+from app.settings import Settings
+
+cli = typer.Typer(help="GraphQL commerce backend.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run_with_session(
+    settings: Settings, work: Callable[[AsyncEngine, AsyncSession], Awaitable[T]]
+) -> T:
+    async def main() -> T:
+        engine = create_engine(database_url(settings), settings)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await work(engine, session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [env HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [env PORT].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [env WORKERS].")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    demo: Annotated[bool, typer.Option(help="Migrate and load demo data first.")] = False,
+) -> None:
+    """Serve the API (GraphiQL at /graphql outside production)."""
+    import uvicorn
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    if demo:
+        _migrate_and_seed(settings)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"[bold green]GraphQL API[/] on http://{host}:{port}/graphql")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else (workers or settings.workers),
+        reload=reload,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+def _migrate_and_seed(settings: Settings) -> None:
+    async def work(engine: AsyncEngine, session: AsyncSession) -> list[tuple[str, str]]:
+        await migrations.upgrade(engine)
+        async with session.begin():
+            return await seed_demo(session, settings=settings, progress_console=console)
+
+    for email, password in _run_with_session(settings, work):
+        console.print(f"demo account: [bold]{email}[/] / {password}")
+
+
+@cli.command()
+def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply database migrations."""
+    settings = Settings()
+
+    async def work(engine: AsyncEngine, session: AsyncSession) -> str | None:
+        with console.status(f"migrating to {revision}"):
+            await migrations.upgrade(engine, revision)
+        return await migrations.current_revision(engine)
+
+    console.print(f"database at revision {_run_with_session(settings, work)}")
+
+
+@cli.command()
+def seed() -> None:
+    """Load demo data: a staff account and a demo customer (idempotent)."""
+    _migrate_and_seed(Settings())
+
+
+@cli.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+) -> None:
+    """Print the GraphQL SDL (or write it to a file)."""
+    from app.schema import export_sdl
+
+    sdl = export_sdl()
+    if output:
+        output.write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+
+
+@cli.command("create-staff")
+def create_staff(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Password.")],
+    role: Annotated[str, typer.Option(help="staff or admin.")] = "staff",
+    first_name: str = "",
+    last_name: str = "",
+) -> None:
+    """Create a staff or admin account."""
+    if role not in (Role.STAFF.value, Role.ADMIN.value):
+        console.print("[red]role must be staff or admin[/]")
+        raise typer.Exit(2)
+    settings = Settings()
+    data = RegistrationData(email, password, first_name, last_name)
+
+    async def work(engine: AsyncEngine, session: AsyncSession) -> str:
+        async with session.begin():
+            user = await register_account(session, data=data, settings=settings, role=Role(role))
+        return user.email
+
+    try:
+        created = _run_with_session(settings, work)
+    except UserError as exc:
+        errors = exc.errors if isinstance(exc, ValidationErrors) else [exc]
+        for error in errors:
+            console.print(f"[red]{error.field}: {error.message} ({error.code.value})[/]")
+        raise typer.Exit(1) from None
+    console.print(f"created {role} account {created}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,68 @@
+"""The per-request (or per-WebSocket-connection) context handed to every resolver."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from app.loaders import Loaders
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.pubsub import PubSub
+    from models.accounts import User
+
+
+@dataclass
+class Context:
+    """Session, user, loaders and settings of one GraphQL request.
+
+    Over HTTP the session lives for the request. A WebSocket connection has no
+    shared session: its operations run concurrently, so a subscription opens
+    short sessions of its own through `session_factory`.
+    """
+
+    request: Request | WebSocket
+    response: Response | None
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    pubsub: PubSub
+    user: User | None = None
+    auth_error: str | None = None
+    connection_params: dict[str, Any] | None = None
+    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _session: AsyncSession | None = None
+    _loaders: Loaders | None = None
+
+    @property
+    def is_websocket(self) -> bool:
+        return isinstance(self.request, WebSocket)
+
+    @property
+    def session(self) -> AsyncSession:
+        if self.is_websocket:
+            raise RuntimeError("Queries and mutations go over HTTP; WebSocket is for subscriptions")
+        if self._session is None:
+            self._session = self.session_factory()
+        return self._session
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders.for_session(self.session, self.db_lock)
+        return self._loaders
+
+    def reset_loaders(self) -> None:
+        """Forget cached rows, after a write changed them."""
+        self._loaders = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

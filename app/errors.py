@@ -1,0 +1,62 @@
+"""Expected errors of the business rules; resolvers turn them into `userErrors`."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(Enum):
+    """Machine-readable reason of a user error; stable across releases."""
+
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    UNIQUE = "UNIQUE"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
+    INACTIVE = "INACTIVE"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_REUSED = "TOKEN_REUSED"
+
+
+class UserError(Exception):
+    """A rule the client broke: carries a code, a message and the offending input field.
+
+    `persist` is False for almost every error: the transaction is rolled back and
+    nothing is written. An error whose side effect must survive (revoking a token
+    family when a refresh token is replayed) sets it to True.
+    """
+
+    persist = False
+
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class ValidationErrors(UserError):
+    """Several field errors found at once, reported together."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        super().__init__(errors[0].code, errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+
+class AccountError(UserError):
+    """An error of the accounts domain."""
+
+
+class TokenReuseError(AccountError):
+    """A refresh token was used twice: its whole family has been revoked."""
+
+    persist = True
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.TOKEN_REUSED,
+            "This refresh token was already used; all sessions from it are revoked.",
+            field="refreshToken",
+        )

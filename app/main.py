@@ -1,0 +1,99 @@
+"""The Starlette application: /graphql (HTTP + WebSocket), /healthz, /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from app.logs import RequestIdMiddleware
+from app.resources import Resources, open_resources
+from app.schema import build_schema
+from app.settings import Settings
+from app.view import GraphQLView
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def _check_database(resources: Resources) -> str:
+    async with resources.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return "ok"
+
+
+async def _check_redis(resources: Resources) -> str:
+    assert resources.redis is not None
+    await resources.redis.ping()
+    return "ok"
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the database and (when configured) Redis answer within 2 s."""
+    resources: Resources = request.app.state.resources
+    checks = {"database": _check_database(resources)}
+    if resources.redis is not None:
+        checks["redis"] = _check_redis(resources)
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            results[name] = await asyncio.wait_for(check, READY_TIMEOUT_SECONDS)
+        except Exception as exc:
+            log.warning("readiness check %s failed: %s", name, exc)
+            results[name] = "unavailable"
+    ready = all(value == "ok" for value in results.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unready", "checks": results},
+        status_code=200 if ready else 503,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app for `settings` (default: from the environment)."""
+    settings = settings or Settings()
+    graphql = GraphQLView(build_schema(settings), settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_resources(settings) as resources:
+            app.state.resources = resources
+            yield
+
+    app = Starlette(
+        debug=False,
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

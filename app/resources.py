@@ -1,0 +1,51 @@
+"""Process-wide resources, built once in the Starlette lifespan and closed on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app import migrate
+from app.db import create_engine, create_session_factory, database_url
+from app.pubsub import PubSub
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    pubsub: PubSub
+    redis: Redis | None
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """Engine (embedded PostgreSQL if unset), migrations on the embedded default, Redis, pub/sub."""
+    _ = settings.signing_key  # fail at start, not at first sign-in, when production lacks a key
+    url = await asyncio.to_thread(database_url, settings)
+    engine = create_engine(url, settings)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    pubsub = PubSub(settings.redis_url)
+    try:
+        if settings.should_migrate_on_start:
+            await migrate.upgrade(engine)
+            log.info("database migrated to head")
+        await pubsub.connect()
+        try:
+            yield Resources(settings, engine, create_session_factory(engine), pubsub, redis)
+        finally:
+            await pubsub.disconnect()
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await engine.dispose()

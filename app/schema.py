@@ -1,0 +1,86 @@
+"""Build the one strawberry.Schema from the domain modules in resolvers/."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from pydantic import SecretStr
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+import resolvers.accounts
+import resolvers.node
+from app.settings import Settings
+
+log = logging.getLogger("app.graphql")
+
+# Order matters only for field order in the SDL: node first, then domains A-Z.
+QUERIES = (resolvers.node.Query, resolvers.accounts.Query)
+MUTATIONS = (resolvers.accounts.Mutation,)
+SUBSCRIPTIONS = (resolvers.accounts.Subscription,)
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for bugs: an exception that is not a deliberate GraphQL error."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class CommerceSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                log.error(
+                    "unexpected error in %s",
+                    ".".join(str(part) for part in error.path or ()) or "operation",
+                    exc_info=error.original_error,
+                )
+            else:
+                log.info("graphql error: %s", error.message)
+
+
+def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    if not settings.debug_enabled:
+        extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
+    return extensions
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the limits and masking `settings` ask for."""
+    settings = settings or Settings()
+    return CommerceSchema(
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
+        subscription=merge_types("Subscription", SUBSCRIPTIONS),
+        extensions=_extensions(settings),
+    )
+
+
+def export_sdl() -> str:
+    """The SDL of the public schema; independent of settings."""
+    return build_schema(Settings(jwt_secret=SecretStr("export-only-not-a-secret"))).as_str() + "\n"

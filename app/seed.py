@@ -1,0 +1,35 @@
+"""Demo data for the one-command run: idempotent, deterministic."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.permissions import Role
+from app.services.accounts import RegistrationData, register_account
+from app.settings import Settings
+from models.accounts import User
+
+# Local demo credentials, printed on start; never used outside the embedded defaults.
+DEMO_ACCOUNTS = (
+    (Role.ADMIN, RegistrationData("admin@example.com", "demo-Admin-2026", "Ada", "Admin")),
+    (
+        Role.CUSTOMER,
+        RegistrationData("customer@example.com", "demo-Shopper-2026", "Chloé", "Client"),
+    ),
+)
+
+
+async def seed_demo(
+    session: AsyncSession, *, settings: Settings, progress_console: Console | None = None
+) -> list[tuple[str, str]]:
+    """Create the demo staff and customer accounts unless they exist; return their credentials."""
+    with Progress(console=progress_console, transient=True) as progress:
+        task = progress.add_task("seeding demo accounts", total=len(DEMO_ACCOUNTS))
+        for role, data in DEMO_ACCOUNTS:
+            if await session.scalar(select(User.id).where(User.email == data.email)) is None:
+                await register_account(session, data=data, settings=settings, role=role)
+            progress.advance(task)
+    return [(data.email, data.password) for _, data in DEMO_ACCOUNTS]

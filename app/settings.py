@@ -1,0 +1,106 @@
+"""Configuration: every knob is an environment variable (or a line in `.env`)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """All settings of the service; see the configuration table in README.md."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
+
+    environment: Environment = "development"
+    debug: bool | None = None
+    data_dir: Path = Path(".commerce")
+
+    database_url: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    migrate_on_start: bool | None = None
+    redis_url: str | None = None
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "commerce"
+    jwt_audience: str = "commerce-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
+
+    password_min_length: int = Field(default=8, ge=6, le=64)
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    max_query_depth: int = Field(default=12, ge=1)
+    max_query_tokens: int = Field(default=5_000, ge=100)
+    max_query_aliases: int = Field(default=30, ge=1)
+    max_request_bytes: int = Field(default=1_000_000, ge=1_000)
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_max_subscriptions: int = Field(default=20, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+    log_level: str = "INFO"
+    log_json: bool | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def debug_enabled(self) -> bool:
+        return (not self.is_production) if self.debug is None else self.debug
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return (not self.is_production) if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return (not self.is_production) if self.introspection is None else self.introspection
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is None:
+            return self.uses_embedded_database
+        return self.migrate_on_start
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_production if self.log_json is None else self.log_json
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The JWT key: from JWT_SECRET, or (outside production) a key kept in data_dir."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.is_production:
+            raise RuntimeError("JWT_SECRET must be set when ENVIRONMENT=production")
+        key_file = self.data_dir / "jwt_secret"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key

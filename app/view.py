@@ -1,0 +1,130 @@
+"""The /graphql endpoint: Strawberry's ASGI view with our context, auth and limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+
+from app.auth.tokens import InvalidAccessToken
+from app.context import Context
+from app.resources import Resources
+from app.services.accounts import user_for_access_token
+from app.settings import Settings
+
+_CONTEXT_KEY = "commerce.context"
+
+
+def _bearer_token(value: str | None) -> str | None:
+    """The token of `Bearer <token>`; '' for a malformed header, None when absent."""
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _ws_token(params: dict[str, Any] | None) -> str | None:
+    """Clients put the token in connection_init as `Authorization` or `authToken`."""
+    if not isinstance(params, dict):
+        return None
+    if isinstance(params.get("Authorization"), str):
+        return _bearer_token(params["Authorization"])
+    token = params.get("authToken") or params.get("token")
+    return token if isinstance(token, str) else None
+
+
+class GraphQLView(GraphQL):
+    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.ws_connection_init_timeout_seconds
+            ),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
+            allowed_origins=settings.cors_origins,
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.settings.max_request_bytes:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Request body too large.",
+                            "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                        }
+                    ]
+                },
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            context: Context | None = scope.get(_CONTEXT_KEY)
+            if context is not None:
+                await context.close()
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+    async def get_context(  # type: ignore[override]
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        resources: Resources = request.app.state.resources
+        context = Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            settings=self.settings,
+            session_factory=resources.session_factory,
+            pubsub=resources.pubsub,
+        )
+        if isinstance(request, Request):
+            request.scope[_CONTEXT_KEY] = context
+            await self._authenticate(context, _bearer_token(request.headers.get("authorization")))
+        return context
+
+    async def _authenticate(self, context: Context, token: str | None) -> None:
+        if token is None:
+            return
+        if not token:
+            context.auth_error = "Authorization header must be 'Bearer <access token>'."
+            return
+        try:
+            if context.is_websocket:
+                async with context.session_factory() as session:
+                    context.user = await user_for_access_token(
+                        session, token=token, settings=self.settings
+                    )
+            else:
+                context.user = await user_for_access_token(
+                    context.session, token=token, settings=self.settings
+                )
+        except InvalidAccessToken as exc:
+            context.auth_error = str(exc)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
+        await self._authenticate(context, _ws_token(context.connection_params))
+        if context.auth_error:
+            raise ConnectionRejectionError(
+                {"message": context.auth_error, "code": "UNAUTHENTICATED"}
+            )
+        return None

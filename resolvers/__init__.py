@@ -1,0 +1,1 @@
+"""Strawberry types, queries, mutations and subscriptions, one package per domain."""

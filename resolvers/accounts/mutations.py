@@ -1,0 +1,122 @@
+"""Account mutations: register, sign in, refresh, sign out."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.services import accounts
+from resolvers.accounts.types import User
+from resolvers.base import Info, UserError, run_mutation
+
+
+@strawberry.input(description="A new customer account.")
+class AccountRegisterInput:
+    email: str = strawberry.field(description="Sign-in email; unique ignoring case.")
+    password: str = strawberry.field(description="At least 8 characters, not a common password.")
+    first_name: str = strawberry.field(default="", description="Given name.")
+    last_name: str = strawberry.field(default="", description="Family name.")
+
+
+@strawberry.type
+class AccountRegisterPayload:
+    user: User | None = strawberry.field(default=None, description="The new account.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
+@strawberry.type(description="A signed-in session: a short-lived access token and a refresh token.")
+class TokenPayload:
+    access_token: str | None = strawberry.field(
+        default=None, description="JWT for `Authorization: Bearer`; expires after `expiresIn`."
+    )
+    expires_in: int | None = strawberry.field(
+        default=None, description="Seconds the access token is valid."
+    )
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Single-use token for `tokenRefresh`; keep it secret."
+    )
+    user: User | None = strawberry.field(default=None, description="The signed-in user.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
+@strawberry.type
+class TokenRevokePayload:
+    revoked: bool = strawberry.field(default=False, description="True when the session ended.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
+def _user_agent(info: Info) -> str | None:
+    return info.context.request.headers.get("user-agent")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a customer account.")
+    async def account_register(
+        self, info: Info, input: AccountRegisterInput
+    ) -> AccountRegisterPayload:
+        data = accounts.RegistrationData(
+            email=input.email,
+            password=input.password,
+            first_name=input.first_name,
+            last_name=input.last_name,
+        )
+        return await run_mutation(
+            info,
+            AccountRegisterPayload,
+            accounts.register_account,
+            lambda user: AccountRegisterPayload(user=User.from_row(user)),
+            data=data,
+            settings=info.context.settings,
+        )
+
+    @strawberry.mutation(description="Sign in with email and password.")
+    async def token_create(self, info: Info, email: str, password: str) -> TokenPayload:
+        return await run_mutation(
+            info,
+            TokenPayload,
+            accounts.create_tokens,
+            lambda issued: _token_payload(info, issued),
+            email=email,
+            password=password,
+            settings=info.context.settings,
+            user_agent=_user_agent(info),
+        )
+
+    @strawberry.mutation(
+        description="Exchange a refresh token for a new pair; each refresh token works once."
+    )
+    async def token_refresh(self, info: Info, refresh_token: str) -> TokenPayload:
+        return await run_mutation(
+            info,
+            TokenPayload,
+            accounts.refresh_tokens,
+            lambda issued: _token_payload(info, issued),
+            refresh_token=refresh_token,
+            settings=info.context.settings,
+            user_agent=_user_agent(info),
+        )
+
+    @strawberry.mutation(description="Sign out: revoke the refresh token and its rotations.")
+    async def token_revoke(self, info: Info, refresh_token: str) -> TokenRevokePayload:
+        return await run_mutation(
+            info,
+            TokenRevokePayload,
+            accounts.revoke_refresh_token,
+            lambda _: TokenRevokePayload(revoked=True),
+            refresh_token=refresh_token,
+        )
+
+
+def _token_payload(info: Info, issued: accounts.TokenSet) -> TokenPayload:
+    return TokenPayload(
+        access_token=issued.access_token,
+        expires_in=info.context.settings.access_token_ttl_seconds,
+        refresh_token=issued.refresh_token,
+        user=User.from_row(issued.user),
+    )

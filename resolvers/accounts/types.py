@@ -1,0 +1,71 @@
+"""GraphQL types of the accounts domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from operator import attrgetter
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from app.auth.permissions import Perm, effective_permissions, has_permission
+from models import accounts as models
+from resolvers.base import Info, Permission
+
+
+@strawberry.enum(description="The kind of account.")
+class Role(Enum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+def can_view_user(viewer: models.User | None, row: models.User) -> bool:
+    """A user sees themself; staff with MANAGE_USERS see everyone."""
+    return viewer is not None and (viewer.id == row.id or has_permission(viewer, Perm.MANAGE_USERS))
+
+
+@strawberry.type(description="A customer or staff account.")
+class User(relay.Node):
+    id: relay.NodeID[int]
+    email: str = strawberry.field(description="Sign-in email, lower-cased.")
+    first_name: str = strawberry.field(description="Given name.")
+    last_name: str = strawberry.field(description="Family name.")
+    is_active: bool = strawberry.field(description="False once the account is deactivated.")
+    role: Role = strawberry.field(description="Customer, staff or admin.")
+    permissions: list[Permission] = strawberry.field(  # type: ignore[valid-type]
+        description="Everything this account may do: what the role grants plus extra grants."
+    )
+    date_joined: datetime = strawberry.field(description="When the account was created.")
+    last_login: datetime | None = strawberry.field(description="Last successful sign-in.")
+    row: strawberry.Private[models.User]
+
+    @classmethod
+    def from_row(cls, row: models.User) -> User:
+        return cls(
+            id=row.id,
+            email=row.email,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            is_active=row.is_active,
+            role=Role(row.role),
+            permissions=sorted(effective_permissions(row), key=attrgetter("value")),
+            date_joined=row.created_at,
+            last_login=row.last_login_at,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[User | None]:
+        keys = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+        rows: list[Any] = await info.context.loaders.user.load_many(keys)
+        viewer = info.context.user
+        return [
+            cls.from_row(row) if row is not None and can_view_user(viewer, row) else None
+            for row in rows
+        ]

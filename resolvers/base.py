@@ -1,0 +1,135 @@
+"""Shared GraphQL pieces: user errors, permission classes, and `run_mutation`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+from strawberry.types import Info as StrawberryInfo
+
+from app.auth.permissions import Perm, has_permission
+from app.context import Context
+from app.errors import ErrorCode as DomainErrorCode
+from app.errors import UserError as DomainUserError
+from app.errors import ValidationErrors
+from app.events import take_pending
+
+log = logging.getLogger(__name__)
+
+Info = StrawberryInfo[Context, None]
+
+ErrorCode = strawberry.enum(DomainErrorCode, description="Why an input was refused.")
+Permission = strawberry.enum(Perm, name="Permission", description="A named staff capability.")
+
+
+@strawberry.type(description="A problem with the input of a mutation; nothing was written.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path of the input field at fault, or null when no single field is."
+    )
+    message: str = strawberry.field(description="Human-readable explanation.")
+    code: ErrorCode = strawberry.field(description="Machine-readable reason.")  # type: ignore[valid-type]
+
+
+class ApiError(GraphQLError):
+    """A GraphQL error with an `extensions.code` that clients can branch on."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def require_user(context: Context) -> Any:
+    """The signed-in user, or an UNAUTHENTICATED error (saying why a token failed)."""
+    if context.user is None:
+        raise ApiError(context.auth_error or "Sign in to do this.", "UNAUTHENTICATED")
+    return context.user
+
+
+class IsAuthenticated(BasePermission):
+    message = "Sign in to do this."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        require_user(info.context)
+        return True
+
+
+@cache
+def HasPermission(perm: Perm) -> type[BasePermission]:
+    """Permission class requiring `perm`: UNAUTHENTICATED without a user, FORBIDDEN without it."""
+
+    def check(self: BasePermission, source: Any, info: Info, **kwargs: Any) -> bool:
+        return has_permission(require_user(info.context), perm)
+
+    name = "Has" + perm.value.title().replace("_", "")
+    return type(
+        name,
+        (BasePermission,),
+        {
+            "message": f"You need the {perm.value} permission to do this.",
+            "error_class": GraphQLError,
+            "error_extensions": {"code": "FORBIDDEN"},
+            "has_permission": check,
+        },
+    )
+
+
+def user_errors(error: DomainUserError) -> list[UserError]:
+    errors = error.errors if isinstance(error, ValidationErrors) else [error]
+    return [
+        UserError(
+            field=[item.field] if item.field else None,
+            message=item.message,
+            code=item.code,
+        )
+        for item in errors
+    ]
+
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+async def run_mutation(
+    info: Info,
+    payload: Callable[..., P],
+    service: Callable[..., Awaitable[R]],
+    to_payload: Callable[[R], P],
+    **kwargs: Any,
+) -> P:
+    """Run `service` in one transaction; a UserError becomes `userErrors` and nothing is written.
+
+    Events the service emitted are published after the commit, never before.
+    """
+    context = info.context
+    session = context.session
+    if session.in_transaction():  # the read transaction that loaded the user
+        await session.commit()
+    error: DomainUserError | None = None
+    try:
+        async with session.begin():
+            try:
+                result = await service(session, **kwargs)
+            except DomainUserError as exc:
+                if not exc.persist:
+                    raise
+                error = exc
+    except DomainUserError as exc:
+        take_pending(session)
+        return payload(user_errors=user_errors(exc))
+    except BaseException:
+        take_pending(session)
+        raise
+    context.reset_loaders()
+    for channel, message in take_pending(session):
+        try:
+            await context.pubsub.publish(channel, message)
+        except Exception:  # the change is committed; a lost notice must not turn it into an error
+            log.exception("publishing to %s failed", channel)
+    if error is not None:
+        return payload(user_errors=user_errors(error))
+    return to_payload(result)

@@ -1,0 +1,181 @@
+"""Fixtures: a migrated PostgreSQL, one app per session, a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from app import migrate
+from app.auth.permissions import Role
+from app.db import create_engine, start_embedded_postgres, to_asyncpg_url
+from app.main import create_app
+from app.services.accounts import RegistrationData, register_account
+from app.settings import Settings
+from models.accounts import User
+from tests.graphql_client import GraphQLClient
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = SecretStr("test-signing-key-that-is-long-enough-for-hs256-0123456789")
+PASSWORD = "correct-Horse-battery-9"
+
+
+def _test_database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return to_asyncpg_url(url)
+    return start_embedded_postgres(ROOT / ".commerce" / "test")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "debug": True,
+        "database_url": _test_database_url(),
+        "redis_url": os.environ.get("REDIS_URL") or None,
+        "jwt_secret": TEST_SECRET,
+        "data_dir": ROOT / ".commerce" / "test",
+        "migrate_on_start": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """A freshly migrated database: schema dropped, then every migration applied."""
+    assert settings.database_url
+    engine = create_engine(settings.database_url, settings)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection in an outer transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions that join the test's transaction; their commits are savepoints."""
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as session:
+        yield session
+
+
+async def _running(app: Starlette) -> AsyncIterator[Starlette]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def started_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Starlette]:
+    async for app in _running(create_app(settings)):
+        yield app
+
+
+@pytest.fixture
+def app(
+    started_app: Starlette, session_factory: async_sessionmaker[AsyncSession]
+) -> Starlette:
+    """The session's app, its sessions bound to this test's transaction."""
+    started_app.state.resources.session_factory = session_factory
+    return started_app
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[AsyncClient]:
+    # Plain ASGITransport here: httpx-ws's transport holds a task group that must be
+    # closed in the task that opened it, so WebSocket tests open their own (ws_client).
+    async with AsyncClient(transport=ASGITransport(app), base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@pytest.fixture
+def make_user(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> Callable:
+    """Create an account committed into the test transaction."""
+
+    async def make(
+        email: str = "shopper@example.com",
+        password: str = PASSWORD,
+        role: Role = Role.CUSTOMER,
+        **fields: Any,
+    ) -> User:
+        async with session_factory() as session, session.begin():
+            user = await register_account(
+                session,
+                data=RegistrationData(email=email, password=password),
+                settings=settings,
+                role=role,
+            )
+            for name, value in fields.items():
+                setattr(user, name, value)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def count(session_factory: async_sessionmaker[AsyncSession]) -> Callable:
+    """Rows of a model (optionally filtered) as the database sees them now."""
+
+    async def count_rows(model: type, *where: Any) -> int:
+        async with session_factory() as session:
+            return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    return count_rows
+
+
+@pytest.fixture
+def sign_in(gql: GraphQLClient) -> Callable:
+    """Sign in through the API; return the token payload."""
+
+    async def sign(email: str, password: str = PASSWORD) -> dict[str, Any]:
+        data = await gql.execute(TOKEN_CREATE, email=email, password=password)
+        payload = data["tokenCreate"]
+        assert payload["userErrors"] == [], payload
+        return payload
+
+    return sign
+
+
+TOKEN_CREATE = """
+mutation($email: String!, $password: String!) {
+  tokenCreate(email: $email, password: $password) {
+    accessToken refreshToken expiresIn
+    user { id email role }
+    userErrors { field message code }
+  }
+}"""

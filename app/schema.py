@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from pydantic import SecretStr
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -70,17 +71,24 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type
     return extensions
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    """The schema with the limits and masking `settings` ask for."""
-    settings = settings or Settings()
+@cache
+def _types_schema() -> CommerceSchema:
+    """The type system, converted once per process: Strawberry's relay fields are
+    bound to the schema that converts them, so a second conversion would fail."""
     return CommerceSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
-        extensions=_extensions(settings),
     )
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the limits and masking `settings` ask for."""
+    schema = copy.copy(_types_schema())
+    schema.extensions = tuple(_extensions(settings or Settings()))
+    return schema
 
 
 def export_sdl() -> str:
     """The SDL of the public schema; independent of settings."""
-    return build_schema(Settings(jwt_secret=SecretStr("export-only-not-a-secret"))).as_str() + "\n"
+    return _types_schema().as_str() + "\n"

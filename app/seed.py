@@ -14,10 +14,10 @@ from models.accounts import User
 
 # Local demo credentials, printed on start; never used outside the embedded defaults.
 DEMO_ACCOUNTS = (
-    (Role.ADMIN, RegistrationData("admin@example.com", "demo-Admin-2026", "Ada", "Admin")),
+    (Role.ADMIN, RegistrationData("admin@example.com", "Staff-demo-2026", "Ada", "Admin")),
     (
         Role.CUSTOMER,
-        RegistrationData("customer@example.com", "demo-Shopper-2026", "Chloé", "Client"),
+        RegistrationData("customer@example.com", "Shop-demo-2026", "Chloé", "Client"),
     ),
 )
 

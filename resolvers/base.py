@@ -43,6 +43,17 @@ class ApiError(GraphQLError):
         super().__init__(message, extensions={"code": code})
 
 
+MAX_DB_ID = 2**63 - 1
+
+
+def db_id(node_id: str) -> int | None:
+    """The integer key of a global ID's node part, or None if it cannot be one."""
+    if not node_id.isascii() or not node_id.isdigit():
+        return None
+    value = int(node_id)
+    return value if 0 < value <= MAX_DB_ID else None
+
+
 def require_user(context: Context) -> Any:
     """The signed-in user, or an UNAUTHENTICATED error (saying why a token failed)."""
     if context.user is None:

@@ -102,9 +102,7 @@ async def started_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[
 
 
 @pytest.fixture
-def app(
-    started_app: Starlette, session_factory: async_sessionmaker[AsyncSession]
-) -> Starlette:
+def app(started_app: Starlette, session_factory: async_sessionmaker[AsyncSession]) -> Starlette:
     """The session's app, its sessions bound to this test's transaction."""
     started_app.state.resources.session_factory = session_factory
     return started_app

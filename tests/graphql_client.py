@@ -22,8 +22,12 @@ class GraphQLClient:
         client.token = token
         return client
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         all_headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         all_headers.update(headers or {})
         return await self.http.post(

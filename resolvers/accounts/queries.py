@@ -7,7 +7,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm
 from resolvers.accounts.types import User
-from resolvers.base import ApiError, HasPermission, Info
+from resolvers.base import ApiError, HasPermission, Info, db_id
 
 
 @strawberry.type
@@ -24,7 +24,8 @@ class Query:
         permission_classes=[HasPermission(Perm.MANAGE_USERS)],
     )
     async def user(self, info: Info, id: relay.GlobalID) -> User | None:
-        if id.type_name != "User" or not id.node_id.isdigit():
+        key = db_id(id.node_id) if id.type_name == "User" else None
+        if key is None:
             return None
-        row = await info.context.loaders.user.load(int(id.node_id))
+        row = await info.context.loaders.user.load(key)
         return User.from_row(row) if row else None

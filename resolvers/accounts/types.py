@@ -13,7 +13,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm, effective_permissions, has_permission
 from models import accounts as models
-from resolvers.base import Info, Permission
+from resolvers.base import Info, Permission, db_id
 
 
 @strawberry.enum(description="The kind of account.")
@@ -62,7 +62,7 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
-        keys = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+        keys = [db_id(node_id) or 0 for node_id in node_ids]
         rows: list[Any] = await info.context.loaders.user.load_many(keys)
         viewer = info.context.user
         return [

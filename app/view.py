@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -42,6 +42,22 @@ def _ws_token(params: dict[str, Any] | None) -> str | None:
     return token if isinstance(token, str) else None
 
 
+class _BodyTooLarge(Exception):
+    """The request body grew past MAX_REQUEST_BYTES while being read."""
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(
+        {
+            "errors": [
+                {"message": "Request body too large.", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
+            ]
+        },
+        status_code=413,
+    )
+    await response(scope, receive, send)
+
+
 class GraphQLView(GraphQL):
     def __init__(self, schema: BaseSchema, settings: Settings) -> None:
         super().__init__(
@@ -63,30 +79,36 @@ class GraphQLView(GraphQL):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > self.settings.max_request_bytes:
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Request body too large.",
-                            "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                        }
-                    ]
-                },
-                status_code=413,
-            )
-            await response(scope, receive, send)
+        limit = self.settings.max_request_bytes
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(scope, receive, send)
             return
+        # Chunked bodies carry no Content-Length: count what arrives instead.
+        seen = 0
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge
+            return message
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, counted_receive, send)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send)
         finally:
             context: Context | None = scope.get(_CONTEXT_KEY)
             if context is not None:
                 await context.close()
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: Strawberry sends bytes as binary WebSocket frames,
+        # which graphql-ws clients cannot read.
+        return orjson.dumps(data).decode()
 
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | WebSocket

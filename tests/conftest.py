@@ -50,6 +50,21 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis: skipped locally when there is none, a failure under CI=true."""
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {url} is unreachable under CI: {exc}")
+        pytest.skip(f"Redis at {url} is unreachable (set REDIS_URL)")
+    return url
+
+
+@pytest.fixture(scope="session")
 def settings() -> Settings:
     return make_settings()
 

@@ -1,0 +1,93 @@
+"""Pub/sub over real Redis: delivery, re-subscription, and recovery after a disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+import redis.asyncio as aioredis
+
+from app.pubsub import PubSub
+
+
+@pytest.fixture
+async def pubsub(redis_url) -> AsyncIterator[PubSub]:
+    bus = PubSub(redis_url)
+    await bus.connect()
+    yield bus
+    await bus.disconnect()
+
+
+@asynccontextmanager
+async def collecting(bus: PubSub, channel: str) -> AsyncIterator[list[dict]]:
+    """Subscribe in a background task that appends every message to the yielded list."""
+    received: list[dict] = []
+    subscribed = asyncio.Event()
+
+    async def consume() -> None:
+        async with bus.subscribe(channel) as messages:
+            subscribed.set()
+            async for message in messages:
+                received.append(message)
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(subscribed.wait(), 5)
+    try:
+        yield received
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _publish_until_received(bus: PubSub, channel: str, received: list, payload: dict) -> None:
+    """Publish every 100 ms until the subscriber has a message (at most 10 s)."""
+    for _ in range(100):
+        await bus.publish(channel, payload)
+        await asyncio.sleep(0.1)
+        if received:
+            return
+    raise AssertionError(f"nothing arrived on {channel}")
+
+
+async def test_messages_reach_the_subscriber_of_their_channel_only(pubsub):
+    channel, other = f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"
+    async with collecting(pubsub, channel) as received, collecting(pubsub, other) as others:
+        await asyncio.sleep(0.1)
+        await pubsub.publish(channel, {"n": 1})
+        await pubsub.publish(channel, {"n": 2})
+        for _ in range(50):
+            if len(received) == 2:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+
+    assert received == [{"n": 1}, {"n": 2}]
+    assert others == []
+
+
+async def test_subscribing_again_after_everyone_left_still_delivers(pubsub):
+    """broadcaster's own Redis backend can hang here; ours must not."""
+    channel = f"test:{uuid.uuid4()}"
+    for round_ in range(3):
+        async with collecting(pubsub, channel) as received:
+            await _publish_until_received(pubsub, channel, received, {"round": round_})
+        assert received[0] == {"round": round_}
+
+
+async def test_subscriber_recovers_after_redis_drops_the_connection(pubsub, redis_url):
+    channel = f"test:{uuid.uuid4()}"
+    async with collecting(pubsub, channel) as received:
+        await _publish_until_received(pubsub, channel, received, {"before": True})
+
+        admin = aioredis.Redis.from_url(redis_url)
+        killed = await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await admin.aclose()
+        assert killed >= 1
+        received.clear()
+
+        await _publish_until_received(pubsub, channel, received, {"after": True})
+
+    assert received[0] == {"after": True}

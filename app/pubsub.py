@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 class PubSub:
     """A thin wrapper so the rest of the code never touches broadcaster directly."""
 
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, *, prefix: str = "commerce") -> None:
+        # Deployments (or test runs) sharing one Redis must not hear each other.
+        self.prefix = prefix
         self.url = redis_url or "memory://"
         self._lock = asyncio.Lock()
         if redis_url is None:
@@ -36,7 +38,9 @@ class PubSub:
         await self._broadcast.disconnect()
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
-        await self._broadcast.publish(channel=channel, message=orjson.dumps(payload).decode())
+        await self._broadcast.publish(
+            channel=f"{self.prefix}:{channel}", message=orjson.dumps(payload).decode()
+        )
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -46,7 +50,9 @@ class PubSub:
         # (or last) and one would be lost: enter and leave one at a time.
         stack = AsyncExitStack()
         async with self._lock:
-            subscriber = await stack.enter_async_context(self._broadcast.subscribe(channel))
+            subscriber = await stack.enter_async_context(
+                self._broadcast.subscribe(f"{self.prefix}:{channel}")
+            )
         try:
 
             async def messages() -> AsyncIterator[dict[str, Any]]:

@@ -35,7 +35,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     url = await asyncio.to_thread(database_url, settings)
     engine = create_engine(url, settings)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    pubsub = PubSub(settings.redis_url)
+    pubsub = PubSub(settings.redis_url, prefix=settings.pubsub_prefix)
     try:
         if settings.should_migrate_on_start:
             await migrate.upgrade(engine)

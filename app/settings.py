@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     database_statement_timeout_ms: int = Field(default=15_000, ge=0)
     migrate_on_start: bool | None = None
     redis_url: str | None = None
+    pubsub_prefix: str = "commerce"
 
     jwt_secret: SecretStr | None = None
     jwt_issuer: str = "commerce"

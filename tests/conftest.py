@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ def make_settings(**overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "data_dir": ROOT / ".commerce" / "test",
         "migrate_on_start": False,
+        # Test runs against other databases may share this Redis.
+        "pubsub_prefix": f"test-{os.getpid()}",
     }
     values.update(overrides)
     return Settings(**values)
@@ -121,6 +124,28 @@ def app(started_app: Starlette, session_factory: async_sessionmaker[AsyncSession
     """The session's app, its sessions bound to this test's transaction."""
     started_app.state.resources.session_factory = session_factory
     return started_app
+
+
+@pytest.fixture
+def start_app(session_factory: async_sessionmaker[AsyncSession]) -> Callable:
+    """Start an app with its own settings; yields (app, HTTP client).
+
+    With `bind` its sessions join the test transaction; without, it uses the
+    database its settings name (possibly an unreachable one).
+    """
+
+    @asynccontextmanager
+    async def start(*, bind: bool = True, **overrides: Any) -> AsyncIterator[Any]:
+        app = create_app(make_settings(**overrides))
+        async with app.router.lifespan_context(app):
+            if bind:
+                app.state.resources.session_factory = session_factory
+            async with AsyncClient(
+                transport=ASGITransport(app), base_url="http://testserver"
+            ) as http:
+                yield app, http
+
+    return start
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.logs import request_id
 from app.main import create_app
@@ -19,27 +16,6 @@ UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:1/nope"
 NODE = '{ node(id: "VXNlcjox") { id } }'  # User:1, read through the database
 PRODUCTION = {"environment": "production", "debug": False}
 LEAKS = ("127.0.0.1", "nope", "Errno", "Connect", "refused", "asyncpg", "postgres", "Traceback")
-
-
-@pytest.fixture
-def start_app(session_factory: async_sessionmaker[AsyncSession]) -> Callable[..., Any]:
-    """Start an app with its own settings; yields an HTTP client.
-
-    With `bind`, its sessions join the test transaction; without, it uses its own
-    (possibly unreachable) database.
-    """
-
-    @asynccontextmanager
-    async def start(*, bind: bool, **overrides: Any) -> AsyncIterator[AsyncClient]:
-        app = create_app(make_settings(**overrides))
-        async with app.router.lifespan_context(app):
-            if bind:
-                app.state.resources.session_factory = session_factory
-            transport = ASGITransport(app)
-            async with AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield http
-
-    return start
 
 
 class _RequestIds(logging.Handler):
@@ -70,7 +46,7 @@ async def test_production_masks_an_unexpected_error_and_logs_it(
     logged_request_ids: list[str],
 ) -> None:
     caplog.set_level(logging.ERROR, logger="app.graphql")
-    async with start_app(bind=False, database_url=UNREACHABLE_DATABASE, **PRODUCTION) as http:
+    async with start_app(bind=False, database_url=UNREACHABLE_DATABASE, **PRODUCTION) as (_, http):
         response = await http.post(
             "/graphql", json={"query": NODE}, headers={"X-Request-ID": "mask-1"}
         )
@@ -97,7 +73,7 @@ async def test_production_masks_an_unexpected_error_and_logs_it(
 async def test_debug_shows_the_real_error(start_app: Callable[..., Any]) -> None:
     async with start_app(
         bind=False, database_url=UNREACHABLE_DATABASE, environment="production", debug=True
-    ) as http:
+    ) as (_, http):
         response = await http.post("/graphql", json={"query": NODE})
 
     body = response.json()
@@ -109,7 +85,7 @@ async def test_debug_shows_the_real_error(start_app: Callable[..., Any]) -> None
 
 
 async def test_production_keeps_permission_errors(start_app: Callable[..., Any]) -> None:
-    async with start_app(bind=True, **PRODUCTION) as http:
+    async with start_app(bind=True, **PRODUCTION) as (_, http):
         response = await http.post("/graphql", json={"query": '{ user(id: "VXNlcjox") { id } }'})
 
     assert response.json() == {
@@ -126,7 +102,7 @@ async def test_production_keeps_permission_errors(start_app: Callable[..., Any])
 
 
 async def test_production_keeps_token_errors(start_app: Callable[..., Any]) -> None:
-    async with start_app(bind=True, **PRODUCTION) as http:
+    async with start_app(bind=True, **PRODUCTION) as (_, http):
         response = await http.post(
             "/graphql",
             json={"query": "{ me { id } }"},
@@ -154,7 +130,7 @@ async def test_production_keeps_user_errors(
         'mutation { tokenCreate(email: "masking@example.com", password: "wrong-Password-1") '
         "{ accessToken userErrors { field code message } } }"
     )
-    async with start_app(bind=True, **PRODUCTION) as http:
+    async with start_app(bind=True, **PRODUCTION) as (_, http):
         response = await http.post("/graphql", json={"query": mutation})
 
     assert response.json() == {

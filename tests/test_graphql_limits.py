@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
-import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.main import create_app
 from models.accounts import RefreshToken, User
 from tests.conftest import PASSWORD, make_settings
 from tests.graphql_client import GraphQLClient
@@ -23,22 +20,6 @@ SIGN_IN_DEPTH_1 = (
 SIGN_IN_DEPTH_2 = (
     f'mutation {{ tokenCreate(email: "{EMAIL}", password: "{PASSWORD}") {{ user {{ id }} }} }}'
 )
-
-
-@pytest.fixture
-def start_app(session_factory: async_sessionmaker[AsyncSession]) -> Callable[..., Any]:
-    """Start an app with its own settings; yields an HTTP client bound to the test transaction."""
-
-    @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[AsyncClient]:
-        app = create_app(make_settings(**overrides))
-        async with app.router.lifespan_context(app):
-            app.state.resources.session_factory = session_factory
-            transport = ASGITransport(app)
-            async with AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield http
-
-    return start
 
 
 def _tight(start_app: Callable[..., Any]) -> Any:
@@ -79,7 +60,7 @@ async def test_depth_limit_refuses_a_deep_mutation_before_it_runs(
 ) -> None:
     # Strawberry counts depth from 0 at the root field: `tokenCreate { user { id } }` is 2.
     await make_user(email=EMAIL)
-    async with _tight(start_app) as http:
+    async with _tight(start_app) as (_, http):
         refused = await http.post("/graphql", json={"query": SIGN_IN_DEPTH_2})
         assert refused.status_code == 200
         assert refused.json() == {
@@ -101,7 +82,7 @@ async def test_depth_limit_refuses_a_deep_mutation_before_it_runs(
 
 
 async def test_depth_limit_allows_a_query_at_the_limit(start_app: Callable[..., Any]) -> None:
-    async with _tight(start_app) as http:
+    async with _tight(start_app) as (_, http):
         response = await http.post("/graphql", json={"query": "{ me { id } }"})
 
     assert response.json() == {"data": {"me": None}}
@@ -110,7 +91,7 @@ async def test_depth_limit_allows_a_query_at_the_limit(start_app: Callable[..., 
 async def test_alias_limit_is_exact(start_app: Callable[..., Any]) -> None:
     three = "{ a: me { id } b: me { id } c: me { id } }"
     four = "{ a: me { id } b: me { id } c: me { id } d: me { id } }"
-    async with _tight(start_app) as http:
+    async with _tight(start_app) as (_, http):
         allowed = await http.post("/graphql", json={"query": three})
         refused = await http.post("/graphql", json={"query": four})
 
@@ -120,7 +101,7 @@ async def test_alias_limit_is_exact(start_app: Callable[..., Any]) -> None:
 
 async def test_token_limit_is_exact(start_app: Callable[..., Any]) -> None:
     hundred = "{ " + "me { id } " * 24 + "__typename " * 2 + "}"  # 2 + 96 + 2 tokens
-    async with _tight(start_app) as http:
+    async with _tight(start_app) as (_, http):
         allowed = await http.post("/graphql", json={"query": hundred})
         refused = await http.post("/graphql", json={"query": hundred + " { id }"})
 
@@ -193,7 +174,7 @@ async def test_chunked_request_body_above_the_limit_gets_413(http: AsyncClient) 
 
 
 async def test_graphiql_is_served_in_development(start_app: Callable[..., Any]) -> None:
-    async with start_app(environment="development") as http:
+    async with start_app(environment="development") as (_, http):
         response = await http.get("/graphql", headers={"accept": "text/html"})
 
     assert response.status_code == 200
@@ -202,7 +183,7 @@ async def test_graphiql_is_served_in_development(start_app: Callable[..., Any]) 
 
 
 async def test_graphiql_is_not_served_in_production(start_app: Callable[..., Any]) -> None:
-    async with start_app(environment="production", debug=False) as http:
+    async with start_app(environment="production", debug=False) as (_, http):
         response = await http.get("/graphql", headers={"accept": "text/html"})
 
     assert response.status_code == 404
@@ -213,14 +194,14 @@ INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
 async def test_introspection_works_in_development(start_app: Callable[..., Any]) -> None:
-    async with start_app(environment="development") as http:
+    async with start_app(environment="development") as (_, http):
         response = await http.post("/graphql", json={"query": INTROSPECTION})
 
     assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
 
 
 async def test_introspection_is_refused_in_production(start_app: Callable[..., Any]) -> None:
-    async with start_app(environment="production", debug=False) as http:
+    async with start_app(environment="production", debug=False) as (_, http):
         response = await http.post("/graphql", json={"query": INTROSPECTION})
 
     body = response.json()

@@ -2,59 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.main import create_app
 from app.settings import Settings
-from tests.conftest import make_settings
 
 UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:1/nope"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 SHOP = "https://shop.example"
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
-
-
-@pytest.fixture
-def start_app(session_factory: async_sessionmaker[AsyncSession]) -> Callable[..., Any]:
-    """Start an app with its own settings; yields (app, HTTP client)."""
-
-    @asynccontextmanager
-    async def start(*, bind: bool = True, **overrides: Any) -> AsyncIterator[Any]:
-        app = create_app(make_settings(**overrides))
-        async with app.router.lifespan_context(app):
-            if bind:
-                app.state.resources.session_factory = session_factory
-            transport = ASGITransport(app)
-            async with AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield app, http
-
-    return start
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    """A reachable Redis; skipped when there is none, except under CI where that fails."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    client = Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and Redis at {url} is unreachable: {exc}")
-        pytest.skip(f"Redis at {url} is unreachable")
-    finally:
-        await client.aclose()
-    return url
 
 
 async def test_healthz_answers_ok(http: AsyncClient) -> None:

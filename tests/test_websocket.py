@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import pytest
@@ -14,13 +13,10 @@ from httpx import AsyncClient
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from pydantic import SecretStr
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from app.auth.tokens import create_access_token
-from app.main import create_app
 from app.services.accounts import set_user_active
 from tests.conftest import PASSWORD, TOKEN_CREATE, make_settings
 from tests.graphql_client import GraphQLClient
@@ -58,20 +54,6 @@ async def closed_with(ws: AsyncWebSocketSession) -> tuple[int, str]:
     with pytest.raises(WebSocketDisconnect) as closed:
         await receive(ws, timeout=5.0)
     return closed.value.code, closed.value.reason
-
-
-@pytest.fixture
-def start_app(session_factory: async_sessionmaker[AsyncSession]) -> Callable[..., Any]:
-    """Start an app with its own settings, its sessions bound to the test transaction."""
-
-    @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Starlette]:
-        app = create_app(make_settings(**overrides))
-        async with app.router.lifespan_context(app):
-            app.state.resources.session_factory = session_factory
-            yield app
-
-    return start
 
 
 async def _sign_in(client: AsyncClient) -> str:
@@ -145,7 +127,7 @@ async def test_an_anonymous_socket_is_acked_but_cannot_subscribe_to_account_even
 
 async def test_no_connection_init_in_time_closes_with_4408(start_app: Callable[..., Any]) -> None:
     async with (
-        start_app(ws_connection_init_timeout_seconds=0.3) as app,
+        start_app(ws_connection_init_timeout_seconds=0.3) as (app, _),
         ws_client(app) as client,
         connect(client) as ws,
     ):
@@ -167,7 +149,7 @@ async def test_a_cross_origin_handshake_is_refused_without_cors_origins(app: Sta
 async def test_a_cross_origin_handshake_needs_an_allowed_origin(
     start_app: Callable[..., Any],
 ) -> None:
-    async with start_app(cors_origins=[SHOP]) as app, ws_client(app) as client:
+    async with start_app(cors_origins=[SHOP]) as (app, _), ws_client(app) as client:
         async with connect(client, headers={"Origin": SHOP}) as ws:
             await init(ws)
             ack = await receive(ws)
@@ -205,7 +187,7 @@ async def test_subscriptions_beyond_the_limit_are_refused(
     start_app: Callable[..., Any], make_user: Callable[..., Any]
 ) -> None:
     await make_user(email=EMAIL)
-    async with start_app(ws_max_subscriptions=2) as app, ws_client(app) as client:
+    async with start_app(ws_max_subscriptions=2) as (app, _), ws_client(app) as client:
         token = await _sign_in(client)
         async with connect(client) as ws:
             await init(ws, token)
@@ -251,28 +233,12 @@ async def test_a_deactivated_users_token_no_longer_opens_a_socket(
     assert after == (4403, "Forbidden")
 
 
-@pytest.fixture
-async def redis_url() -> str:
-    """A reachable Redis; skipped when there is none, except under CI where that fails."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    client = Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and Redis at {url} is unreachable: {exc}")
-        pytest.skip(f"Redis at {url} is unreachable")
-    finally:
-        await client.aclose()
-    return url
-
-
 async def test_two_subscriptions_opened_together_over_redis_both_get_events(
     start_app: Callable[..., Any], make_user: Callable[..., Any], redis_url: str
 ) -> None:
     await make_user(email=EMAIL)
     received: dict[str, Any] = {}
-    async with start_app(redis_url=redis_url) as app, ws_client(app) as client:
+    async with start_app(redis_url=redis_url) as (app, _), ws_client(app) as client:
         token = await _sign_in(client)
         async with connect(client) as ws:
             await init(ws, token)

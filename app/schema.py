@@ -24,13 +24,14 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 import resolvers.accounts
+import resolvers.catalog
 import resolvers.node
 from app.settings import Settings
 
 log = logging.getLogger("app.graphql")
 
 # Order matters only for field order in the SDL: node first, then domains A-Z.
-QUERIES = (resolvers.node.Query, resolvers.accounts.Query)
+QUERIES = (resolvers.node.Query, resolvers.accounts.Query, resolvers.catalog.Query)
 MUTATIONS = (resolvers.accounts.Mutation,)
 SUBSCRIPTIONS = (resolvers.accounts.Subscription,)
 

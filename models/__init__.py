@@ -2,5 +2,33 @@
 
 from models.accounts import RefreshToken, User
 from models.base import Base
+from models.catalog import (
+    Category,
+    Product,
+    ProductImage,
+    Review,
+    Stock,
+    StockAdjustment,
+    Tag,
+    Variant,
+    Warehouse,
+    WishlistItem,
+    product_tags,
+)
 
-__all__ = ["Base", "RefreshToken", "User"]
+__all__ = [
+    "Base",
+    "Category",
+    "Product",
+    "ProductImage",
+    "RefreshToken",
+    "Review",
+    "Stock",
+    "StockAdjustment",
+    "Tag",
+    "User",
+    "Variant",
+    "Warehouse",
+    "WishlistItem",
+    "product_tags",
+]

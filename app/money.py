@@ -1,0 +1,54 @@
+"""Money as integer minor units plus an ISO 4217 code; Decimal at the edges, never float."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+
+from app.errors import ErrorCode, UserError
+
+# ISO 4217 minor-unit exponents that are not 2.
+_EXPONENTS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+# A price above this (in major units) is a typo, not a product.
+MAX_MAJOR_AMOUNT = Decimal(1_000_000_000)
+
+
+def exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency, 2)
+
+
+def clean_currency(code: str, *, field: str = "currency") -> str:
+    code = code.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise UserError(ErrorCode.INVALID, f"Unknown currency {code!r}.", field=field)
+    return code
+
+
+def to_minor(amount: Decimal, currency: str, *, field: str) -> int:
+    """Decimal major units -> integer minor units; refuses negatives, excess precision, absurd."""
+    try:
+        if not amount.is_finite():
+            raise InvalidOperation
+        scaled = amount.scaleb(exponent(currency))
+    except (InvalidOperation, AttributeError):
+        raise UserError(ErrorCode.INVALID, "Enter a valid amount.", field=field) from None
+    if amount < 0:
+        raise UserError(ErrorCode.INVALID, "Amount cannot be negative.", field=field)
+    if amount > MAX_MAJOR_AMOUNT:
+        raise UserError(ErrorCode.INVALID, "Amount is too large.", field=field)
+    if scaled != scaled.to_integral_value():
+        raise UserError(
+            ErrorCode.INVALID,
+            f"{currency} allows {exponent(currency)} decimal places.",
+            field=field,
+        )
+    return int(scaled)
+
+
+def to_major(amount: int, currency: str) -> Decimal:
+    return Decimal(amount).scaleb(-exponent(currency))

@@ -1,0 +1,248 @@
+"""Storefront catalog queries: products, categories, tags."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from sqlalchemy import func, select
+from strawberry import relay
+
+from app.errors import ErrorCode, UserError
+from app.money import clean_currency, to_minor
+from app.services import catalog_listing as listing
+from app.services.pagination import PageRequest, SortKey, fetch_page
+from models import catalog as models
+from resolvers.base import Info, db_id
+from resolvers.catalog.types import Category, Product, Tag, can_see_unpublished
+from resolvers.connection import Connection, as_query_error, build_connection
+
+ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
+
+
+@strawberry.input(description="A price range in one currency; either bound may be left out.")
+class PriceRangeInput:
+    currency: str = strawberry.field(description="ISO 4217 code of the amounts.")
+    gte: Decimal | None = strawberry.field(default=None, description="At least this much.")
+    lte: Decimal | None = strawberry.field(default=None, description="At most this much.")
+
+
+@strawberry.input(description="Products whose attribute (or a variant's) has one of the values.")
+class AttributeFilterInput:
+    name: str = strawberry.field(description='Attribute name, e.g. "color".')
+    values: list[str] = strawberry.field(description="Accepted values (any of them).")
+
+
+@strawberry.input(description="Filters that combine (AND); lists inside a filter mean any of.")
+class ProductFilterInput:
+    search: str | None = strawberry.field(default=None, description="Full-text search.")
+    categories: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="In these categories or their descendants."
+    )
+    tags: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Having any of these tags."
+    )
+    price: PriceRangeInput | None = strawberry.field(
+        default=None, description="Having a variant priced in this range."
+    )
+    in_stock: bool | None = strawberry.field(
+        default=None, description="Only products with a variant that can be sold now."
+    )
+    attributes: list[AttributeFilterInput] | None = strawberry.field(
+        default=None, description="Attribute values; several filters all apply."
+    )
+    min_rating: Decimal | None = strawberry.field(
+        default=None, description="Average rating at least this (1-5)."
+    )
+
+
+def _ids(values: list[relay.GlobalID] | None, type_name: str, field: str) -> tuple[int, ...]:
+    keys = []
+    for value in values or []:
+        key = db_id(value.node_id) if value.type_name == type_name else None
+        if key is None:
+            raise UserError(ErrorCode.INVALID, f"Not a {type_name} ID: {value}.", field=field)
+        keys.append(key)
+    return tuple(keys)
+
+
+def _to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
+    if value is None:
+        return listing.ProductFilter()
+    price_gte = price_lte = None
+    currency = None
+    if value.price is not None:
+        currency = clean_currency(value.price.currency, field="price")
+        if value.price.gte is not None:
+            price_gte = to_minor(value.price.gte, currency, field="price")
+        if value.price.lte is not None:
+            price_lte = to_minor(value.price.lte, currency, field="price")
+    if value.min_rating is not None and not Decimal(0) <= value.min_rating <= Decimal(5):
+        raise UserError(ErrorCode.INVALID, "minRating is between 0 and 5.", field="minRating")
+    attributes = tuple(
+        (item.name[:100], tuple(v[:100] for v in item.values[:50]))
+        for item in (value.attributes or [])[:20]
+    )
+    return listing.ProductFilter(
+        search=value.search,
+        category_ids=_ids(value.categories, "Category", "categories"),
+        tag_ids=_ids(value.tags, "Tag", "tags"),
+        price_gte=price_gte,
+        price_lte=price_lte,
+        price_currency=currency,
+        in_stock=value.in_stock,
+        attributes=attributes,
+        min_rating=value.min_rating,
+    )
+
+
+async def resolve_products(
+    info: Info,
+    *,
+    page: PageRequest,
+    filter: ProductFilterInput | None,
+    sort_by: listing.ProductSort | None,
+    category_id: int | None = None,
+) -> Connection[Product]:
+    async def run() -> Connection[Product]:
+        flt = _to_filter(filter)
+        if category_id is not None:
+            flt = listing.ProductFilter(**{**flt.__dict__, "category_ids": (category_id,)})
+        sort = sort_by or (
+            listing.ProductSort.RELEVANCE if flt.search else listing.ProductSort.NEWEST
+        )
+        staff = can_see_unpublished(info)
+        context = info.context
+        async with context.db_lock:
+            result = await listing.list_products(
+                context.session, flt=flt, sort=sort, page=page, include_unpublished=staff
+            )
+            total = result.total_count
+            if total is None and "totalCount" in _selected(info):
+                total = await listing.count_products(
+                    context.session, flt=flt, include_unpublished=staff, fuzzy=result.fuzzy
+                )
+        for row in result.rows:
+            context.loaders.product.prime(row.id, row)
+        return build_connection(
+            [Product.from_row(row) for row in result.rows],
+            result.cursors,
+            has_next=result.has_next,
+            has_previous=result.has_previous,
+            total_count=total,
+        )
+
+    return await as_query_error(run)
+
+
+def _selected(info: Info) -> set[str]:
+    return {
+        selection.name
+        for field in info.selected_fields
+        for selection in getattr(field, "selections", [])
+        if hasattr(selection, "name")
+    }
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Products, filtered and sorted; unpublished ones for staff only.")
+    async def products(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ProductFilterInput | None = None,
+        sort_by: ProductSortField | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Product]:
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await resolve_products(info, page=page, filter=filter, sort_by=sort_by)
+
+    @strawberry.field(description="One product by ID or slug.")
+    async def product(
+        self, info: Info, id: relay.GlobalID | None = None, slug: str | None = None
+    ) -> Product | None:
+        context = info.context
+        if id is not None:
+            key = db_id(id.node_id) if id.type_name == "Product" else None
+            row = await context.loaders.product.load(key) if key else None
+        elif slug is not None and len(slug) <= 255:
+            async with context.db_lock:
+                row = await context.session.scalar(
+                    select(models.Product).where(models.Product.slug == slug)
+                )
+        else:
+            return None
+        if row is None or not (row.is_published or can_see_unpublished(info)):
+            return None
+        return Product.from_row(row)
+
+    @strawberry.field(description="Categories by name; top-level ones unless `parent` is given.")
+    async def categories(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        parent: relay.GlobalID | None = None,
+    ) -> Connection[Category]:
+        async def run() -> Connection[Category]:
+            parent_id = _ids([parent], "Category", "parent")[0] if parent else None
+            statement = select(models.Category).where(models.Category.parent_id == parent_id)
+            if parent_id is None:
+                statement = select(models.Category).where(models.Category.parent_id.is_(None))
+            keys = [SortKey(models.Category.name), SortKey(models.Category.id)]
+            async with info.context.db_lock:
+                result = await fetch_page(
+                    info.context.session,
+                    statement,
+                    keys=keys,
+                    page=PageRequest(first=first, after=after, last=last, before=before),
+                    tag="category:name",
+                )
+            return build_connection(
+                [Category.from_row(row) for row in result.rows],
+                result.cursors,
+                has_next=result.has_next,
+                has_previous=result.has_previous,
+            )
+
+        return await as_query_error(run)
+
+    @strawberry.field(description="One category by slug.")
+    async def category(self, info: Info, slug: str) -> Category | None:
+        async with info.context.db_lock:
+            row = await info.context.session.scalar(
+                select(models.Category).where(models.Category.slug == slug[:255])
+            )
+        return Category.from_row(row) if row else None
+
+    @strawberry.field(description="Tags by name.")
+    async def tags(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Tag]:
+        async def run() -> Connection[Tag]:
+            async with info.context.db_lock:
+                result = await fetch_page(
+                    info.context.session,
+                    select(models.Tag),
+                    keys=[SortKey(func.lower(models.Tag.name)), SortKey(models.Tag.id)],
+                    page=PageRequest(first=first, after=after, last=last, before=before),
+                    tag="tag:name",
+                )
+            return build_connection(
+                [Tag.from_row(row) for row in result.rows],
+                result.cursors,
+                has_next=result.has_next,
+                has_previous=result.has_previous,
+            )
+
+        return await as_query_error(run)

@@ -1,0 +1,257 @@
+"""GraphQL types of the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from app.auth.permissions import Perm, has_permission
+from app.money import to_major
+from models import catalog as models
+from resolvers.base import Info, db_id
+from resolvers.connection import Connection
+
+
+@strawberry.type(description="An amount of money: a decimal string and an ISO 4217 code.")
+class Money:
+    amount: Decimal = strawberry.field(description="Major units as a decimal string, e.g. 12.50.")
+    currency: str = strawberry.field(description="ISO 4217 currency code.")
+
+    @classmethod
+    def of(cls, amount: int, currency: str) -> Money:
+        return cls(amount=to_major(amount, currency), currency=currency)
+
+
+@strawberry.type(description="A product image.")
+class Image:
+    url: str = strawberry.field(description="Absolute URL of the image.")
+    alt: str = strawberry.field(description="Alternative text.")
+    sort_order: int = strawberry.field(description="Position in the gallery, ascending.")
+
+    @classmethod
+    def from_row(cls, row: models.ProductImage) -> Image:
+        return cls(url=row.url, alt=row.alt, sort_order=row.sort_order)
+
+
+def _keys(node_ids: Iterable[str]) -> list[int]:
+    return [db_id(node_id) or 0 for node_id in node_ids]
+
+
+def can_see_unpublished(info: Info) -> bool:
+    return has_permission(info.context.user, Perm.MANAGE_PRODUCTS)
+
+
+@strawberry.type(description="A free label on products.")
+class Tag(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe unique name.")
+
+    @classmethod
+    def from_row(cls, row: models.Tag) -> Tag:
+        return cls(id=row.id, name=row.name, slug=row.slug)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Tag | None]:
+        rows = await info.context.loaders.tag.load_many(_keys(node_ids))
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A node of the category tree.")
+class Category(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe unique name.")
+    description: str = strawberry.field(description="Markdown description.")
+    row: strawberry.Private[models.Category]
+
+    @classmethod
+    def from_row(cls, row: models.Category) -> Category:
+        return cls(id=row.id, name=row.name, slug=row.slug, description=row.description, row=row)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Category | None]:
+        rows = await info.context.loaders.category.load_many(_keys(node_ids))
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(description="The parent category, null at the top.")
+    async def parent(self, info: Info) -> Category | None:
+        if self.row.parent_id is None:
+            return None
+        row = await info.context.loaders.category.load(self.row.parent_id)
+        return Category.from_row(row) if row else None
+
+    @strawberry.field(description="Direct subcategories, by name.")
+    async def children(self, info: Info) -> list[Category]:
+        rows = await info.context.loaders.children_by_category.load(self.row.id)
+        return [Category.from_row(row) for row in rows]
+
+    @strawberry.field(description="Products of this category and its descendants.")
+    async def products(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Product]:
+        from app.services.pagination import PageRequest
+        from resolvers.catalog.queries import resolve_products
+
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await resolve_products(
+            info, page=page, filter=None, sort_by=None, category_id=self.row.id
+        )
+
+    @strawberry.field(description="From the top of the tree down to the parent.")
+    async def ancestors(self, info: Info) -> list[Category]:
+        chain: list[Category] = []
+        parent_id = self.row.parent_id
+        while parent_id is not None and len(chain) < 100:
+            row = await info.context.loaders.category.load(parent_id)
+            if row is None:
+                break
+            chain.append(Category.from_row(row))
+            parent_id = row.parent_id
+        return list(reversed(chain))
+
+
+@strawberry.type(description="A buyable version of a product, with its own SKU and price.")
+class Variant(relay.Node):
+    id: relay.NodeID[int]
+    sku: str = strawberry.field(description="Stock keeping unit, unique.")
+    name: str = strawberry.field(description="e.g. 'M / Red'.")
+    price: Money = strawberry.field(description="Current price.")
+    compare_at_price: Money | None = strawberry.field(
+        description="Former or list price, shown struck through."
+    )
+    attributes: JSON = strawberry.field(description='Option values, e.g. {"size": "M"}.')
+    weight_grams: int | None = strawberry.field(description="Shipping weight in grams.")
+    track_inventory: bool = strawberry.field(
+        description="False: always available, stock is not counted."
+    )
+    row: strawberry.Private[models.Variant]
+
+    @classmethod
+    def from_row(cls, row: models.Variant) -> Variant:
+        return cls(
+            id=row.id,
+            sku=row.sku,
+            name=row.name,
+            price=Money.of(row.price_amount, row.currency),
+            compare_at_price=(
+                Money.of(row.compare_at_amount, row.currency)
+                if row.compare_at_amount is not None
+                else None
+            ),
+            attributes=row.attributes,  # type: ignore[arg-type]
+            weight_grams=row.weight_grams,
+            track_inventory=row.track_inventory,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Variant | None]:
+        rows = await info.context.loaders.variant.load_many(_keys(node_ids))
+        products = await info.context.loaders.product.load_many(
+            [row.product_id if row else 0 for row in rows]
+        )
+        staff = can_see_unpublished(info)
+        return [
+            cls.from_row(row) if row and product and (staff or product.is_published) else None
+            for row, product in zip(rows, products, strict=True)
+        ]
+
+    @strawberry.field(description="Units that can be sold now, over all warehouses.")
+    async def quantity_available(self, info: Info) -> int:
+        return await info.context.loaders.quantity_by_variant.load(self.row.id)
+
+    @strawberry.field(description="The product this variant belongs to.")
+    async def product(self, info: Info) -> Product | None:
+        row = await info.context.loaders.product.load(self.row.product_id)
+        return Product.from_row(row) if row else None
+
+
+@strawberry.type(description="A product of the catalog.")
+class Product(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe unique name.")
+    description: str = strawberry.field(description="Markdown description.")
+    attributes: JSON = strawberry.field(description='e.g. {"color": "red"}.')
+    is_published: bool = strawberry.field(description="Visible to customers.")
+    published_at: datetime | None = strawberry.field(description="When it was first published.")
+    seo_title: str = strawberry.field(description="Title for search engines.")
+    seo_description: str = strawberry.field(description="Description for search engines.")
+    rating_average: Decimal | None = strawberry.field(
+        description="Mean of visible ratings, two decimals; null without reviews."
+    )
+    rating_count: int = strawberry.field(description="Number of ratings.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    row: strawberry.Private[models.Product]
+
+    @classmethod
+    def from_row(cls, row: models.Product) -> Product:
+        average = (
+            (Decimal(row.rating_sum) / row.rating_count).quantize(Decimal("0.01"))
+            if row.rating_count
+            else None
+        )
+        return cls(
+            id=row.id,
+            name=row.name,
+            slug=row.slug,
+            description=row.description,
+            attributes=row.attributes,  # type: ignore[arg-type]
+            is_published=row.is_published,
+            published_at=row.published_at,
+            seo_title=row.seo_title,
+            seo_description=row.seo_description,
+            rating_average=average,
+            rating_count=row.rating_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Product | None]:
+        rows = await info.context.loaders.product.load_many(_keys(node_ids))
+        staff = can_see_unpublished(info)
+        return [cls.from_row(row) if row and (staff or row.is_published) else None for row in rows]
+
+    @strawberry.field(description="The product's category.")
+    async def category(self, info: Info) -> Category | None:
+        if self.row.category_id is None:
+            return None
+        row = await info.context.loaders.category.load(self.row.category_id)
+        return Category.from_row(row) if row else None
+
+    @strawberry.field(description="Variants in creation order.")
+    async def variants(self, info: Info) -> list[Variant]:
+        rows = await info.context.loaders.variants_by_product.load(self.row.id)
+        return [Variant.from_row(row) for row in rows]
+
+    @strawberry.field(description="Images in gallery order.")
+    async def images(self, info: Info) -> list[Image]:
+        rows = await info.context.loaders.images_by_product.load(self.row.id)
+        return [Image.from_row(row) for row in rows]
+
+    @strawberry.field(description="Tags by name.")
+    async def tags(self, info: Info) -> list[Tag]:
+        rows = await info.context.loaders.tags_by_product.load(self.row.id)
+        return [Tag.from_row(row) for row in rows]

@@ -1,0 +1,61 @@
+"""Relay connections built from keyset pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from app.errors import UserError
+from resolvers.base import ApiError
+
+NodeT = TypeVar("NodeT")
+R = TypeVar("R")
+
+
+@strawberry.type(description="One item of a list and its cursor.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Opaque position, for `after` / `before`.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list (Relay connection).")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page is in the list.")
+    total_count: int | None = strawberry.field(
+        default=None, description="Size of the whole filtered list."
+    )
+
+
+def build_connection(
+    nodes: list[Any],
+    cursors: list[str],
+    *,
+    has_next: bool,
+    has_previous: bool,
+    total_count: int | None = None,
+) -> Connection[Any]:
+    return Connection(
+        edges=[Edge(cursor=c, node=n) for n, c in zip(nodes, cursors, strict=True)],
+        page_info=relay.PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+        total_count=total_count,
+    )
+
+
+async def as_query_error(call: Callable[[], Awaitable[R]]) -> R:
+    """Run a read; a UserError (bad cursor, page too large) becomes a GraphQL error with a code."""
+    try:
+        return await call()
+    except UserError as exc:
+        error = ApiError(exc.message, exc.code.value)
+        if exc.field and error.extensions is not None:
+            error.extensions["field"] = exc.field
+        raise error from None

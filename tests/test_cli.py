@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
 from app.auth.passwords import verify_password
 from app.cli import cli
 from app.db import create_engine
+from app.migrate import alembic_config
 from app.seed import DEMO_ACCOUNTS
 from models.accounts import User
 from tests.conftest import make_settings
@@ -114,4 +116,5 @@ def test_migrate_reports_the_head_revision(cli_env):
     result = cli_env.invoke(cli, ["migrate"])
 
     assert result.exit_code == 0, result.output
-    assert "database at revision 0001" in result.output
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"database at revision {head}" in result.output

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
 
+    default_currency: str = "USD"
+
     password_min_length: int = Field(default=8, ge=6, le=64)
 
     cors_origins: Annotated[list[str], NoDecode] = []

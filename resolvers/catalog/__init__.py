@@ -1,6 +1,10 @@
 """Catalog: products, variants, categories, tags, stock."""
 
+from strawberry.tools import merge_types
+
+from resolvers.catalog import facets, queries
 from resolvers.catalog.mutations import Mutation
-from resolvers.catalog.queries import Query
+
+Query = merge_types("CatalogQuery", (queries.Query, facets.Query))
 
 __all__ = ["Mutation", "Query"]

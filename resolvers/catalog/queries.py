@@ -66,7 +66,7 @@ def _ids(values: list[relay.GlobalID] | None, type_name: str, field: str) -> tup
     return tuple(keys)
 
 
-def _to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
+def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
     if value is None:
         return listing.ProductFilter()
     price_gte = price_lte = None
@@ -105,7 +105,7 @@ async def resolve_products(
     category_id: int | None = None,
 ) -> Connection[Product]:
     async def run() -> Connection[Product]:
-        flt = _to_filter(filter)
+        flt = to_filter(filter)
         if category_id is not None:
             flt = listing.ProductFilter(**{**flt.__dict__, "category_ids": (category_id,)})
         sort = sort_by or (

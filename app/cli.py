@@ -18,6 +18,7 @@ from app.db import create_engine, create_session_factory, database_url
 from app.errors import UserError, ValidationErrors
 from app.logs import configure_logging
 from app.seed import seed_demo
+from app.seed_catalog import DEMO_PRODUCTS, CatalogSeedResult, catalog_is_empty, seed_catalog
 from app.services.accounts import RegistrationData, register_account
 from app.settings import Settings
 
@@ -54,7 +55,7 @@ def serve(
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
     if demo:
-        _migrate_and_seed(settings)
+        _migrate_and_seed(settings, products=DEMO_PRODUCTS, only_into_empty_catalog=True)
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold green]GraphQL API[/] on http://{host}:{port}/graphql")
     uvicorn.run(
@@ -69,14 +70,32 @@ def serve(
     )
 
 
-def _migrate_and_seed(settings: Settings) -> None:
-    async def work(engine: AsyncEngine, session: AsyncSession) -> list[tuple[str, str]]:
+def _migrate_and_seed(
+    settings: Settings, *, products: int = 0, only_into_empty_catalog: bool = False
+) -> None:
+    async def work(
+        engine: AsyncEngine, session: AsyncSession
+    ) -> tuple[list[tuple[str, str]], CatalogSeedResult | None]:
         await migrations.upgrade(engine)
         async with session.begin():
-            return await seed_demo(session, settings=settings, progress_console=console)
+            accounts = await seed_demo(session, settings=settings, progress_console=console)
+        catalog = None
+        if products > 0:
+            async with session.begin():
+                if not only_into_empty_catalog or await catalog_is_empty(session):
+                    catalog = await seed_catalog(
+                        session, products=products, progress_console=console
+                    )
+        return accounts, catalog
 
-    for email, password in _run_with_session(settings, work):
+    accounts, catalog = _run_with_session(settings, work)
+    for email, password in accounts:
         console.print(f"demo account: [bold]{email}[/] / {password}")
+    if catalog is not None:
+        console.print(
+            f"demo catalog: {catalog.created} products added "
+            f"({catalog.requested} requested, {catalog.total} in the catalog)"
+        )
 
 
 @cli.command()
@@ -93,9 +112,13 @@ def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> 
 
 
 @cli.command()
-def seed() -> None:
-    """Load demo data: a staff account and a demo customer (idempotent)."""
-    _migrate_and_seed(Settings())
+def seed(
+    products: Annotated[
+        int, typer.Option(min=0, help="Also seed this many demo products (0: accounts only).")
+    ] = 0,
+) -> None:
+    """Migrate and load demo data: accounts, and a catalog of N products (idempotent)."""
+    _migrate_and_seed(Settings(), products=products)
 
 
 @cli.command("export-schema")

@@ -17,9 +17,11 @@ from models.catalog import (
     Category,
     Product,
     ProductImage,
+    Review,
     Stock,
     Tag,
     Variant,
+    WishlistItem,
     product_tags,
 )
 
@@ -82,6 +84,8 @@ class Loaders:
     variant: DataLoader[int, Variant | None]
     category: DataLoader[int, Category | None]
     tag: DataLoader[int, Tag | None]
+    review: DataLoader[int, Review | None]
+    wishlist_item: DataLoader[int, WishlistItem | None]
     variants_by_product: DataLoader[int, list[Variant]]
     images_by_product: DataLoader[int, list[ProductImage]]
     tags_by_product: DataLoader[int, list[Tag]]
@@ -102,6 +106,8 @@ class Loaders:
             variant=by_id(Variant),
             category=by_id(Category),
             tag=by_id(Tag),
+            review=by_id(Review),
+            wishlist_item=by_id(WishlistItem),
             variants_by_product=grouped(
                 lambda ids: (
                     select(Variant.product_id, Variant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -22,17 +22,31 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 import resolvers.accounts
 import resolvers.catalog
+import resolvers.catalog.reviews
+import resolvers.catalog.wishlist
 import resolvers.node
 from app.settings import Settings
 
 log = logging.getLogger("app.graphql")
 
 # Order matters only for field order in the SDL: node first, then domains A-Z.
-QUERIES = (resolvers.node.Query, resolvers.accounts.Query, resolvers.catalog.Query)
-MUTATIONS = (resolvers.accounts.Mutation,)
+QUERIES = (
+    resolvers.node.Query,
+    resolvers.accounts.Query,
+    resolvers.catalog.Query,
+    resolvers.catalog.reviews.Query,
+    resolvers.catalog.wishlist.Query,
+)
+MUTATIONS = (
+    resolvers.accounts.Mutation,
+    resolvers.catalog.Mutation,
+    resolvers.catalog.reviews.Mutation,
+    resolvers.catalog.wishlist.Mutation,
+)
 SUBSCRIPTIONS = (resolvers.accounts.Subscription,)
 
 
@@ -57,8 +71,27 @@ class CommerceSchema(strawberry.Schema):
                 log.info("graphql error: %s", error.message)
 
 
+class MarkCacheable(SchemaExtension):
+    """Tell the view whether this answer may be cached for every anonymous client."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        execution = self.execution_context
+        context = execution.context
+        if hasattr(context, "cacheable"):
+            result = execution.result
+            context.cacheable = (
+                context.user is None
+                and context.auth_error is None
+                and execution.operation_type is OperationType.QUERY
+                and result is not None
+                and not result.errors
+            )
+
+
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     extensions: list[Any] = [
+        MarkCacheable,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_query_tokens: int = Field(default=5_000, ge=100)
     max_query_aliases: int = Field(default=30, ge=1)
+    public_cache_seconds: float = Field(default=2.0, ge=0)
+    public_cache_max_entries: int = Field(default=2_000, ge=0)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions: int = Field(default=20, ge=1)

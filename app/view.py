@@ -18,6 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from app.auth.tokens import InvalidAccessToken
 from app.context import Context
 from app.resources import Resources
+from app.response_cache import ResponseCache
 from app.services.accounts import user_for_access_token
 from app.settings import Settings
 
@@ -44,6 +45,27 @@ def _ws_token(params: dict[str, Any] | None) -> str | None:
 
 class _BodyTooLarge(Exception):
     """The request body grew past MAX_REQUEST_BYTES while being read."""
+
+
+async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
+    """The whole body; _BodyTooLarge past `limit` (chunked bodies are counted as they come)."""
+    length = headers.get(b"content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise _BodyTooLarge
+    parts: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            raise _BodyTooLarge
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,36 +96,62 @@ class GraphQLView(GraphQL):
             keep_alive_interval=15,
         )
         self.settings = settings
+        self.cache = ResponseCache(
+            ttl_seconds=settings.public_cache_seconds,
+            max_entries=settings.public_cache_max_entries,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        limit = self.settings.max_request_bytes
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(scope, receive, send)
-            return
-        # Chunked bodies carry no Content-Length: count what arrives instead.
-        seen = 0
-
-        async def counted_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _BodyTooLarge
-            return message
-
+        headers = dict(scope["headers"])
         try:
-            await super().__call__(scope, counted_receive, send)
+            body = await _read_body(receive, headers, self.settings.max_request_bytes)
         except _BodyTooLarge:
             await _too_large(scope, receive, send)
+            return
+        cache = self.cache if self.cache.enabled and b"authorization" not in headers else None
+        key = b""
+        if cache is not None:
+            key = cache.key(
+                scope["method"], scope["query_string"] + b"\0" + headers.get(b"accept", b""), body
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                response = Response(
+                    cached, media_type="application/json", headers={"x-cache": "hit"}
+                )
+                await response(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 0
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and cache is not None:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await super().__call__(scope, replay, capture)
         finally:
             context: Context | None = scope.get(_CONTEXT_KEY)
             if context is not None:
                 await context.close()
+        if cache is not None and context is not None and context.cacheable and status == 200:
+            cache.put(key, b"".join(chunks))
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: Strawberry sends bytes as binary WebSocket frames,
@@ -120,6 +168,7 @@ class GraphQLView(GraphQL):
             settings=self.settings,
             session_factory=resources.session_factory,
             pubsub=resources.pubsub,
+            response_cache=self.cache,
         )
         if isinstance(request, Request):
             request.scope[_CONTEXT_KEY] = context

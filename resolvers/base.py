@@ -136,6 +136,8 @@ async def run_mutation(
         take_pending(session)
         raise
     context.reset_loaders()
+    if context.response_cache is not None:
+        context.response_cache.clear()  # this process never serves its own stale answer
     for channel, message in take_pending(session):
         try:
             await context.pubsub.publish(channel, message)

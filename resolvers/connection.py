@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.types.nodes import SelectedField
 
 from app.errors import UserError
-from resolvers.base import ApiError
+from resolvers.base import ApiError, Info
 
 NodeT = TypeVar("NodeT")
 R = TypeVar("R")
@@ -59,3 +60,16 @@ async def as_query_error(call: Callable[[], Awaitable[R]]) -> R:
         if exc.field and error.extensions is not None:
             error.extensions["field"] = exc.field
         raise error from None
+
+
+def selects_total_count(info: Info) -> bool:
+    """True when the query asks the connection for `totalCount` (it costs a COUNT)."""
+
+    def names(selections: Iterable[Any]) -> Iterator[str]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                yield selection.name
+            else:  # a fragment: look inside
+                yield from names(selection.selections)
+
+    return "totalCount" in names(s for field in info.selected_fields for s in field.selections)

@@ -45,6 +45,8 @@ def make_settings(**overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "data_dir": ROOT / ".commerce" / "test",
         "migrate_on_start": False,
+        # Tests read their own writes at once; tests/test_response_cache.py turns it on.
+        "public_cache_seconds": 0,
         # Test runs against other databases may share this Redis.
         "pubsub_prefix": f"test-{os.getpid()}",
     }

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -14,6 +14,10 @@ from strawberry import relay
 from app.auth.permissions import Perm, effective_permissions, has_permission
 from models import accounts as models
 from resolvers.base import Info, Permission, db_id
+from resolvers.connection import Connection
+
+if TYPE_CHECKING:
+    from resolvers.catalog.wishlist import WishlistItem
 
 
 @strawberry.enum(description="The kind of account.")
@@ -69,3 +73,18 @@ class User(relay.Node):
             cls.from_row(row) if row is not None and can_view_user(viewer, row) else None
             for row in rows
         ]
+
+    @strawberry.field(description="Saved products, newest first; only on your own account.")
+    async def wishlist(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[WishlistItem, strawberry.lazy("resolvers.catalog.wishlist")]] | None:
+        from app.services.pagination import PageRequest
+        from resolvers.catalog.wishlist import resolve_wishlist
+
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await resolve_wishlist(info, user_id=self.row.id, page=page)

@@ -15,7 +15,12 @@ from app.services.pagination import PageRequest, SortKey, fetch_page
 from models import catalog as models
 from resolvers.base import Info, db_id
 from resolvers.catalog.types import Category, Product, Tag, can_see_unpublished
-from resolvers.connection import Connection, as_query_error, build_connection
+from resolvers.connection import (
+    Connection,
+    as_query_error,
+    build_connection,
+    selects_total_count,
+)
 
 ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
 
@@ -118,7 +123,7 @@ async def resolve_products(
                 context.session, flt=flt, sort=sort, page=page, include_unpublished=staff
             )
             total = result.total_count
-            if total is None and "totalCount" in _selected(info):
+            if total is None and selects_total_count(info):
                 total = await listing.count_products(
                     context.session, flt=flt, include_unpublished=staff, fuzzy=result.fuzzy
                 )
@@ -133,15 +138,6 @@ async def resolve_products(
         )
 
     return await as_query_error(run)
-
-
-def _selected(info: Info) -> set[str]:
-    return {
-        selection.name
-        for field in info.selected_fields
-        for selection in getattr(field, "selections", [])
-        if hasattr(selection, "name")
-    }
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,9 @@ from app.money import to_major
 from models import catalog as models
 from resolvers.base import Info, db_id
 from resolvers.connection import Connection
+
+if TYPE_CHECKING:
+    from resolvers.catalog.reviews import Review
 
 
 @strawberry.type(description="An amount of money: a decimal string and an ISO 4217 code.")
@@ -255,3 +259,18 @@ class Product(relay.Node):
     async def tags(self, info: Info) -> list[Tag]:
         rows = await info.context.loaders.tags_by_product.load(self.row.id)
         return [Tag.from_row(row) for row in rows]
+
+    @strawberry.field(description="Reviews, newest first; hidden ones for staff only.")
+    async def reviews(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Review, strawberry.lazy("resolvers.catalog.reviews")]]:
+        from app.services.pagination import PageRequest
+        from resolvers.catalog.reviews import resolve_product_reviews
+
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await resolve_product_reviews(info, product_id=self.row.id, page=page)

@@ -1,0 +1,52 @@
+"""A short-lived in-process cache of whole public GraphQL responses.
+
+Public means: no Authorization header, a query (never a mutation or
+subscription), and a response without errors. Such an answer is the same for
+every anonymous shopper, so a storefront's hot pages (first page of products, a
+product by slug) are served without executing GraphQL at all. Entries live
+PUBLIC_CACHE_SECONDS; any mutation committed by this process clears the cache,
+and other processes' writes show after at most the TTL (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+
+
+class ResponseCache:
+    def __init__(self, *, ttl_seconds: float, max_entries: int) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0 and self.max_entries > 0
+
+    @staticmethod
+    def key(method: str, query_string: bytes, body: bytes) -> bytes:
+        return hashlib.sha256(method.encode() + b"\0" + query_string + b"\0" + body).digest()
+
+    def get(self, key: bytes) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            if entry is not None:
+                del self._entries[key]
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
+    def put(self, key: bytes, body: bytes) -> None:
+        self._entries[key] = (time.monotonic() + self.ttl, body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()

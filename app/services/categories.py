@@ -1,0 +1,276 @@
+"""The category tree and tags (staff); renames rebuild the search index of their products."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ErrorCode
+from app.services.catalog_checks import (
+    MAX_DESCRIPTION_LENGTH,
+    UNSET,
+    CatalogError,
+    Cleaner,
+    Unset,
+    claim_unique,
+    clean_slug,
+    clean_text,
+    slug_base,
+)
+from app.services.search_index import refresh_category_search, refresh_search
+from models.catalog import Category, Product, Tag, product_tags
+
+MAX_CATEGORY_NAME_LENGTH = 250
+MAX_CATEGORY_SLUG_LENGTH = 255
+MAX_TAG_NAME_LENGTH = 100
+MAX_TAG_SLUG_LENGTH = 120
+# Advisory lock key: moves in the tree are serialised, so two concurrent moves
+# (A under B, B under A) cannot both pass the cycle check.
+_TREE_LOCK = 7_302
+
+M = TypeVar("M", Category, Tag)
+
+
+@dataclass(frozen=True)
+class CategoryData:
+    """Fields of a category; UNSET leaves a field as it is, a None slug is generated."""
+
+    name: str | Unset = UNSET
+    slug: str | Unset | None = UNSET
+    description: str | Unset | None = UNSET
+    parent_id: int | Unset | None = UNSET
+
+
+@dataclass(frozen=True)
+class TagData:
+    name: str | Unset = UNSET
+    slug: str | Unset | None = UNSET
+
+
+def _clean_names(
+    name: str | Unset, slug: str | Unset | None, *, name_length: int, slug_length: int
+) -> Cleaner:
+    clean = Cleaner()
+    if name is not UNSET:
+        clean.put("name", clean_text, name, field="name", max_length=name_length, required=True)
+    if isinstance(slug, str) and slug.strip():
+        clean.put("slug", clean_slug, slug, max_length=slug_length)
+    return clean
+
+
+async def _slug(
+    session: AsyncSession,
+    column: Any,
+    values: dict[str, Any],
+    *,
+    name: str,
+    max_length: int,
+    fallback: str,
+    exclude: ColumnElement[bool] | None = None,
+) -> str:
+    if "slug" in values:
+        return await claim_unique(session, column, values["slug"], field="slug", exclude=exclude)
+    base = slug_base(name, max_length=max_length, fallback=fallback)
+    return await claim_unique(session, column, base, field="slug", exclude=exclude, generated=True)
+
+
+async def _locked(
+    session: AsyncSession, model: type[M], key: int, *, for_delete: bool = False
+) -> M:
+    """The row, locked: FOR NO KEY UPDATE for a change (products may still reference it),
+    FOR UPDATE for a delete."""
+    row = await session.get(
+        model, key, with_for_update={"key_share": not for_delete}, populate_existing=True
+    )
+    if row is None:
+        raise CatalogError(ErrorCode.NOT_FOUND, f"{model.__name__} not found.", field="id")
+    return row
+
+
+async def create_category(session: AsyncSession, *, data: CategoryData) -> Category:
+    """Create a category, at the top or under `parent_id`."""
+    clean = await _cleaned_category(session, data, category=None)
+    if data.name is UNSET:
+        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    values = clean.done()
+    category = Category(
+        name=values["name"],
+        description=values.get("description", ""),
+        parent_id=values.get("parent_id"),
+    )
+    category.slug = await _slug(
+        session,
+        Category.slug,
+        values,
+        name=category.name,
+        max_length=MAX_CATEGORY_SLUG_LENGTH,
+        fallback="category",
+    )
+    session.add(category)
+    await session.flush()
+    await session.refresh(category)
+    return category
+
+
+async def update_category(
+    session: AsyncSession, *, category_id: int, data: CategoryData
+) -> Category:
+    """Change a category; moving it under itself or a descendant is a CYCLE."""
+    if data.parent_id is not UNSET:
+        # Taken before any row lock: moves run one at a time, and a move waiting here
+        # holds no lock that the running one needs.
+        await session.execute(select(func.pg_advisory_xact_lock(_TREE_LOCK)))
+    category = await _locked(session, Category, category_id)
+    clean = await _cleaned_category(session, data, category=category)
+    values = clean.done()
+    renamed = "name" in values and values["name"] != category.name
+    for key in ("name", "description", "parent_id"):
+        if key in values:
+            setattr(category, key, values[key])
+    if data.slug is not UNSET and values.get("slug") != category.slug:
+        category.slug = await _slug(
+            session,
+            Category.slug,
+            values,
+            name=category.name,
+            max_length=MAX_CATEGORY_SLUG_LENGTH,
+            fallback="category",
+            exclude=Category.id != category.id,
+        )
+    category.updated_at = func.now()
+    await session.flush()
+    if renamed:
+        await refresh_category_search(session, category_id=category.id)
+    await session.refresh(category)
+    return category
+
+
+async def _cleaned_category(
+    session: AsyncSession, data: CategoryData, *, category: Category | None
+) -> Cleaner:
+    clean = _clean_names(
+        data.name,
+        data.slug,
+        name_length=MAX_CATEGORY_NAME_LENGTH,
+        slug_length=MAX_CATEGORY_SLUG_LENGTH,
+    )
+    if data.description is not UNSET:
+        clean.put(
+            "description",
+            clean_text,
+            data.description,
+            field="description",
+            max_length=MAX_DESCRIPTION_LENGTH,
+            multiline=True,
+        )
+    if data.parent_id is None:
+        clean.values["parent_id"] = None
+    elif isinstance(data.parent_id, int):
+        moving = category is not None and data.parent_id != category.parent_id
+        if moving and await _in_subtree(session, root=category, node_id=data.parent_id):
+            clean.fail(
+                ErrorCode.CYCLE,
+                "A category cannot move under itself or its subcategories.",
+                field="parentId",
+            )
+            return clean
+        parent = await session.scalar(
+            select(Category.id)
+            .where(Category.id == data.parent_id)
+            .with_for_update(read=True, key_share=True)
+        )
+        if parent is None:
+            clean.fail(ErrorCode.NOT_FOUND, "Parent category not found.", field="parentId")
+        else:
+            clean.values["parent_id"] = parent
+    return clean
+
+
+async def _in_subtree(session: AsyncSession, *, root: Category | None, node_id: int) -> bool:
+    """Whether `node_id` is `root` or one of its descendants (recursive CTE)."""
+    if root is None:
+        return False
+    subtree = select(Category.id).where(Category.id == root.id).cte("subtree", recursive=True)
+    # UNION (not UNION ALL) ends the walk even over a cycle that slipped in somehow.
+    subtree = subtree.union(select(Category.id).join(subtree, Category.parent_id == subtree.c.id))
+    return bool(await session.scalar(select(exists().where(subtree.c.id == node_id))))
+
+
+async def delete_category(session: AsyncSession, *, category_id: int) -> int:
+    """Delete an empty category; NOT_EMPTY while it has products or subcategories."""
+    category = await _locked(session, Category, category_id, for_delete=True)
+    if await session.scalar(select(exists().where(Category.parent_id == category_id))):
+        raise CatalogError(
+            ErrorCode.NOT_EMPTY,
+            "Move or delete its subcategories first.",
+            field="id",
+        )
+    if await session.scalar(select(exists().where(Product.category_id == category_id))):
+        raise CatalogError(
+            ErrorCode.NOT_EMPTY, "Move its products to another category first.", field="id"
+        )
+    await session.execute(delete(Category).where(Category.id == category_id))
+    session.expunge(category)
+    return category_id
+
+
+async def create_tag(session: AsyncSession, *, data: TagData) -> Tag:
+    """Create a tag; UNIQUE if an explicit slug is taken."""
+    clean = _clean_names(
+        data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
+    )
+    if data.name is UNSET:
+        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    values = clean.done()
+    tag = Tag(name=values["name"])
+    tag.slug = await _slug(
+        session, Tag.slug, values, name=tag.name, max_length=MAX_TAG_SLUG_LENGTH, fallback="tag"
+    )
+    session.add(tag)
+    await session.flush()
+    return tag
+
+
+async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Tag:
+    """Rename a tag or change its slug; its products' search index follows the name."""
+    tag = await _locked(session, Tag, tag_id)
+    values = _clean_names(
+        data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
+    ).done()
+    renamed = "name" in values and values["name"] != tag.name
+    if renamed:
+        tag.name = values["name"]
+    if data.slug is not UNSET and values.get("slug") != tag.slug:
+        tag.slug = await _slug(
+            session,
+            Tag.slug,
+            values,
+            name=tag.name,
+            max_length=MAX_TAG_SLUG_LENGTH,
+            fallback="tag",
+            exclude=Tag.id != tag.id,
+        )
+    await session.flush()
+    if renamed:
+        await refresh_search(session, product_ids=await _tagged_products(session, tag.id))
+    return tag
+
+
+async def delete_tag(session: AsyncSession, *, tag_id: int) -> int:
+    """Delete a tag and take it off its products."""
+    tag = await _locked(session, Tag, tag_id, for_delete=True)
+    product_ids = await _tagged_products(session, tag_id)
+    await session.execute(delete(Tag).where(Tag.id == tag_id))
+    session.expunge(tag)
+    await refresh_search(session, product_ids=product_ids)
+    return tag_id
+
+
+async def _tagged_products(session: AsyncSession, tag_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(product_tags.c.product_id).where(product_tags.c.tag_id == tag_id)
+    )
+    return list(rows.all())

@@ -1,0 +1,262 @@
+"""Product reviews: one per customer and product, moderated by staff, with exact rating totals.
+
+`products.rating_sum` / `rating_count` count the visible (not hidden) reviews. Every change
+shifts them with one atomic UPDATE in the caller's transaction, so concurrent reviews of one
+product never lose an update. Locks are always taken review first, then product: no deadlocks.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from app.errors import ErrorCode, UserError, ValidationErrors
+from app.services.pagination import Page, PageRequest, SortKey, fetch_page
+from models.catalog import Product, Review
+
+MAX_TITLE_LENGTH = 200
+MAX_BODY_LENGTH = 10_000
+MAX_DB_ID = 2**63 - 1
+
+_SHIFT_RATING = text(
+    "UPDATE products SET rating_sum = rating_sum + :d, rating_count = rating_count + :c"
+    " WHERE id = :id RETURNING rating_sum, rating_count"
+)
+
+
+class ReviewError(UserError):
+    """An error of product reviews."""
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    rating: int
+    title: str = ""
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewChanges:
+    """A partial update: None leaves the field as it is."""
+
+    rating: int | None = None
+    title: str | None = None
+    body: str | None = None
+
+
+def _clean_text(value: str, *, field: str, max_length: int, multiline: bool) -> str:
+    """Trimmed NFC text; no control characters (line breaks and tabs only in multi-line text)."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").strip())
+    if len(value) > max_length:
+        raise ReviewError(
+            ErrorCode.TOO_LONG, f"Must be at most {max_length} characters.", field=field
+        )
+    allowed = "\n\t" if multiline else ""
+    for char in value:
+        # Cc: control characters (NUL cannot even be stored); Cs: lone surrogates.
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
+            raise ReviewError(
+                ErrorCode.INVALID, "Must not contain control characters.", field=field
+            )
+    return value
+
+
+def _clean_rating(rating: int) -> int:
+    if not 1 <= rating <= 5:
+        raise ReviewError(ErrorCode.INVALID, "Rating must be from 1 to 5.", field="rating")
+    return rating
+
+
+def _validated(changes: ReviewChanges) -> ReviewChanges:
+    """The cleaned changes; every bad field reported at once."""
+    errors: list[UserError] = []
+    cleaned: dict[str, Any] = {}
+    checks: dict[str, Callable[[Any], Any]] = {
+        "rating": _clean_rating,
+        "title": lambda v: _clean_text(
+            v, field="title", max_length=MAX_TITLE_LENGTH, multiline=False
+        ),
+        "body": lambda v: _clean_text(v, field="body", max_length=MAX_BODY_LENGTH, multiline=True),
+    }
+    for name, check in checks.items():
+        value = getattr(changes, name)
+        if value is None:
+            continue
+        try:
+            cleaned[name] = check(value)
+        except UserError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationErrors(errors)
+    return ReviewChanges(**cleaned)
+
+
+async def _shift_rating(session: AsyncSession, product_id: int, *, delta: int, count: int) -> None:
+    """Change the product's visible rating totals atomically (a no-op when both are 0)."""
+    if not (delta or count):
+        return
+    params = {"d": delta, "c": count, "id": product_id}
+    totals = (await session.execute(_SHIFT_RATING, params)).one_or_none()
+    # A Product this session already holds would otherwise keep showing the old totals.
+    held = session.identity_map.get(identity_key(Product, product_id))
+    if held is not None and totals is not None:
+        set_committed_value(held, "rating_sum", totals.rating_sum)
+        set_committed_value(held, "rating_count", totals.rating_count)
+
+
+def _not_found() -> ReviewError:
+    return ReviewError(ErrorCode.NOT_FOUND, "Review not found.", field="id")
+
+
+async def _locked_review(
+    session: AsyncSession, review_id: int, *, author_id: int | None = None
+) -> Review:
+    """The review row, locked; NOT_FOUND if missing or (with `author_id`) someone else's."""
+    statement = select(Review).where(Review.id == review_id)
+    if author_id is not None:
+        statement = statement.where(Review.user_id == author_id)
+    review = await session.scalar(
+        statement.with_for_update().execution_options(populate_existing=True)
+    )
+    if review is None:
+        raise _not_found()
+    return review
+
+
+async def create_review(
+    session: AsyncSession, *, user_id: int, product_id: int, data: ReviewData
+) -> Review:
+    """Review a published product; ALREADY_REVIEWED on a second review by the same customer."""
+    clean = _validated(ReviewChanges(data.rating, data.title, data.body))
+    assert clean.rating is not None
+    # KEY SHARE keeps the product from being deleted under us yet lets the rating UPDATEs
+    # of concurrent reviews through.
+    found = await session.scalar(
+        select(Product.id)
+        .where(Product.id == product_id, Product.is_published)
+        .with_for_update(read=True, key_share=True)
+    )
+    if found is None:
+        raise ReviewError(ErrorCode.NOT_FOUND, "Product not found.", field="productId")
+    # ON CONFLICT DO NOTHING: of two racing first reviews, one wins and one gets the error.
+    review = await session.scalar(
+        insert(Review)
+        .values(
+            product_id=product_id,
+            user_id=user_id,
+            rating=clean.rating,
+            title=clean.title or "",
+            body=clean.body or "",
+        )
+        .on_conflict_do_nothing(index_elements=[Review.product_id, Review.user_id])
+        .returning(Review)
+    )
+    if review is None:
+        raise ReviewError(
+            ErrorCode.ALREADY_REVIEWED, "You have already reviewed this product.", field="productId"
+        )
+    await _shift_rating(session, product_id, delta=clean.rating, count=1)
+    return review
+
+
+async def update_review(
+    session: AsyncSession, *, user_id: int, review_id: int, changes: ReviewChanges
+) -> Review:
+    """Edit one's own review; NOT_FOUND for anyone else's."""
+    clean = _validated(changes)
+    review = await _locked_review(session, review_id, author_id=user_id)
+    old_rating = review.rating
+    if clean.rating is not None:
+        review.rating = clean.rating
+    if clean.title is not None:
+        review.title = clean.title
+    if clean.body is not None:
+        review.body = clean.body
+    await session.flush()
+    await session.refresh(review)  # updated_at is set by the database
+    if not review.is_hidden:
+        await _shift_rating(session, review.product_id, delta=review.rating - old_rating, count=0)
+    return review
+
+
+async def delete_review(session: AsyncSession, *, user_id: int, review_id: int) -> int:
+    """Delete one's own review; returns its id. NOT_FOUND for anyone else's."""
+    review = await _locked_review(session, review_id, author_id=user_id)
+    product_id, rating, counted = review.product_id, review.rating, not review.is_hidden
+    await session.delete(review)
+    await session.flush()
+    if counted:
+        await _shift_rating(session, product_id, delta=-rating, count=-1)
+    return review_id
+
+
+async def set_review_hidden(session: AsyncSession, *, review_id: int, hidden: bool) -> Review:
+    """Hide or show a review (staff); hidden reviews leave the product's rating. Idempotent."""
+    review = await _locked_review(session, review_id)
+    if review.is_hidden == hidden:
+        return review
+    review.is_hidden = hidden
+    await session.flush()
+    await session.refresh(review)
+    sign = -1 if hidden else 1
+    await _shift_rating(session, review.product_id, delta=sign * review.rating, count=sign)
+    return review
+
+
+def _load_timestamp(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value)  # TypeError / ValueError mean "invalid cursor"
+    if moment.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return moment
+
+
+def load_id(value: Any) -> int:
+    """A cursor's id part: an integer a bigint column can hold."""
+    if type(value) is not int or not 0 <= value <= MAX_DB_ID:
+        raise ValueError("bad id")
+    return value
+
+
+def newest_first(created_at: Any, id_column: Any) -> list[SortKey]:
+    """Keyset order (created_at, id) descending, with strict cursor parsing."""
+    return [
+        SortKey(created_at, descending=True, dump=datetime.isoformat, load=_load_timestamp),
+        SortKey(id_column, descending=True, load=load_id),
+    ]
+
+
+def _visible_reviews(product_id: int, *, include_hidden: bool) -> Select[Review]:
+    statement = select(Review).where(Review.product_id == product_id)
+    if not include_hidden:
+        statement = statement.join(Product, Product.id == Review.product_id).where(
+            Product.is_published, Review.is_hidden.is_(False)
+        )
+    return statement
+
+
+async def list_reviews(
+    session: AsyncSession, *, product_id: int, include_hidden: bool, page: PageRequest
+) -> Page:
+    """Reviews of a product, newest first; hidden ones and unpublished products for staff only."""
+    return await fetch_page(
+        session,
+        _visible_reviews(product_id, include_hidden=include_hidden),
+        keys=newest_first(Review.created_at, Review.id),
+        page=page,
+        tag="review:newest",
+    )
+
+
+async def count_reviews(session: AsyncSession, *, product_id: int, include_hidden: bool) -> int:
+    """How many reviews `list_reviews` pages through."""
+    statement = _visible_reviews(product_id, include_hidden=include_hidden)
+    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0

@@ -1,0 +1,140 @@
+"""Warehouses (staff): exactly one is the default, where stock goes when none is named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ErrorCode
+from app.services.catalog_checks import (
+    UNSET,
+    CatalogError,
+    Cleaner,
+    Unset,
+    claim_unique,
+    clean_slug,
+    clean_text,
+    slug_base,
+)
+from models.catalog import Stock, StockAdjustment, Warehouse
+
+MAX_NAME_LENGTH = 250
+MAX_SLUG_LENGTH = 255
+# Advisory lock key: changes of the default are serialised (the partial unique
+# index allows one default; two racing switches would otherwise hit it).
+_DEFAULT_LOCK = 7_303
+
+
+@dataclass(frozen=True)
+class WarehouseData:
+    """Fields of a warehouse; UNSET leaves a field as it is, a None slug is generated."""
+
+    name: str | Unset = UNSET
+    slug: str | Unset | None = UNSET
+    is_default: bool | Unset = UNSET
+
+
+def _cleaned(data: WarehouseData) -> Cleaner:
+    clean = Cleaner()
+    if data.name is not UNSET:
+        clean.put(
+            "name", clean_text, data.name, field="name", max_length=MAX_NAME_LENGTH, required=True
+        )
+    if isinstance(data.slug, str) and data.slug.strip():
+        clean.put("slug", clean_slug, data.slug, max_length=MAX_SLUG_LENGTH)
+    return clean
+
+
+async def _claim_slug(session: AsyncSession, warehouse: Warehouse, slug: str | None) -> str:
+    exclude = Warehouse.id != warehouse.id if warehouse.id is not None else None
+    if slug is not None:
+        return await claim_unique(session, Warehouse.slug, slug, field="slug", exclude=exclude)
+    base = slug_base(warehouse.name, max_length=MAX_SLUG_LENGTH, fallback="warehouse")
+    return await claim_unique(
+        session, Warehouse.slug, base, field="slug", exclude=exclude, generated=True
+    )
+
+
+async def _take_default(session: AsyncSession) -> None:
+    """Clear the current default; the caller makes its warehouse the new one."""
+    await session.execute(select(func.pg_advisory_xact_lock(_DEFAULT_LOCK)))
+    await session.execute(update(Warehouse).where(Warehouse.is_default).values(is_default=False))
+
+
+async def create_warehouse(session: AsyncSession, *, data: WarehouseData) -> Warehouse:
+    """Create a warehouse; `is_default` moves the default to it."""
+    clean = _cleaned(data)
+    if data.name is UNSET:
+        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    values = clean.done()
+    warehouse = Warehouse(name=values["name"], is_default=data.is_default is True)
+    warehouse.slug = await _claim_slug(session, warehouse, values.get("slug"))
+    if warehouse.is_default:
+        await _take_default(session)
+    session.add(warehouse)
+    await session.flush()
+    await session.refresh(warehouse)
+    return warehouse
+
+
+async def update_warehouse(
+    session: AsyncSession, *, warehouse_id: int, data: WarehouseData
+) -> Warehouse:
+    """Rename, re-slug, or make it the default (a default is replaced, never just removed)."""
+    warehouse = await locked_warehouse(session, warehouse_id)
+    clean = _cleaned(data)
+    if data.is_default is False and warehouse.is_default:
+        clean.fail(
+            ErrorCode.INVALID,
+            "Make another warehouse the default instead.",
+            field="isDefault",
+        )
+    values = clean.done()
+    if "name" in values:
+        warehouse.name = values["name"]
+    if data.slug is not UNSET and values.get("slug") != warehouse.slug:
+        warehouse.slug = await _claim_slug(session, warehouse, values.get("slug"))
+    if data.is_default is True and not warehouse.is_default:
+        await _take_default(session)
+        warehouse.is_default = True
+    warehouse.updated_at = func.now()
+    await session.flush()
+    await session.refresh(warehouse)
+    return warehouse
+
+
+async def delete_warehouse(session: AsyncSession, *, warehouse_id: int) -> int:
+    """Delete an empty warehouse that is not the default, with its (zero) stock rows and history."""
+    warehouse = await locked_warehouse(session, warehouse_id, for_delete=True)
+    if warehouse.is_default:
+        raise CatalogError(
+            ErrorCode.INVALID, "The default warehouse cannot be deleted.", field="id"
+        )
+    holding = select(Stock).where(Stock.warehouse_id == warehouse_id, Stock.quantity > 0)
+    if await session.scalar(select(exists(holding))):
+        raise CatalogError(ErrorCode.NOT_EMPTY, "Move or write off its stock first.", field="id")
+    await session.execute(delete(Stock).where(Stock.warehouse_id == warehouse_id))
+    await session.execute(
+        delete(StockAdjustment).where(StockAdjustment.warehouse_id == warehouse_id)
+    )
+    await session.execute(delete(Warehouse).where(Warehouse.id == warehouse_id))
+    session.expunge(warehouse)
+    return warehouse_id
+
+
+async def locked_warehouse(
+    session: AsyncSession, warehouse_id: int, *, for_delete: bool = False
+) -> Warehouse:
+    """The warehouse, row-locked. FOR UPDATE (delete) waits for running stock changes,
+    which hold FOR KEY SHARE on it; FOR NO KEY UPDATE (a change) does not block them."""
+    warehouse = await session.get(
+        Warehouse,
+        warehouse_id,
+        with_for_update={"key_share": not for_delete},
+        populate_existing=True,
+    )
+    if warehouse is None:
+        raise CatalogError(ErrorCode.NOT_FOUND, "Warehouse not found.", field="id")
+    return warehouse

@@ -1,0 +1,1 @@
+"""Load scenarios, an SQL statement counter and a runner; results in RESULTS.md."""

@@ -1,0 +1,237 @@
+"""Inputs of the staff catalog mutations, and their conversion to service data."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from app.auth.permissions import Perm
+from app.errors import ErrorCode, UserError
+from app.services.catalog import ImageData, ProductData
+from app.services.catalog_checks import UNSET, Unset
+from app.services.variants import MoneyData, VariantData
+from resolvers.base import HasPermission, Info, db_id, run_mutation
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+P = TypeVar("P")
+R = TypeVar("R")
+
+STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
+ERRORS = "Problems with the input; empty on success, and then nothing was written."
+
+
+def deleted_id(type_name: str, key: int) -> relay.GlobalID:
+    return relay.GlobalID(type_name, str(key))
+
+
+def node_key(value: str, type_name: str, *, field: str) -> int:
+    """The database key behind a global ID: INVALID if it names another type, NOT_FOUND if none."""
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except ValueError:
+        raise UserError(ErrorCode.INVALID, "Not a valid ID.", field=field) from None
+    if global_id.type_name != type_name:
+        raise UserError(ErrorCode.INVALID, f"Expected the ID of a {type_name}.", field=field)
+    key = db_id(global_id.node_id)
+    if key is None:
+        raise UserError(ErrorCode.NOT_FOUND, f"{type_name} not found.", field=field)
+    return key
+
+
+def optional_key(value: str | None, type_name: str, *, field: str) -> int | None:
+    return None if value is None else node_key(value, type_name, field=field)
+
+
+class Given(Protocol[T_co]):
+    """A `strawberry.Some`: the value of an input field the client gave (maybe null)."""
+
+    @property
+    def value(self) -> T_co: ...
+
+
+def given(value: Given[T] | None) -> T | Unset:
+    """A Maybe input field as service data: absent is UNSET, anything else its value."""
+    return UNSET if value is None else value.value
+
+
+def given_key(
+    value: Given[strawberry.ID | None] | None, type_name: str, *, field: str
+) -> int | Unset | None:
+    return UNSET if value is None else optional_key(value.value, type_name, field=field)
+
+
+async def run_parsed(
+    info: Info,
+    payload: Callable[..., P],
+    service: Callable[..., Awaitable[R]],
+    to_payload: Callable[[R], P],
+    parse: Callable[[], dict[str, Any]],
+) -> P:
+    """`run_mutation` with the input parsed inside it: a bad global ID is a userError too."""
+
+    async def call(session: AsyncSession) -> R:
+        return await service(session, **parse())
+
+    return await run_mutation(info, payload, call, to_payload)
+
+
+@strawberry.input(description="An amount in an ISO 4217 currency.")
+class MoneyInput:
+    amount: Decimal = strawberry.field(description="Major units, e.g. 12.50; not negative.")
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
+
+    def to_data(self) -> MoneyData:
+        return MoneyData(amount=self.amount, currency=self.currency)
+
+
+@strawberry.input(description="An image of a product.")
+class ImageInput:
+    url: str = strawberry.field(description="Absolute http(s) URL, at most 2048 characters.")
+    alt: str | None = strawberry.field(default=None, description="Alternative text.")
+    sort_order: int | None = strawberry.field(
+        default=None, description="Position in the gallery; defaults to the list order."
+    )
+
+    def to_data(self) -> ImageData:
+        return ImageData(url=self.url, alt=self.alt, sort_order=self.sort_order)
+
+
+def _images(images: list[ImageInput] | None) -> list[ImageData] | None:
+    return None if images is None else [image.to_data() for image in images]
+
+
+def _tag_keys(values: list[strawberry.ID] | None) -> list[int]:
+    return [node_key(value, "Tag", field="tagIds") for value in values or []]
+
+
+@strawberry.input(description="A new product; it starts unpublished.")
+class ProductCreateInput:
+    name: str = strawberry.field(description="Display name, at most 250 characters.")
+    slug: str | None = strawberry.field(
+        default=None, description="URL name; generated from the name when left out."
+    )
+    description: str | None = strawberry.field(
+        default=None, description="Markdown, at most 50,000 characters."
+    )
+    category_id: strawberry.ID | None = strawberry.field(default=None, description="Category.")
+    tag_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Tags.")
+    attributes: JSON | None = strawberry.field(
+        default=None, description='Flat attributes, e.g. {"color": "red", "sizes": ["S", "M"]}.'
+    )
+    images: list[ImageInput] | None = strawberry.field(default=None, description="Gallery.")
+    seo_title: str | None = strawberry.field(default=None, description="At most 70 characters.")
+    seo_description: str | None = strawberry.field(
+        default=None, description="At most 300 characters."
+    )
+
+    def to_data(self) -> ProductData:
+        return ProductData(
+            name=self.name,
+            slug=self.slug,
+            description=self.description,
+            category_id=optional_key(self.category_id, "Category", field="categoryId"),
+            tag_ids=_tag_keys(self.tag_ids),
+            attributes=self.attributes,
+            images=_images(self.images),
+            seo_title=self.seo_title,
+            seo_description=self.seo_description,
+        )
+
+
+@strawberry.input(description="Changes to a product; fields left out stay as they are.")
+class ProductUpdateInput:
+    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    slug: strawberry.Maybe[str | None] = strawberry.field(
+        description="URL name; null generates one from the name."
+    )
+    description: strawberry.Maybe[str | None] = strawberry.field(description="Markdown.")
+    category_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
+        description="Category; null removes it."
+    )
+    tag_ids: strawberry.Maybe[list[strawberry.ID] | None] = strawberry.field(
+        description="Replaces all tags."
+    )
+    attributes: strawberry.Maybe[JSON | None] = strawberry.field(
+        description="Replaces all attributes."
+    )
+    images: strawberry.Maybe[list[ImageInput] | None] = strawberry.field(
+        description="Replaces the gallery."
+    )
+    seo_title: strawberry.Maybe[str | None] = strawberry.field(description="SEO title.")
+    seo_description: strawberry.Maybe[str | None] = strawberry.field(description="SEO description.")
+
+    def to_data(self) -> ProductData:
+        return ProductData(
+            name=given(self.name),
+            slug=given(self.slug),
+            description=given(self.description),
+            category_id=given_key(self.category_id, "Category", field="categoryId"),
+            tag_ids=UNSET if self.tag_ids is None else _tag_keys(self.tag_ids.value),
+            attributes=given(self.attributes),
+            images=UNSET if self.images is None else _images(self.images.value),
+            seo_title=given(self.seo_title),
+            seo_description=given(self.seo_description),
+        )
+
+
+@strawberry.input(description="A new variant of a product.")
+class VariantCreateInput:
+    product_id: strawberry.ID = strawberry.field(description="The product it belongs to.")
+    sku: str = strawberry.field(description="Unique stock keeping unit, no spaces, <= 64.")
+    name: str | None = strawberry.field(default=None, description="e.g. 'M / Red'.")
+    price: MoneyInput = strawberry.field(description="Price; one currency per product.")
+    compare_at_price: MoneyInput | None = strawberry.field(
+        default=None, description="Former price, in the price's currency."
+    )
+    attributes: JSON | None = strawberry.field(default=None, description="Option values.")
+    weight_grams: int | None = strawberry.field(
+        default=None, description="Shipping weight, 0 to 1,000,000 grams."
+    )
+    track_inventory: bool = strawberry.field(
+        default=True, description="False: always available, stock is not counted."
+    )
+
+    def to_data(self) -> VariantData:
+        return VariantData(
+            sku=self.sku,
+            name=self.name,
+            price=self.price.to_data(),
+            compare_at_price=self.compare_at_price.to_data() if self.compare_at_price else None,
+            attributes=self.attributes,
+            weight_grams=self.weight_grams,
+            track_inventory=self.track_inventory,
+        )
+
+
+@strawberry.input(description="Changes to a variant; fields left out stay as they are.")
+class VariantUpdateInput:
+    sku: strawberry.Maybe[str] = strawberry.field(description="Unique stock keeping unit.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="e.g. 'M / Red'.")
+    price: strawberry.Maybe[MoneyInput] = strawberry.field(description="Price.")
+    compare_at_price: strawberry.Maybe[MoneyInput | None] = strawberry.field(
+        description="Former price; null removes it."
+    )
+    attributes: strawberry.Maybe[JSON | None] = strawberry.field(description="Option values.")
+    weight_grams: strawberry.Maybe[int | None] = strawberry.field(description="Weight, grams.")
+    track_inventory: strawberry.Maybe[bool] = strawberry.field(description="Count stock.")
+
+    def to_data(self) -> VariantData:
+        compare_at = given(self.compare_at_price)
+        return VariantData(
+            sku=given(self.sku),
+            name=given(self.name),
+            price=UNSET if self.price is None else self.price.value.to_data(),
+            compare_at_price=compare_at.to_data()
+            if isinstance(compare_at, MoneyInput)
+            else compare_at,
+            attributes=given(self.attributes),
+            weight_grams=given(self.weight_grams),
+            track_inventory=given(self.track_inventory),
+        )

@@ -1,0 +1,78 @@
+"""GraphQL types of inventory: warehouses, stock levels, and recorded stock changes (staff)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+
+from app.services.inventory import StockChange
+from models import catalog as models
+from resolvers.base import Info, db_id
+from resolvers.catalog.types import Variant, can_see_unpublished
+
+
+@strawberry.type(description="A place that holds stock; one of them is the default.")
+class Warehouse(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe unique name.")
+    is_default: bool = strawberry.field(
+        description="Where stock goes when a stock mutation names no warehouse."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Warehouse) -> Warehouse:
+        return cls(id=row.id, name=row.name, slug=row.slug, is_default=row.is_default)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Warehouse | None]:
+        keys = [db_id(node_id) or 0 for node_id in node_ids]
+        if not can_see_unpublished(info):  # warehouses are staff information
+            return [None for _ in keys]
+        # One statement for all ids, under the request's session lock (see app/loaders.py).
+        async with info.context.db_lock:
+            rows = await info.context.session.scalars(
+                select(models.Warehouse).where(models.Warehouse.id.in_(keys))
+            )
+            found = {row.id: row for row in rows}
+        return [cls.from_row(found[key]) if key in found else None for key in keys]
+
+
+@strawberry.type(description="One recorded change of stock: how much, the result, and why.")
+class StockAdjustment:
+    delta: int = strawberry.field(description="Units added (positive) or removed (negative).")
+    quantity_after: int = strawberry.field(description="Quantity on hand after the change.")
+    reason: str = strawberry.field(description="Why the stock changed.")
+    created_at: datetime = strawberry.field(description="When it changed.")
+
+    @classmethod
+    def from_row(cls, row: models.StockAdjustment) -> StockAdjustment:
+        return cls(
+            delta=row.delta,
+            quantity_after=row.quantity_after,
+            reason=row.reason,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="Quantity on hand of one variant in one warehouse.")
+class Stock:
+    variant: Variant = strawberry.field(description="The variant.")
+    warehouse: Warehouse = strawberry.field(description="The warehouse.")
+    quantity: int = strawberry.field(description="Units on hand.")
+    adjustment: StockAdjustment = strawberry.field(description="The change that led here.")
+
+    @classmethod
+    def of(cls, change: StockChange) -> Stock:
+        return cls(
+            variant=Variant.from_row(change.variant),
+            warehouse=Warehouse.from_row(change.warehouse),
+            quantity=change.quantity,
+            adjustment=StockAdjustment.from_row(change.adjustment),
+        )

@@ -1,0 +1,289 @@
+"""Product reviews: the Review type, `productReviews`, and the review mutations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from app.auth.permissions import Perm
+from app.services import reviews
+from app.services.pagination import PageRequest
+from models import catalog as models
+from models.accounts import User as UserRow
+from resolvers.base import HasPermission, Info, IsAuthenticated, UserError, db_id, run_mutation
+from resolvers.catalog.types import Product, can_see_unpublished
+from resolvers.connection import (
+    Connection,
+    as_query_error,
+    build_connection,
+    selects_total_count,
+)
+
+T = TypeVar("T")
+_EXTRA_LOADERS = "catalog_extra_loaders"
+
+
+def key_of(global_id: relay.GlobalID | None, type_name: str) -> int | None:
+    """The database key of an ID of `type_name`; 0 (matches nothing) for any other ID."""
+    if global_id is None:
+        return None
+    key = db_id(global_id.node_id) if global_id.type_name == type_name else None
+    return key or 0
+
+
+def display_name(user: UserRow | None) -> str:
+    """First name and last initial ("Ann S."); never the email."""
+    if user is None or not user.first_name:
+        return "Anonymous"
+    initial = f" {user.last_name[0].upper()}." if user.last_name else ""
+    return user.first_name + initial
+
+
+@strawberry.type(description="A customer's rating and review of a product.")
+class Review(relay.Node):
+    id: relay.NodeID[int]
+    rating: int = strawberry.field(description="Stars, 1 to 5.")
+    title: str = strawberry.field(description="Headline, up to 200 characters.")
+    body: str = strawberry.field(description="Text, up to 10,000 characters.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    is_hidden: bool = strawberry.field(
+        description="Hidden by staff: not listed and not in the rating."
+    )
+    verified_purchase: bool = strawberry.field(
+        description="The author bought the product (set by the orders work)."
+    )
+    row: strawberry.Private[models.Review]
+
+    @classmethod
+    def from_row(cls, row: models.Review) -> Review:
+        return cls(
+            id=row.id,
+            rating=row.rating,
+            title=row.title,
+            body=row.body,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            is_hidden=row.is_hidden,
+            verified_purchase=row.verified_purchase,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Review | None]:
+        """Visible reviews; hidden ones (or of unpublished products) to staff and the author."""
+        rows = await info.context.loaders.review.load_many(
+            [db_id(node_id) or 0 for node_id in node_ids]
+        )
+        products = await info.context.loaders.product.load_many(
+            [row.product_id if row else 0 for row in rows]
+        )
+        staff = can_see_unpublished(info)
+        viewer = info.context.user
+        return [
+            cls.from_row(row)
+            if row is not None
+            and product is not None
+            and (
+                staff
+                or (viewer is not None and viewer.id == row.user_id)
+                or (product.is_published and not row.is_hidden)
+            )
+            else None
+            for row, product in zip(rows, products, strict=True)
+        ]
+
+    @strawberry.field(description='Display name of the author: first name and initial, "Ann S."')
+    async def author_name(self, info: Info) -> str:
+        return display_name(await info.context.loaders.user.load(self.row.user_id))
+
+    @strawberry.field(description="The reviewed product; null if it is no longer published.")
+    async def product(self, info: Info) -> Product | None:
+        row = await info.context.loaders.product.load(self.row.product_id)
+        if row is None or not (row.is_published or can_see_unpublished(info)):
+            return None
+        return Product.from_row(row)
+
+
+async def resolve_product_reviews(
+    info: Info, *, product_id: int, page: PageRequest
+) -> Connection[Review]:
+    """A page of a product's reviews; Product.reviews delegates here too."""
+
+    async def run() -> Connection[Review]:
+        context = info.context
+        staff = can_see_unpublished(info)
+        total = None
+        async with context.db_lock:
+            result = await reviews.list_reviews(
+                context.session, product_id=product_id, include_hidden=staff, page=page
+            )
+            if selects_total_count(info):
+                total = await reviews.count_reviews(
+                    context.session, product_id=product_id, include_hidden=staff
+                )
+        return build_connection(
+            [Review.from_row(row) for row in result.rows],
+            result.cursors,
+            has_next=result.has_next,
+            has_previous=result.has_previous,
+            total_count=total,
+        )
+
+    return await as_query_error(run)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Reviews of a product, newest first; hidden reviews are listed for staff only."
+    )
+    async def product_reviews(
+        self,
+        info: Info,
+        product_id: relay.GlobalID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Review]:
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        key = key_of(product_id, "Product") or 0
+        return await resolve_product_reviews(info, product_id=key, page=page)
+
+
+@strawberry.input(description="A new review.")
+class ReviewCreateInput:
+    product_id: relay.GlobalID = strawberry.field(description="The product to review.")
+    rating: int = strawberry.field(description="Stars, 1 to 5.")
+    title: str = strawberry.field(default="", description="Headline, up to 200 characters.")
+    body: str = strawberry.field(default="", description="Text, up to 10,000 characters.")
+
+
+@strawberry.input(description="Changes to a review; fields left out stay as they are.")
+class ReviewUpdateInput:
+    rating: strawberry.Maybe[int] = strawberry.field(description="Stars, 1 to 5.")
+    title: strawberry.Maybe[str] = strawberry.field(description="Headline.")
+    body: strawberry.Maybe[str] = strawberry.field(description="Text.")
+
+
+def _review_field() -> Any:
+    return strawberry.field(default=None, description="The review.")
+
+
+def _errors_field() -> Any:
+    return strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
+@strawberry.type
+class ReviewCreatePayload:
+    review: Review | None = _review_field()
+    user_errors: list[UserError] = _errors_field()
+
+
+@strawberry.type
+class ReviewUpdatePayload:
+    review: Review | None = _review_field()
+    user_errors: list[UserError] = _errors_field()
+
+
+@strawberry.type
+class ReviewDeletePayload:
+    deleted_review_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="ID of the deleted review."
+    )
+    user_errors: list[UserError] = _errors_field()
+
+
+@strawberry.type(description="Result of hiding or showing a review.")
+class ReviewVisibilityPayload:
+    review: Review | None = _review_field()
+    user_errors: list[UserError] = _errors_field()
+
+
+def _value(field: Any) -> Any:
+    return field.value if field is not None else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Review a published product; one review per customer and product.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def review_create(self, info: Info, input: ReviewCreateInput) -> ReviewCreatePayload:
+        return await run_mutation(
+            info,
+            ReviewCreatePayload,
+            reviews.create_review,
+            lambda row: ReviewCreatePayload(review=Review.from_row(row)),
+            user_id=info.context.user.id,  # type: ignore[union-attr]
+            product_id=key_of(input.product_id, "Product"),
+            data=reviews.ReviewData(rating=input.rating, title=input.title, body=input.body),
+        )
+
+    @strawberry.mutation(description="Edit your own review.", permission_classes=[IsAuthenticated])
+    async def review_update(
+        self, info: Info, id: relay.GlobalID, input: ReviewUpdateInput
+    ) -> ReviewUpdatePayload:
+        changes = reviews.ReviewChanges(
+            rating=_value(input.rating), title=_value(input.title), body=_value(input.body)
+        )
+        return await run_mutation(
+            info,
+            ReviewUpdatePayload,
+            reviews.update_review,
+            lambda row: ReviewUpdatePayload(review=Review.from_row(row)),
+            user_id=info.context.user.id,  # type: ignore[union-attr]
+            review_id=key_of(id, "Review"),
+            changes=changes,
+        )
+
+    @strawberry.mutation(
+        description="Delete your own review.", permission_classes=[IsAuthenticated]
+    )
+    async def review_delete(self, info: Info, id: relay.GlobalID) -> ReviewDeletePayload:
+        return await run_mutation(
+            info,
+            ReviewDeletePayload,
+            reviews.delete_review,
+            lambda key: ReviewDeletePayload(deleted_review_id=relay.GlobalID("Review", str(key))),
+            user_id=info.context.user.id,  # type: ignore[union-attr]
+            review_id=key_of(id, "Review"),
+        )
+
+    @strawberry.mutation(
+        description="Hide a review from customers and from the rating (staff).",
+        permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
+    )
+    async def review_hide(self, info: Info, id: relay.GlobalID) -> ReviewVisibilityPayload:
+        return await run_mutation(
+            info,
+            ReviewVisibilityPayload,
+            reviews.set_review_hidden,
+            lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
+            review_id=key_of(id, "Review"),
+            hidden=True,
+        )
+
+    @strawberry.mutation(
+        description="Show a hidden review again (staff).",
+        permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
+    )
+    async def review_unhide(self, info: Info, id: relay.GlobalID) -> ReviewVisibilityPayload:
+        return await run_mutation(
+            info,
+            ReviewVisibilityPayload,
+            reviews.set_review_hidden,
+            lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
+            review_id=key_of(id, "Review"),
+            hidden=False,
+        )

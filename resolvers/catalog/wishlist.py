@@ -1,0 +1,188 @@
+"""The signed-in customer's wishlist: `myWishlist`, add and remove."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from app.services import wishlist
+from app.services.pagination import PageRequest
+from models import catalog as models
+from resolvers.base import ApiError, Info, IsAuthenticated, UserError, db_id, run_mutation
+from resolvers.catalog.reviews import key_of
+from resolvers.catalog.types import Product, Variant, can_see_unpublished
+from resolvers.connection import (
+    Connection,
+    as_query_error,
+    build_connection,
+    selects_total_count,
+)
+
+
+@strawberry.type(description="A product (or one variant of it) the customer saved for later.")
+class WishlistItem(relay.Node):
+    id: relay.NodeID[int]
+    created_at: datetime = strawberry.field(description="When it was saved.")
+    row: strawberry.Private[models.WishlistItem]
+
+    @classmethod
+    def from_row(cls, row: models.WishlistItem) -> WishlistItem:
+        return cls(id=row.id, created_at=row.created_at, row=row)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[WishlistItem | None]:
+        """Only the owner's own items, and only while the product is published (or for staff)."""
+        viewer = info.context.user
+        if viewer is None:
+            return [None for _ in node_ids]
+        rows = await info.context.loaders.wishlist_item.load_many(
+            [db_id(node_id) or 0 for node_id in node_ids]
+        )
+        products = await info.context.loaders.product.load_many(
+            [row.product_id if row else 0 for row in rows]
+        )
+        staff = can_see_unpublished(info)
+        return [
+            cls.from_row(row)
+            if row is not None
+            and product is not None
+            and row.user_id == viewer.id
+            and (product.is_published or staff)
+            else None
+            for row, product in zip(rows, products, strict=True)
+        ]
+
+    @strawberry.field(description="The saved product.")
+    async def product(self, info: Info) -> Product:
+        row = await info.context.loaders.product.load(self.row.product_id)
+        assert row is not None  # the foreign key cascades deletes
+        return Product.from_row(row)
+
+    @strawberry.field(description="The saved variant, or null when the whole product was saved.")
+    async def variant(self, info: Info) -> Variant | None:
+        if self.row.variant_id is None:
+            return None
+        row = await info.context.loaders.variant.load(self.row.variant_id)
+        return Variant.from_row(row) if row else None
+
+
+async def resolve_wishlist(
+    info: Info, *, user_id: int, page: PageRequest
+) -> Connection[WishlistItem]:
+    """A page of the user's wishlist, newest first; User.wishlist delegates here too."""
+
+    async def run() -> Connection[WishlistItem]:
+        context = info.context
+        viewer = context.user
+        if viewer is None or viewer.id != user_id:
+            raise ApiError("Only the account holder can see their wishlist.", "FORBIDDEN")
+        staff = can_see_unpublished(info)
+        total = None
+        async with context.db_lock:
+            result = await wishlist.list_wishlist(
+                context.session, user_id=user_id, include_unpublished=staff, page=page
+            )
+            if selects_total_count(info):
+                total = await wishlist.count_wishlist(
+                    context.session, user_id=user_id, include_unpublished=staff
+                )
+        return build_connection(
+            [WishlistItem.from_row(row) for row in result.rows],
+            result.cursors,
+            has_next=result.has_next,
+            has_previous=result.has_previous,
+            total_count=total,
+        )
+
+    return await as_query_error(run)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The signed-in customer's wishlist, newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_wishlist(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[WishlistItem]:
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await resolve_wishlist(info, user_id=info.context.user.id, page=page)  # type: ignore[union-attr]
+
+
+def _errors_field() -> Any:
+    return strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
+@strawberry.type
+class WishlistAddProductPayload:
+    item: WishlistItem | None = strawberry.field(
+        default=None, description="The saved item (the existing one if it was saved before)."
+    )
+    user_errors: list[UserError] = _errors_field()
+
+
+@strawberry.type
+class WishlistRemovePayload:
+    removed_item_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="ID of the removed item."
+    )
+    user_errors: list[UserError] = _errors_field()
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Save a product, or one of its variants, to your wishlist; saving twice is "
+        "harmless and returns the same item.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def wishlist_add_product(
+        self, info: Info, product_id: relay.GlobalID, variant_id: relay.GlobalID | None = None
+    ) -> WishlistAddProductPayload:
+        return await run_mutation(
+            info,
+            WishlistAddProductPayload,
+            wishlist.add_to_wishlist,
+            lambda row: WishlistAddProductPayload(item=WishlistItem.from_row(row)),
+            user_id=info.context.user.id,  # type: ignore[union-attr]
+            product_id=key_of(product_id, "Product"),
+            variant_id=key_of(variant_id, "Variant"),
+        )
+
+    @strawberry.mutation(
+        description="Remove an item from your wishlist, by its ID or by product (and variant).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def wishlist_remove(
+        self,
+        info: Info,
+        item_id: relay.GlobalID | None = None,
+        product_id: relay.GlobalID | None = None,
+        variant_id: relay.GlobalID | None = None,
+    ) -> WishlistRemovePayload:
+        return await run_mutation(
+            info,
+            WishlistRemovePayload,
+            wishlist.remove_from_wishlist,
+            lambda key: WishlistRemovePayload(
+                removed_item_id=relay.GlobalID("WishlistItem", str(key))
+            ),
+            user_id=info.context.user.id,  # type: ignore[union-attr]
+            item_id=key_of(item_id, "WishlistItem"),
+            product_id=key_of(product_id, "Product"),
+            variant_id=key_of(variant_id, "Variant"),
+        )

@@ -1,0 +1,79 @@
+"""Whole-response cache for anonymous queries: hits, bypasses, invalidation, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import PASSWORD, TOKEN_CREATE
+
+PRODUCTS = "{ products(first: 10) { edges { node { name } } } }"
+
+
+def names(response) -> list[str]:
+    return [e["node"]["name"] for e in response.json()["data"]["products"]["edges"]]
+
+
+async def test_anonymous_query_is_served_from_cache_until_it_expires(start_app, make_product):
+    await make_product("First")
+    async with start_app(public_cache_seconds=0.5) as (_, http):
+        miss = await http.post("/graphql", json={"query": PRODUCTS})
+        await make_product("Second")  # written behind the app's back (another process)
+        hit = await http.post("/graphql", json={"query": PRODUCTS})
+        await asyncio.sleep(0.6)
+        expired = await http.post("/graphql", json={"query": PRODUCTS})
+
+    assert "x-cache" not in miss.headers and names(miss) == ["First"]
+    assert hit.headers["x-cache"] == "hit" and names(hit) == ["First"]
+    assert "x-cache" not in expired.headers and names(expired) == ["Second", "First"]
+
+
+async def test_a_mutation_in_this_process_clears_the_cache(start_app, make_product, make_user):
+    await make_product("First")
+    await make_user(email="ann@example.com")
+    async with start_app(public_cache_seconds=60) as (_, http):
+        await http.post("/graphql", json={"query": PRODUCTS})
+        await http.post(
+            "/graphql",
+            json={
+                "query": TOKEN_CREATE,
+                "variables": {"email": "ann@example.com", "password": PASSWORD},
+            },
+        )
+        after = await http.post("/graphql", json={"query": PRODUCTS})
+
+    assert "x-cache" not in after.headers
+
+
+async def test_signed_in_requests_errors_and_mutations_are_never_cached(
+    start_app, make_user, sign_in
+):
+    await make_user(email="ann@example.com")
+    token = (await sign_in("ann@example.com"))["accessToken"]
+    me = {"query": "{ me { email } }"}
+    bad = {"query": "{ products(first: 500) { edges { cursor } } }"}
+    mutation = {"query": 'mutation { tokenRevoke(refreshToken: "x") { revoked } }'}
+    async with start_app(public_cache_seconds=60) as (_, http):
+        for _ in range(2):
+            signed = await http.post(
+                "/graphql", json=me, headers={"Authorization": f"Bearer {token}"}
+            )
+            errored = await http.post("/graphql", json=bad)
+            mutated = await http.post("/graphql", json=mutation)
+
+    assert signed.json() == {"data": {"me": {"email": "ann@example.com"}}}
+    for response in (signed, errored, mutated):
+        assert "x-cache" not in response.headers
+
+
+async def test_variables_and_get_are_part_of_the_key(start_app, make_product):
+    await make_product("Mug")
+    query = "query($n: Int) { products(first: $n) { edges { node { name } } } }"
+    async with start_app(public_cache_seconds=60) as (_, http):
+        one = await http.post("/graphql", json={"query": query, "variables": {"n": 1}})
+        zero = await http.post("/graphql", json={"query": query, "variables": {"n": 0}})
+        by_get = await http.get("/graphql", params={"query": PRODUCTS})
+        by_get_again = await http.get("/graphql", params={"query": PRODUCTS})
+
+    assert names(one) == ["Mug"] and names(zero) == []
+    assert "x-cache" not in zero.headers
+    assert "x-cache" not in by_get.headers and by_get_again.headers["x-cache"] == "hit"

@@ -21,6 +21,7 @@ from models.catalog import (
     Stock,
     Tag,
     Variant,
+    Warehouse,
     WishlistItem,
     product_tags,
 )
@@ -86,6 +87,8 @@ class Loaders:
     tag: DataLoader[int, Tag | None]
     review: DataLoader[int, Review | None]
     wishlist_item: DataLoader[int, WishlistItem | None]
+    warehouse: DataLoader[int, Warehouse | None]
+    stocks_by_variant: DataLoader[int, list[Stock]]
     variants_by_product: DataLoader[int, list[Variant]]
     images_by_product: DataLoader[int, list[ProductImage]]
     tags_by_product: DataLoader[int, list[Tag]]
@@ -108,6 +111,14 @@ class Loaders:
             tag=by_id(Tag),
             review=by_id(Review),
             wishlist_item=by_id(WishlistItem),
+            warehouse=by_id(Warehouse),
+            stocks_by_variant=grouped(
+                lambda ids: (
+                    select(Stock.variant_id, Stock)
+                    .where(Stock.variant_id.in_(ids))
+                    .order_by(Stock.variant_id, Stock.warehouse_id)
+                )
+            ),
             variants_by_product=grouped(
                 lambda ids: (
                     select(Variant.product_id, Variant)

@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -90,16 +91,21 @@ class MarkCacheable(SchemaExtension):
 
 
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    extensions: list[Any] = [
-        MarkCacheable,
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+    # The limiters' validation rules are built once: ValidationCache keys on the rule
+    # classes, and a limiter made per request would bring new classes every time.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
     ]
     if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
+        rules += DisableIntrospection().validation_rules
+    extensions: list[Any] = [
+        MarkCacheable,
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
     if not settings.debug_enabled:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
     return extensions

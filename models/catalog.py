@@ -94,9 +94,14 @@ class Product(Timestamped, Base):
     # Cheapest variant price, for sorting and price filters without a join.
     min_price_amount: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # Rebuilt by the service from name, tags, category and description (weights A, B, B, C).
-    search_vector: Mapped[Any] = mapped_column(TSVECTOR, nullable=True)
+    # Deferred: written and searched in SQL, never needed in Python.
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, nullable=True, deferred=True, deferred_raiseload=True
+    )
     # Unaccented, lower-cased name and tags, for trigram typo matching.
-    search_text: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    search_text: Mapped[str] = mapped_column(
+        Text, nullable=False, server_default="", deferred=True, deferred_raiseload=True
+    )
 
 
 class ProductImage(Base):
@@ -183,8 +188,9 @@ class StockAdjustment(Base):
     variant_id: Mapped[int] = mapped_column(
         ForeignKey("variants.id", ondelete="CASCADE"), nullable=False
     )
-    warehouse_id: Mapped[int] = mapped_column(
-        ForeignKey("warehouses.id", ondelete="RESTRICT"), nullable=False
+    # Null once the warehouse is deleted: the audit trail outlives it.
+    warehouse_id: Mapped[int | None] = mapped_column(
+        ForeignKey("warehouses.id", ondelete="SET NULL")
     )
     delta: Mapped[int] = mapped_column(Integer, nullable=False)
     quantity_after: Mapped[int] = mapped_column(Integer, nullable=False)

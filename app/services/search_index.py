@@ -36,7 +36,7 @@ _REFRESH = text(
             || setweight(to_tsvector('simple', s.tags), 'B')
             || setweight(to_tsvector('simple', s.category), 'B')
             || setweight(to_tsvector('simple', s.description), 'C'),
-           search_text = lower(s.name || ' ' || s.tags)
+           search_text = lower(concat_ws(' ', s.name, nullif(s.tags, '')))
       FROM source s
      WHERE p.id = s.id
     """

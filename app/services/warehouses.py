@@ -18,7 +18,7 @@ from app.services.catalog_checks import (
     clean_text,
     slug_base,
 )
-from models.catalog import Stock, StockAdjustment, Warehouse
+from models.catalog import Stock, Warehouse
 
 MAX_NAME_LENGTH = 250
 MAX_SLUG_LENGTH = 255
@@ -106,7 +106,7 @@ async def update_warehouse(
 
 
 async def delete_warehouse(session: AsyncSession, *, warehouse_id: int) -> int:
-    """Delete an empty warehouse that is not the default, with its (zero) stock rows and history."""
+    """Delete an empty, non-default warehouse and its zero stock rows; history keeps (unlinked)."""
     warehouse = await locked_warehouse(session, warehouse_id, for_delete=True)
     if warehouse.is_default:
         raise CatalogError(
@@ -116,9 +116,6 @@ async def delete_warehouse(session: AsyncSession, *, warehouse_id: int) -> int:
     if await session.scalar(select(exists(holding))):
         raise CatalogError(ErrorCode.NOT_EMPTY, "Move or write off its stock first.", field="id")
     await session.execute(delete(Stock).where(Stock.warehouse_id == warehouse_id))
-    await session.execute(
-        delete(StockAdjustment).where(StockAdjustment.warehouse_id == warehouse_id)
-    )
     await session.execute(delete(Warehouse).where(Warehouse.id == warehouse_id))
     session.expunge(warehouse)
     return warehouse_id

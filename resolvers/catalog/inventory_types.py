@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 
 from app.services.inventory import StockChange
@@ -35,13 +34,8 @@ class Warehouse(relay.Node):
         keys = [db_id(node_id) or 0 for node_id in node_ids]
         if not can_see_unpublished(info):  # warehouses are staff information
             return [None for _ in keys]
-        # One statement for all ids, under the request's session lock (see app/loaders.py).
-        async with info.context.db_lock:
-            rows = await info.context.session.scalars(
-                select(models.Warehouse).where(models.Warehouse.id.in_(keys))
-            )
-            found = {row.id: row for row in rows}
-        return [cls.from_row(found[key]) if key in found else None for key in keys]
+        rows = await info.context.loaders.warehouse.load_many(keys)
+        return [cls.from_row(row) if row else None for row in rows]
 
 
 @strawberry.type(description="One recorded change of stock: how much, the result, and why.")
@@ -50,6 +44,7 @@ class StockAdjustment:
     quantity_after: int = strawberry.field(description="Quantity on hand after the change.")
     reason: str = strawberry.field(description="Why the stock changed.")
     created_at: datetime = strawberry.field(description="When it changed.")
+    row: strawberry.Private[models.StockAdjustment]
 
     @classmethod
     def from_row(cls, row: models.StockAdjustment) -> StockAdjustment:
@@ -58,7 +53,15 @@ class StockAdjustment:
             quantity_after=row.quantity_after,
             reason=row.reason,
             created_at=row.created_at,
+            row=row,
         )
+
+    @strawberry.field(description="Where it changed; null once that warehouse was deleted.")
+    async def warehouse(self, info: Info) -> Warehouse | None:
+        if self.row.warehouse_id is None:
+            return None
+        row = await info.context.loaders.warehouse.load(self.row.warehouse_id)
+        return Warehouse.from_row(row) if row else None
 
 
 @strawberry.type(description="Quantity on hand of one variant in one warehouse.")
@@ -76,3 +79,9 @@ class Stock:
             quantity=change.quantity,
             adjustment=StockAdjustment.from_row(change.adjustment),
         )
+
+
+@strawberry.type(description="Units of a variant in one warehouse.")
+class VariantStock:
+    warehouse: Warehouse = strawberry.field(description="The warehouse.")
+    quantity: int = strawberry.field(description="Units on hand.")

@@ -14,10 +14,11 @@ from strawberry.scalars import JSON
 from app.auth.permissions import Perm, has_permission
 from app.money import to_major
 from models import catalog as models
-from resolvers.base import Info, db_id
+from resolvers.base import HasPermission, Info, db_id
 from resolvers.connection import Connection
 
 if TYPE_CHECKING:
+    from resolvers.catalog.inventory_types import VariantStock
     from resolvers.catalog.reviews import Review
 
 
@@ -180,6 +181,25 @@ class Variant(relay.Node):
     @strawberry.field(description="Units that can be sold now, over all warehouses.")
     async def quantity_available(self, info: Info) -> int:
         return await info.context.loaders.quantity_by_variant.load(self.row.id)
+
+    @strawberry.field(
+        description="Units per warehouse (staff).",
+        permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
+    )
+    async def stocks(
+        self, info: Info
+    ) -> list[Annotated[VariantStock, strawberry.lazy("resolvers.catalog.inventory_types")]]:
+        from resolvers.catalog.inventory_types import VariantStock, Warehouse
+
+        rows = await info.context.loaders.stocks_by_variant.load(self.row.id)
+        warehouses = await info.context.loaders.warehouse.load_many(
+            [row.warehouse_id for row in rows]
+        )
+        return [
+            VariantStock(warehouse=Warehouse.from_row(warehouse), quantity=row.quantity)
+            for row, warehouse in zip(rows, warehouses, strict=True)
+            if warehouse is not None
+        ]
 
     @strawberry.field(description="The product this variant belongs to.")
     async def product(self, info: Info) -> Product | None:

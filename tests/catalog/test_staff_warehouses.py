@@ -91,4 +91,6 @@ async def test_warehouse_delete_rules(mutate, mug, annex, default_warehouse, cou
     assert errors_of(again) == [(["id"], "NOT_FOUND")]
     assert await count(Warehouse) == 1
     assert await count(Stock) == 1
-    assert await count(StockAdjustment) == 0
+    # The history of the deleted warehouse stays, unlinked from it.
+    assert await count(StockAdjustment) == 2
+    assert await count(StockAdjustment, StockAdjustment.warehouse_id.is_(None)) == 2

@@ -1,0 +1,82 @@
+"""Staff inventory queries: warehouses and the stock history of a variant."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+
+from app.auth.permissions import Perm
+from app.errors import ErrorCode, UserError
+from app.services.pagination import PageRequest, SortKey, fetch_page
+from models import catalog as models
+from resolvers.base import HasPermission, Info, db_id
+from resolvers.catalog.inventory_types import StockAdjustment, Warehouse
+from resolvers.connection import Connection, as_query_error, build_connection
+
+STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Warehouses by name (staff).", permission_classes=STAFF)
+    async def warehouses(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Warehouse]:
+        async def run() -> Connection[Warehouse]:
+            async with info.context.db_lock:
+                page = await fetch_page(
+                    info.context.session,
+                    select(models.Warehouse),
+                    keys=[SortKey(models.Warehouse.name), SortKey(models.Warehouse.id)],
+                    page=PageRequest(first=first, after=after, last=last, before=before),
+                    tag="warehouse:name",
+                )
+            return build_connection(
+                [Warehouse.from_row(row) for row in page.rows],
+                page.cursors,
+                has_next=page.has_next,
+                has_previous=page.has_previous,
+            )
+
+        return await as_query_error(run)
+
+    @strawberry.field(
+        description="Recorded stock changes of a variant, newest first (staff).",
+        permission_classes=STAFF,
+    )
+    async def stock_history(
+        self,
+        info: Info,
+        variant_id: relay.GlobalID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[StockAdjustment]:
+        async def run() -> Connection[StockAdjustment]:
+            key = db_id(variant_id.node_id) if variant_id.type_name == "Variant" else None
+            if key is None:
+                raise UserError(ErrorCode.INVALID, "Not a Variant ID.", field="variantId")
+            adjustment = models.StockAdjustment
+            async with info.context.db_lock:
+                page = await fetch_page(
+                    info.context.session,
+                    select(adjustment).where(adjustment.variant_id == key),
+                    keys=[SortKey(adjustment.id, True)],
+                    page=PageRequest(first=first, after=after, last=last, before=before),
+                    tag="stock:newest",
+                )
+            return build_connection(
+                [StockAdjustment.from_row(row) for row in page.rows],
+                page.cursors,
+                has_next=page.has_next,
+                has_previous=page.has_previous,
+            )
+
+        return await as_query_error(run)

@@ -29,10 +29,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench import report
+from bench import report, wrk
 from bench.load import LoadResult, rss_kib, run_load
 from bench.scenarios import build
 from bench.sql_count import bench_settings, count_statements
+from bench.wrk import WrkResult, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".commerce" / "bench"
@@ -53,6 +54,7 @@ class Options:
     validation: bool
     reuse_database: bool
     output: Path
+    client: str = "wrk"
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -78,6 +80,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--reuse-database", action="store_true", help="Keep an existing database (no drop)."
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "httpx"],
+        default="wrk" if wrk.available() else "httpx",
+        help="Load client: wrk (C, light; apt-get install wrk) or the Python one.",
+    )
     args = parser.parse_args(argv)
     if args.database in PROTECTED_DATABASES:
         parser.error(f"refusing to drop or seed the shared database {args.database!r}")
@@ -93,6 +101,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         validation=args.validation,
         reuse_database=args.reuse_database,
         output=args.output,
+        client=args.client,
     )
 
 
@@ -191,15 +200,19 @@ def _wait_ready(server: subprocess.Popen[bytes], url: str, timeout: float = 30.0
     raise RuntimeError(f"the server was not ready within {timeout:.0f} s")
 
 
-async def measure(options: Options, pid: int) -> dict[tuple[str, int], list[LoadResult]]:
+Results = dict[tuple[str, int], list[LoadResult | WrkResult]]
+
+
+async def measure(options: Options, pid: int) -> Results:
     url = f"http://{HOST}:{options.port}/graphql"
     async with httpx.AsyncClient(timeout=10) as client:
         scenarios = await build(client, url, products=options.products)
-    results: dict[tuple[str, int], list[LoadResult]] = {}
+    results: Results = {}
     for scenario in scenarios:
         for concurrency in options.concurrency:
             for run in range(options.repeat):
-                result = await run_load(
+                runner = run_wrk if options.client == "wrk" else run_load
+                result = await runner(
                     url,
                     scenario,
                     concurrency=concurrency,
@@ -218,7 +231,7 @@ async def measure(options: Options, pid: int) -> dict[tuple[str, int], list[Load
     return results
 
 
-def median_row(runs: list[LoadResult]) -> dict[str, float]:
+def median_row(runs: list[LoadResult | WrkResult]) -> dict[str, float]:
     return {
         "rps": statistics.median(run.rps for run in runs),
         "p50": statistics.median(run.percentile(0.5) for run in runs),

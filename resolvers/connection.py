@@ -73,3 +73,24 @@ def selects_total_count(info: Info) -> bool:
                 yield from names(selection.selections)
 
     return "totalCount" in names(s for field in info.selected_fields for s in field.selections)
+
+
+def node_fields(info: Info) -> set[str]:
+    """Names selected on `edges { node { ... } }` of this connection field (fragments included)."""
+
+    def flatten(selections: Iterable[Any]) -> Iterator[Any]:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                yield selection
+            else:
+                yield from flatten(selection.selections)
+
+    names: set[str] = set()
+    for field in info.selected_fields:
+        for edges in flatten(field.selections):
+            if edges.name != "edges":
+                continue
+            for node in flatten(edges.selections):
+                if node.name == "node":
+                    names.update(child.name for child in flatten(node.selections))
+    return names

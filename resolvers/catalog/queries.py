@@ -14,11 +14,18 @@ from app.services import catalog_listing as listing
 from app.services.pagination import PageRequest, SortKey, fetch_page
 from models import catalog as models
 from resolvers.base import Info, db_id
-from resolvers.catalog.types import Category, Product, Tag, can_see_unpublished
+from resolvers.catalog.types import (
+    Category,
+    Product,
+    Tag,
+    can_see_unpublished,
+    prefetch_relations,
+)
 from resolvers.connection import (
     Connection,
     as_query_error,
     build_connection,
+    node_fields,
     selects_total_count,
 )
 
@@ -129,8 +136,10 @@ async def resolve_products(
                 )
         for row in result.rows:
             context.loaders.product.prime(row.id, row)
+        products = [Product.from_row(row) for row in result.rows]
+        await prefetch_relations(info, products, node_fields(info))
         return build_connection(
-            [Product.from_row(row) for row in result.rows],
+            products,
             result.cursors,
             has_next=result.has_next,
             has_previous=result.has_previous,

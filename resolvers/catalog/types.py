@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -258,25 +258,49 @@ class Product(relay.Node):
         staff = can_see_unpublished(info)
         return [cls.from_row(row) if row and (staff or row.is_published) else None for row in rows]
 
+    # Relations a list resolver loaded in bulk (see `prefetch_relations`): answered
+    # synchronously, without a loader await per product. Absent: loaded on demand.
+    prefetched: strawberry.Private[dict[str, Any] | None] = None
+
     @strawberry.field(description="The product's category.")
-    async def category(self, info: Info) -> Category | None:
+    def category(self, info: Info) -> Category | None:
+        if self.prefetched is not None and "category" in self.prefetched:
+            return self.prefetched["category"]  # type: ignore[no-any-return]
+        return self._load_category(info)  # type: ignore[return-value]
+
+    async def _load_category(self, info: Info) -> Category | None:
         if self.row.category_id is None:
             return None
         row = await info.context.loaders.category.load(self.row.category_id)
         return Category.from_row(row) if row else None
 
     @strawberry.field(description="Variants in creation order.")
-    async def variants(self, info: Info) -> list[Variant]:
+    def variants(self, info: Info) -> list[Variant]:
+        if self.prefetched is not None and "variants" in self.prefetched:
+            return self.prefetched["variants"]  # type: ignore[no-any-return]
+        return self._load_variants(info)  # type: ignore[return-value]
+
+    async def _load_variants(self, info: Info) -> list[Variant]:
         rows = await info.context.loaders.variants_by_product.load(self.row.id)
         return [Variant.from_row(row) for row in rows]
 
     @strawberry.field(description="Images in gallery order.")
-    async def images(self, info: Info) -> list[Image]:
+    def images(self, info: Info) -> list[Image]:
+        if self.prefetched is not None and "images" in self.prefetched:
+            return self.prefetched["images"]  # type: ignore[no-any-return]
+        return self._load_images(info)  # type: ignore[return-value]
+
+    async def _load_images(self, info: Info) -> list[Image]:
         rows = await info.context.loaders.images_by_product.load(self.row.id)
         return [Image.from_row(row) for row in rows]
 
     @strawberry.field(description="Tags by name.")
-    async def tags(self, info: Info) -> list[Tag]:
+    def tags(self, info: Info) -> list[Tag]:
+        if self.prefetched is not None and "tags" in self.prefetched:
+            return self.prefetched["tags"]  # type: ignore[no-any-return]
+        return self._load_tags(info)  # type: ignore[return-value]
+
+    async def _load_tags(self, info: Info) -> list[Tag]:
         rows = await info.context.loaders.tags_by_product.load(self.row.id)
         return [Tag.from_row(row) for row in rows]
 
@@ -294,3 +318,33 @@ class Product(relay.Node):
 
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await resolve_product_reviews(info, product_id=self.row.id, page=page)
+
+
+PREFETCHABLE = ("category", "variants", "images", "tags")
+
+
+async def prefetch_relations(info: Info, products: list[Product], fields: set[str]) -> None:
+    """Load the requested relations of a page in bulk (one statement each) and hand them
+    to the products as plain values: same statements as the loaders, no await per field."""
+    loaders = info.context.loaders
+    ids = [product.row.id for product in products]
+    wanted = [name for name in PREFETCHABLE if name in fields]
+    if not products or not wanted:
+        return
+    loaded: dict[str, list[Any]] = {}
+    if "category" in wanted:
+        keys = [product.row.category_id for product in products]
+        rows = await loaders.category.load_many([key for key in keys if key is not None])
+        by_id = {row.id: Category.from_row(row) for row in rows if row is not None}
+        loaded["category"] = [by_id.get(key) if key else None for key in keys]
+    if "variants" in wanted:
+        variants = await loaders.variants_by_product.load_many(ids)
+        loaded["variants"] = [[Variant.from_row(row) for row in rows] for rows in variants]
+    if "images" in wanted:
+        images = await loaders.images_by_product.load_many(ids)
+        loaded["images"] = [[Image.from_row(row) for row in rows] for rows in images]
+    if "tags" in wanted:
+        tags = await loaders.tags_by_product.load_many(ids)
+        loaded["tags"] = [[Tag.from_row(row) for row in rows] for rows in tags]
+    for index, product in enumerate(products):
+        product.prefetched = {name: values[index] for name, values in loaded.items()}

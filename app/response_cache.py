@@ -10,6 +10,7 @@ and other processes' writes show after at most the TTL (see docs/decisions.md).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -20,6 +21,9 @@ class ResponseCache:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        # Single flight: while one request computes an answer, identical ones wait for it
+        # instead of all executing when an entry expires under load.
+        self._inflight: dict[bytes, asyncio.Future[bytes | None]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -50,3 +54,26 @@ class ResponseCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        for future in self._inflight.values():
+            if not future.done():
+                future.set_result(None)
+        self._inflight.clear()
+
+    def waiter(self, key: bytes) -> asyncio.Future[bytes | None] | None:
+        """The answer being computed for `key`, if another request is computing it."""
+        return self._inflight.get(key)
+
+    def lead(self, key: bytes) -> asyncio.Future[bytes | None]:
+        """This request computes `key`; requests that ask meanwhile wait for `finish`."""
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._inflight.setdefault(key, future)
+        return future
+
+    def finish(self, key: bytes, future: asyncio.Future[bytes | None], body: bytes | None) -> None:
+        """Hand the answer (None: not cacheable) to this leader's waiters and store it."""
+        if self._inflight.get(key) is future:
+            del self._inflight[key]
+        if not future.done():
+            future.set_result(body)
+        if body is not None:
+            self.put(key, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -113,17 +114,22 @@ class GraphQLView(GraphQL):
             return
         cache = self.cache if self.cache.enabled and b"authorization" not in headers else None
         key = b""
+        flight: asyncio.Future[bytes | None] | None = None
         if cache is not None:
             key = cache.key(
                 scope["method"], scope["query_string"] + b"\0" + headers.get(b"accept", b""), body
             )
             cached = cache.get(key)
+            waiter = cache.waiter(key) if cached is None else None
+            if waiter is not None:
+                cached = await asyncio.shield(waiter)
             if cached is not None:
                 response = Response(
                     cached, media_type="application/json", headers={"x-cache": "hit"}
                 )
                 await response(scope, receive, send)
                 return
+            flight = cache.lead(key)
         replayed = False
 
         async def replay() -> Message:
@@ -144,14 +150,18 @@ class GraphQLView(GraphQL):
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        answer: bytes | None = None
         try:
             await super().__call__(scope, replay, capture)
-        finally:
             context: Context | None = scope.get(_CONTEXT_KEY)
+            if context is not None and context.cacheable and status == 200:
+                answer = b"".join(chunks)
+        finally:
+            if cache is not None and flight is not None:
+                cache.finish(key, flight, answer)
+            context = scope.get(_CONTEXT_KEY)
             if context is not None:
                 await context.close()
-        if cache is not None and context is not None and context.cacheable and status == 200:
-            cache.put(key, b"".join(chunks))
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: Strawberry sends bytes as binary WebSocket frames,

@@ -71,8 +71,13 @@ def render(options: Options, rows: dict[tuple[str, int], dict[str, float]], fact
         f"- each cell: {options.warmup:g} s warm-up, then {options.duration:g} s measured; "
         f"median of {options.repeat} run(s)",
         f"- public response cache: {'on (server default)' if options.cache else 'off'}",
-        "- load generator (bench/load.py, httpx, closed loop) runs on the same machine as",
-        "  the server and PostgreSQL, so it competes with them for the CPUs.",
+        (
+            "- load generator: wrk, one thread, closed loop over the scenario's first 200"
+            " requests (bench/wrk.py); errors include wrk's 2 s timeouts"
+            if options.client == "wrk"
+            else "- load generator: bench/load.py (httpx, closed loop)"
+        ),
+        "  It runs on the same machine as the server and PostgreSQL and shares their CPUs.",
         "",
         "Commands (run from the repository root):",
         "",

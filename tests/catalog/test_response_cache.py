@@ -77,3 +77,21 @@ async def test_variables_and_get_are_part_of_the_key(start_app, make_product):
     assert names(one) == ["Mug"] and names(zero) == []
     assert "x-cache" not in zero.headers
     assert "x-cache" not in by_get.headers and by_get_again.headers["x-cache"] == "hit"
+
+
+async def test_identical_requests_at_once_execute_once(start_app, make_product, connection):
+    """When an entry is missing, concurrent identical requests wait for the first one."""
+    import asyncio
+
+    from tests.sql_counter import count_statements
+
+    await make_product("Mug")
+    async with start_app(public_cache_seconds=60) as (_, http):
+        with count_statements(connection) as statements:
+            responses = await asyncio.gather(
+                *(http.post("/graphql", json={"query": PRODUCTS}) for _ in range(10))
+            )
+
+    assert [names(response) for response in responses] == [["Mug"]] * 10
+    assert sum(response.headers.get("x-cache") == "hit" for response in responses) == 9
+    assert sum("FROM products" in sql for sql in statements) == 1

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.types.nodes import SelectedField
 
 from app.errors import UserError
+from app.services.pagination import PageRequest, SortKey, fetch_page
 from resolvers.base import ApiError, Info
 
 NodeT = TypeVar("NodeT")
@@ -94,3 +95,30 @@ def node_fields(info: Info) -> set[str]:
                 if node.name == "node":
                     names.update(child.name for child in flatten(node.selections))
     return names
+
+
+async def keyset_connection(
+    info: Info,
+    statement: Any,
+    *,
+    keys: list[SortKey],
+    tag: str,
+    page: PageRequest,
+    node: Callable[[Any], Any],
+) -> Connection[Any]:
+    """One keyset page of `statement` as a connection of `node(row)`; bad paging arguments
+    become GraphQL errors with a code. The session is used under the request's lock."""
+
+    async def run() -> Connection[Any]:
+        async with info.context.db_lock:
+            result = await fetch_page(
+                info.context.session, statement, keys=keys, page=page, tag=tag
+            )
+        return build_connection(
+            [node(row) for row in result.rows],
+            result.cursors,
+            has_next=result.has_next,
+            has_previous=result.has_previous,
+        )
+
+    return await as_query_error(run)

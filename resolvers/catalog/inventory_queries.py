@@ -8,11 +8,11 @@ from strawberry import relay
 
 from app.auth.permissions import Perm
 from app.errors import ErrorCode, UserError
-from app.services.pagination import PageRequest, SortKey, fetch_page
+from app.services.pagination import PageRequest, SortKey
 from models import catalog as models
 from resolvers.base import HasPermission, Info, db_id
 from resolvers.catalog.inventory_types import StockAdjustment, Warehouse
-from resolvers.connection import Connection, as_query_error, build_connection
+from resolvers.connection import Connection, as_query_error, keyset_connection
 
 STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
 
@@ -28,23 +28,14 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Warehouse]:
-        async def run() -> Connection[Warehouse]:
-            async with info.context.db_lock:
-                page = await fetch_page(
-                    info.context.session,
-                    select(models.Warehouse),
-                    keys=[SortKey(models.Warehouse.name), SortKey(models.Warehouse.id)],
-                    page=PageRequest(first=first, after=after, last=last, before=before),
-                    tag="warehouse:name",
-                )
-            return build_connection(
-                [Warehouse.from_row(row) for row in page.rows],
-                page.cursors,
-                has_next=page.has_next,
-                has_previous=page.has_previous,
-            )
-
-        return await as_query_error(run)
+        return await keyset_connection(
+            info,
+            select(models.Warehouse),
+            keys=[SortKey(models.Warehouse.name), SortKey(models.Warehouse.id)],
+            tag="warehouse:name",
+            page=PageRequest(first=first, after=after, last=last, before=before),
+            node=Warehouse.from_row,
+        )
 
     @strawberry.field(
         description="Recorded stock changes of a variant, newest first (staff).",
@@ -64,19 +55,13 @@ class Query:
             if key is None:
                 raise UserError(ErrorCode.INVALID, "Not a Variant ID.", field="variantId")
             adjustment = models.StockAdjustment
-            async with info.context.db_lock:
-                page = await fetch_page(
-                    info.context.session,
-                    select(adjustment).where(adjustment.variant_id == key),
-                    keys=[SortKey(adjustment.id, True)],
-                    page=PageRequest(first=first, after=after, last=last, before=before),
-                    tag="stock:newest",
-                )
-            return build_connection(
-                [StockAdjustment.from_row(row) for row in page.rows],
-                page.cursors,
-                has_next=page.has_next,
-                has_previous=page.has_previous,
+            return await keyset_connection(
+                info,
+                select(adjustment).where(adjustment.variant_id == key),
+                keys=[SortKey(adjustment.id, True)],
+                tag="stock:newest",
+                page=PageRequest(first=first, after=after, last=last, before=before),
+                node=StockAdjustment.from_row,
             )
 
         return await as_query_error(run)

@@ -11,7 +11,7 @@ from strawberry import relay
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services import catalog_listing as listing
-from app.services.pagination import PageRequest, SortKey, fetch_page
+from app.services.pagination import PageRequest, SortKey
 from models import catalog as models
 from resolvers.base import Info, db_id
 from resolvers.catalog.types import (
@@ -25,6 +25,7 @@ from resolvers.connection import (
     Connection,
     as_query_error,
     build_connection,
+    keyset_connection,
     node_fields,
     selects_total_count,
 )
@@ -196,23 +197,17 @@ class Query:
     ) -> Connection[Category]:
         async def run() -> Connection[Category]:
             parent_id = _ids([parent], "Category", "parent")[0] if parent else None
-            statement = select(models.Category).where(models.Category.parent_id == parent_id)
-            if parent_id is None:
-                statement = select(models.Category).where(models.Category.parent_id.is_(None))
-            keys = [SortKey(models.Category.name), SortKey(models.Category.id)]
-            async with info.context.db_lock:
-                result = await fetch_page(
-                    info.context.session,
-                    statement,
-                    keys=keys,
-                    page=PageRequest(first=first, after=after, last=last, before=before),
-                    tag="category:name",
-                )
-            return build_connection(
-                [Category.from_row(row) for row in result.rows],
-                result.cursors,
-                has_next=result.has_next,
-                has_previous=result.has_previous,
+            return await keyset_connection(
+                info,
+                select(models.Category).where(
+                    models.Category.parent_id == parent_id
+                    if parent_id is not None
+                    else models.Category.parent_id.is_(None)
+                ),
+                keys=[SortKey(models.Category.name), SortKey(models.Category.id)],
+                tag="category:name",
+                page=PageRequest(first=first, after=after, last=last, before=before),
+                node=Category.from_row,
             )
 
         return await as_query_error(run)
@@ -234,20 +229,11 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Tag]:
-        async def run() -> Connection[Tag]:
-            async with info.context.db_lock:
-                result = await fetch_page(
-                    info.context.session,
-                    select(models.Tag),
-                    keys=[SortKey(func.lower(models.Tag.name)), SortKey(models.Tag.id)],
-                    page=PageRequest(first=first, after=after, last=last, before=before),
-                    tag="tag:name",
-                )
-            return build_connection(
-                [Tag.from_row(row) for row in result.rows],
-                result.cursors,
-                has_next=result.has_next,
-                has_previous=result.has_previous,
-            )
-
-        return await as_query_error(run)
+        return await keyset_connection(
+            info,
+            select(models.Tag),
+            keys=[SortKey(func.lower(models.Tag.name)), SortKey(models.Tag.id)],
+            tag="tag:name",
+            page=PageRequest(first=first, after=after, last=last, before=before),
+            node=Tag.from_row,
+        )

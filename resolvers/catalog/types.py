@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -262,11 +262,15 @@ class Product(relay.Node):
     # synchronously, without a loader await per product. Absent: loaded on demand.
     prefetched: strawberry.Private[dict[str, Any] | None] = None
 
+    def _ready(self, name: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """The prefetched value, or the awaitable that loads it (Strawberry awaits it)."""
+        if self.prefetched is not None and name in self.prefetched:
+            return self.prefetched[name]
+        return load()
+
     @strawberry.field(description="The product's category.")
     def category(self, info: Info) -> Category | None:
-        if self.prefetched is not None and "category" in self.prefetched:
-            return self.prefetched["category"]  # type: ignore[no-any-return]
-        return self._load_category(info)  # type: ignore[return-value]
+        return self._ready("category", lambda: self._load_category(info))
 
     async def _load_category(self, info: Info) -> Category | None:
         if self.row.category_id is None:
@@ -276,9 +280,7 @@ class Product(relay.Node):
 
     @strawberry.field(description="Variants in creation order.")
     def variants(self, info: Info) -> list[Variant]:
-        if self.prefetched is not None and "variants" in self.prefetched:
-            return self.prefetched["variants"]  # type: ignore[no-any-return]
-        return self._load_variants(info)  # type: ignore[return-value]
+        return self._ready("variants", lambda: self._load_variants(info))
 
     async def _load_variants(self, info: Info) -> list[Variant]:
         rows = await info.context.loaders.variants_by_product.load(self.row.id)
@@ -286,9 +288,7 @@ class Product(relay.Node):
 
     @strawberry.field(description="Images in gallery order.")
     def images(self, info: Info) -> list[Image]:
-        if self.prefetched is not None and "images" in self.prefetched:
-            return self.prefetched["images"]  # type: ignore[no-any-return]
-        return self._load_images(info)  # type: ignore[return-value]
+        return self._ready("images", lambda: self._load_images(info))
 
     async def _load_images(self, info: Info) -> list[Image]:
         rows = await info.context.loaders.images_by_product.load(self.row.id)
@@ -296,9 +296,7 @@ class Product(relay.Node):
 
     @strawberry.field(description="Tags by name.")
     def tags(self, info: Info) -> list[Tag]:
-        if self.prefetched is not None and "tags" in self.prefetched:
-            return self.prefetched["tags"]  # type: ignore[no-any-return]
-        return self._load_tags(info)  # type: ignore[return-value]
+        return self._ready("tags", lambda: self._load_tags(info))
 
     async def _load_tags(self, info: Info) -> list[Tag]:
         rows = await info.context.loaders.tags_by_product.load(self.row.id)

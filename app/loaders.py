@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.accounts import User
+from models.addresses import Address
 from models.catalog import (
     Category,
     Product,
@@ -81,6 +82,8 @@ def _quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
 @dataclass
 class Loaders:
     user: DataLoader[int, User | None]
+    address: DataLoader[int, Address | None]
+    addresses_by_user: DataLoader[int, list[Address]]
     product: DataLoader[int, Product | None]
     variant: DataLoader[int, Variant | None]
     category: DataLoader[int, Category | None]
@@ -105,6 +108,14 @@ class Loaders:
 
         return cls(
             user=by_id(User),
+            address=by_id(Address),
+            addresses_by_user=grouped(
+                lambda ids: (
+                    select(Address.user_id, Address)
+                    .where(Address.user_id.in_(ids))
+                    .order_by(Address.user_id, Address.created_at, Address.id)
+                )
+            ),
             product=by_id(Product),
             variant=by_id(Variant),
             category=by_id(Category),

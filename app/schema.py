@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 import resolvers.accounts
+import resolvers.accounts.addresses
 import resolvers.catalog
 import resolvers.catalog.reviews
 import resolvers.catalog.wishlist
@@ -38,12 +39,14 @@ log = logging.getLogger("app.graphql")
 QUERIES = (
     resolvers.node.Query,
     resolvers.accounts.Query,
+    resolvers.accounts.addresses.Query,
     resolvers.catalog.Query,
     resolvers.catalog.reviews.Query,
     resolvers.catalog.wishlist.Query,
 )
 MUTATIONS = (
     resolvers.accounts.Mutation,
+    resolvers.accounts.addresses.Mutation,
     resolvers.catalog.Mutation,
     resolvers.catalog.reviews.Mutation,
     resolvers.catalog.wishlist.Mutation,

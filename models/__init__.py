@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 
 from models.accounts import RefreshToken, User
+from models.addresses import Address
 from models.base import Base
 from models.catalog import (
     Category,
@@ -17,6 +18,7 @@ from models.catalog import (
 )
 
 __all__ = [
+    "Address",
     "Base",
     "Category",
     "Product",

@@ -17,7 +17,10 @@ from resolvers.base import Info, Permission, db_id
 from resolvers.connection import Connection
 
 if TYPE_CHECKING:
+    from resolvers.accounts.addresses import Address
     from resolvers.catalog.wishlist import WishlistItem
+
+AddressRef = Annotated["Address", strawberry.lazy("resolvers.accounts.addresses")]
 
 
 @strawberry.enum(description="The kind of account.")
@@ -88,3 +91,21 @@ class User(relay.Node):
 
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await resolve_wishlist(info, user_id=self.row.id, page=page)
+
+    @strawberry.field(description="Your address book, oldest first; only on your own account.")
+    async def addresses(self, info: Info) -> list[AddressRef]:
+        from resolvers.accounts.addresses import resolve_addresses
+
+        return await resolve_addresses(info, user_id=self.row.id)
+
+    @strawberry.field(description="Your default shipping address; only on your own account.")
+    async def default_shipping_address(self, info: Info) -> AddressRef | None:
+        from resolvers.accounts.addresses import AddressType, resolve_default_address
+
+        return await resolve_default_address(info, user_id=self.row.id, kind=AddressType.SHIPPING)
+
+    @strawberry.field(description="Your default billing address; only on your own account.")
+    async def default_billing_address(self, info: Info) -> AddressRef | None:
+        from resolvers.accounts.addresses import AddressType, resolve_default_address
+
+        return await resolve_default_address(info, user_id=self.row.id, kind=AddressType.BILLING)

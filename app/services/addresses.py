@@ -1,0 +1,236 @@
+"""The customer address book: at most 50 addresses, one default shipping and one billing.
+
+Every write first locks the owner's user row (FOR NO KEY UPDATE), so the cap and the
+default flags stay exact under concurrent requests; the partial unique indexes are the
+last line of defence. Country codes are ISO 3166-1 alpha-2, upper-cased ("de" -> "DE");
+phones are stored in E.164, parsed with the address's country as the default region.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, fields, replace
+from enum import Enum
+from typing import Any
+
+import phonenumbers
+import pycountry
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ErrorCode, UserError, ValidationErrors
+from app.services.catalog_checks import UNSET, Unset
+from models.accounts import User
+from models.addresses import MAX_ADDRESSES_PER_USER, Address
+
+
+class AddressError(UserError):
+    """An error of the address book."""
+
+
+class AddressKind(Enum):
+    SHIPPING = "shipping"
+    BILLING = "billing"
+
+
+# Column -> (input field name, maximum length, required).
+_TEXT_FIELDS: dict[str, tuple[str, int, bool]] = {
+    "first_name": ("firstName", 150, False),
+    "last_name": ("lastName", 150, False),
+    "company": ("company", 250, False),
+    "street_address_1": ("streetAddress1", 250, True),
+    "street_address_2": ("streetAddress2", 250, False),
+    "city": ("city", 150, True),
+    "postal_code": ("postalCode", 20, False),
+    "country_area": ("countryArea", 150, False),
+}
+MAX_PHONE_INPUT_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class AddressData:
+    street_address_1: str
+    city: str
+    country: str
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    street_address_2: str = ""
+    postal_code: str = ""
+    country_area: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class AddressChanges:
+    """A partial update: UNSET leaves the field as it is."""
+
+    street_address_1: str | Unset = UNSET
+    city: str | Unset = UNSET
+    country: str | Unset = UNSET
+    first_name: str | Unset = UNSET
+    last_name: str | Unset = UNSET
+    company: str | Unset = UNSET
+    street_address_2: str | Unset = UNSET
+    postal_code: str | Unset = UNSET
+    country_area: str | Unset = UNSET
+    phone: str | Unset = UNSET
+
+
+def _clean_text(value: str, *, field: str, max_length: int, required: bool) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    if required and not value:
+        raise AddressError(ErrorCode.REQUIRED, "This field is required.", field=field)
+    if len(value) > max_length:
+        raise AddressError(
+            ErrorCode.TOO_LONG, f"Must be at most {max_length} characters.", field=field
+        )
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise AddressError(ErrorCode.INVALID, "Must not contain control characters.", field=field)
+    return value
+
+
+def _clean_country(value: str) -> str:
+    code = value.strip().upper()
+    if not code:
+        raise AddressError(ErrorCode.REQUIRED, "Choose a country.", field="country")
+    if len(code) != 2 or not code.isascii() or pycountry.countries.get(alpha_2=code) is None:
+        raise AddressError(
+            ErrorCode.INVALID, "Use an ISO 3166-1 alpha-2 country code.", field="country"
+        )
+    return code
+
+
+def _clean_phone(value: str, *, country: str | None) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    invalid = AddressError(ErrorCode.INVALID, "Enter a valid phone number.", field="phone")
+    if len(value) > MAX_PHONE_INPUT_LENGTH:
+        raise invalid
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        raise invalid from None
+    if not phonenumbers.is_valid_number(number):
+        raise invalid
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_address(data: AddressData) -> dict[str, Any]:
+    """Column values of a valid address; every field error at once in ValidationErrors."""
+    errors: list[UserError] = []
+    values: dict[str, Any] = {}
+    for column, (field, max_length, required) in _TEXT_FIELDS.items():
+        try:
+            values[column] = _clean_text(
+                getattr(data, column), field=field, max_length=max_length, required=required
+            )
+        except UserError as exc:
+            errors.append(exc)
+    country: str | None = None
+    try:
+        country = values["country"] = _clean_country(data.country)
+    except UserError as exc:
+        errors.append(exc)
+    try:
+        values["phone"] = _clean_phone(data.phone, country=country)
+    except UserError as exc:
+        errors.append(exc)
+    if errors:
+        raise ValidationErrors(errors)
+    return values
+
+
+async def _lock_address_book(session: AsyncSession, user_id: int) -> None:
+    # Serialises this user's address writes: the cap and the default flags stay exact.
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
+async def _owned(session: AsyncSession, user_id: int, address_id: int) -> Address:
+    address = await session.scalar(
+        select(Address)
+        .where(Address.id == address_id, Address.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    if address is None:
+        raise AddressError(ErrorCode.NOT_FOUND, "Address not found.", field="id")
+    return address
+
+
+async def create_address(session: AsyncSession, *, user_id: int, data: AddressData) -> Address:
+    """Add an address; the first one becomes the default for shipping and billing."""
+    values = clean_address(data)
+    await _lock_address_book(session, user_id)
+    existing = await session.scalar(
+        select(func.count()).select_from(Address).where(Address.user_id == user_id)
+    )
+    if existing and existing >= MAX_ADDRESSES_PER_USER:
+        raise AddressError(
+            ErrorCode.INVALID, f"You can keep at most {MAX_ADDRESSES_PER_USER} addresses."
+        )
+    first = not existing
+    address = Address(
+        user_id=user_id, is_default_shipping=first, is_default_billing=first, **values
+    )
+    session.add(address)
+    await session.flush()
+    await session.refresh(address)  # timestamps are set by the database
+    return address
+
+
+async def update_address(
+    session: AsyncSession, *, user_id: int, address_id: int, changes: AddressChanges
+) -> Address:
+    """Change one's own address; NOT_FOUND for anyone else's."""
+    await _lock_address_book(session, user_id)
+    address = await _owned(session, user_id, address_id)
+    current = AddressData(**{f.name: getattr(address, f.name) for f in fields(AddressData)})
+    given = {
+        f.name: getattr(changes, f.name)
+        for f in fields(AddressChanges)
+        if getattr(changes, f.name) is not UNSET
+    }
+    for column, value in clean_address(replace(current, **given)).items():
+        setattr(address, column, value)
+    await session.flush()
+    await session.refresh(address)
+    return address
+
+
+async def delete_address(session: AsyncSession, *, user_id: int, address_id: int) -> int:
+    """Delete one's own address (a default leaves no default of its kind); returns its id."""
+    await _lock_address_book(session, user_id)
+    deleted = await session.scalar(
+        delete(Address)
+        .where(Address.id == address_id, Address.user_id == user_id)
+        .returning(Address.id)
+    )
+    if deleted is None:
+        raise AddressError(ErrorCode.NOT_FOUND, "Address not found.", field="id")
+    return deleted
+
+
+async def set_default_address(
+    session: AsyncSession, *, user_id: int, address_id: int, kind: AddressKind
+) -> Address:
+    """Make one's own address the default of `kind`, unsetting the previous one."""
+    await _lock_address_book(session, user_id)
+    await _owned(session, user_id, address_id)
+    flag = (
+        Address.is_default_shipping if kind is AddressKind.SHIPPING else Address.is_default_billing
+    )
+    # Unset first: the partial unique index is checked row by row.
+    await session.execute(
+        update(Address)
+        .where(Address.user_id == user_id, flag, Address.id != address_id)
+        .values({flag: False})
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Address)
+        .where(Address.id == address_id)
+        .values({flag: True})
+        .execution_options(synchronize_session=False)
+    )
+    return await _owned(session, user_id, address_id)

@@ -16,6 +16,7 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.pubsub import PubSub
+    from app.ratelimit import RateLimiter
     from app.response_cache import ResponseCache
     from models.accounts import User
 
@@ -39,6 +40,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     response_cache: ResponseCache | None = None
+    rate_limiter: RateLimiter | None = None
     # Set after execution: a query without errors, by an anonymous client.
     cacheable: bool = False
     _session: AsyncSession | None = None

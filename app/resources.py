@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app import migrate
 from app.db import create_engine, create_session_factory, database_url
 from app.pubsub import PubSub
+from app.ratelimit import RateLimiter
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Resources:
     session_factory: async_sessionmaker[AsyncSession]
     pubsub: PubSub
     redis: Redis | None
+    rate_limiter: RateLimiter
 
 
 @asynccontextmanager
@@ -42,7 +44,14 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             log.info("database migrated to head")
         await pubsub.connect()
         try:
-            yield Resources(settings, engine, create_session_factory(engine), pubsub, redis)
+            limiter = RateLimiter(
+                settings.redis_url,
+                prefix=settings.pubsub_prefix,
+                enabled=settings.rate_limits_enabled,
+            )
+            yield Resources(
+                settings, engine, create_session_factory(engine), pubsub, redis, limiter
+            )
         finally:
             await pubsub.disconnect()
     finally:

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
 
     default_currency: str = "USD"
 
+    rate_limits_enabled: bool = True
+    rate_limit_sign_in_ip: str = "30/minute"
+    rate_limit_sign_in_account: str = "10/5minutes"
+    rate_limit_register_ip: str = "10/hour"
+
     password_min_length: int = Field(default=8, ge=6, le=64)
 
     cors_origins: Annotated[list[str], NoDecode] = []

@@ -179,6 +179,7 @@ class GraphQLView(GraphQL):
             session_factory=resources.session_factory,
             pubsub=resources.pubsub,
             response_cache=self.cache,
+            rate_limiter=resources.rate_limiter,
         )
         if isinstance(request, Request):
             request.scope[_CONTEXT_KEY] = context

@@ -18,6 +18,7 @@ from app.errors import ErrorCode as DomainErrorCode
 from app.errors import UserError as DomainUserError
 from app.errors import ValidationErrors
 from app.events import take_pending
+from app.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +147,23 @@ async def run_mutation(
     if error is not None:
         return payload(user_errors=user_errors(error))
     return to_payload(result)
+
+
+def client_ip(info: Info) -> str:
+    """The caller's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
+    client = info.context.request.client
+    return client.host if client else "unknown"
+
+
+async def rate_limit(info: Info, rule: str, scope: str, key: str) -> None:
+    """Count an attempt; over the limit, a RATE_LIMITED error that says when to retry."""
+    limiter = info.context.rate_limiter
+    if limiter is None:
+        return
+    try:
+        await limiter.hit(rule, scope, key[:320])
+    except RateLimited as exc:
+        error = ApiError(str(exc), "RATE_LIMITED")
+        assert error.extensions is not None
+        error.extensions["retryAfter"] = exc.retry_after
+        raise error from None

@@ -47,6 +47,8 @@ def make_settings(**overrides: Any) -> Settings:
         "migrate_on_start": False,
         # Tests read their own writes at once; tests/test_response_cache.py turns it on.
         "public_cache_seconds": 0,
+        # The suite signs in hundreds of times from one address; test_rate_limits.py turns it on.
+        "rate_limits_enabled": False,
         # Test runs against other databases may share this Redis.
         "pubsub_prefix": f"test-{os.getpid()}",
     }

@@ -6,7 +6,7 @@ import strawberry
 
 from app.services import accounts
 from resolvers.accounts.types import User
-from resolvers.base import Info, UserError, run_mutation
+from resolvers.base import Info, UserError, client_ip, rate_limit, run_mutation
 
 
 @strawberry.input(description="A new customer account.")
@@ -60,6 +60,8 @@ class Mutation:
     async def account_register(
         self, info: Info, input: AccountRegisterInput
     ) -> AccountRegisterPayload:
+        settings = info.context.settings
+        await rate_limit(info, settings.rate_limit_register_ip, "register:ip", client_ip(info))
         data = accounts.RegistrationData(
             email=input.email,
             password=input.password,
@@ -77,6 +79,10 @@ class Mutation:
 
     @strawberry.mutation(description="Sign in with email and password.")
     async def token_create(self, info: Info, email: str, password: str) -> TokenPayload:
+        settings = info.context.settings
+        await rate_limit(info, settings.rate_limit_sign_in_ip, "sign-in:ip", client_ip(info))
+        account = email.strip().lower()
+        await rate_limit(info, settings.rate_limit_sign_in_account, "sign-in:account", account)
         return await run_mutation(
             info,
             TokenPayload,

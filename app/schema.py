@@ -27,6 +27,8 @@ from strawberry.types.graphql import OperationType
 
 import resolvers.accounts
 import resolvers.accounts.addresses
+import resolvers.accounts.admin
+import resolvers.accounts.profile
 import resolvers.catalog
 import resolvers.catalog.reviews
 import resolvers.catalog.wishlist
@@ -40,6 +42,8 @@ QUERIES = (
     resolvers.node.Query,
     resolvers.accounts.Query,
     resolvers.accounts.addresses.Query,
+    resolvers.accounts.admin.Query,
+    resolvers.accounts.profile.Query,
     resolvers.catalog.Query,
     resolvers.catalog.reviews.Query,
     resolvers.catalog.wishlist.Query,
@@ -47,6 +51,8 @@ QUERIES = (
 MUTATIONS = (
     resolvers.accounts.Mutation,
     resolvers.accounts.addresses.Mutation,
+    resolvers.accounts.admin.Mutation,
+    resolvers.accounts.profile.Mutation,
     resolvers.catalog.Mutation,
     resolvers.catalog.reviews.Mutation,
     resolvers.catalog.wishlist.Mutation,

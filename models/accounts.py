@@ -33,6 +33,7 @@ class User(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lower"),
         CheckConstraint(f"role IN {ROLES!r}", name="role_known"),
+        CheckConstraint("phone = '' OR phone ~ '^\\+[1-9][0-9]{1,14}$'", name="phone_e164"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -41,6 +42,9 @@ class User(Timestamped, Base):
     first_name: Mapped[str] = mapped_column(String(150), nullable=False, server_default="")
     last_name: Mapped[str] = mapped_column(String(150), nullable=False, server_default="")
     role: Mapped[str] = mapped_column(String(16), nullable=False, server_default="customer")
+    # E.164 or empty; locale is a BCP 47 primary language tag, lower-case.
+    phone: Mapped[str] = mapped_column(String(32), nullable=False, server_default="")
+    locale: Mapped[str] = mapped_column(String(16), nullable=False, server_default="en")
     permissions: Mapped[list[str]] = mapped_column(
         ARRAY(String(64)), nullable=False, server_default=text("'{}'")
     )

@@ -113,6 +113,15 @@ async def _issue_tokens(
     return TokenSet(access_token=access, refresh_token=refresh, user=user)
 
 
+async def issue_new_session(
+    session: AsyncSession, *, user: User, settings: Settings, user_agent: str | None = None
+) -> TokenSet:
+    """A token pair in a new family for a user already verified (e.g. after a password change)."""
+    return await _issue_tokens(
+        session, user=user, settings=settings, family_id=uuid.uuid4(), user_agent=user_agent
+    )
+
+
 async def create_tokens(
     session: AsyncSession,
     *,

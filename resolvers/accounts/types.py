@@ -41,6 +41,10 @@ class User(relay.Node):
     email: str = strawberry.field(description="Sign-in email, lower-cased.")
     first_name: str = strawberry.field(description="Given name.")
     last_name: str = strawberry.field(description="Family name.")
+    phone: str = strawberry.field(description="Phone number in E.164 format, or empty.")
+    locale: str = strawberry.field(
+        description="Preferred language, a lower-case BCP 47 primary language tag."
+    )
     is_active: bool = strawberry.field(description="False once the account is deactivated.")
     role: Role = strawberry.field(description="Customer, staff or admin.")
     permissions: list[Permission] = strawberry.field(  # type: ignore[valid-type]
@@ -57,6 +61,8 @@ class User(relay.Node):
             email=row.email,
             first_name=row.first_name,
             last_name=row.last_name,
+            phone=row.phone,
+            locale=row.locale,
             is_active=row.is_active,
             role=Role(row.role),
             permissions=sorted(effective_permissions(row), key=attrgetter("value")),

@@ -1,0 +1,156 @@
+"""The signed-in user's own profile: names, phone, locale, and changing the password.
+
+Phones must be international ("+" and a country code): a profile has no country to read
+a national number in. They are stored in E.164; an empty phone clears it. Locales are
+BCP 47 primary language tags from SUPPORTED_LOCALES, stored lower-case.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import phonenumbers
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.passwords import hash_password, verify_password
+from app.errors import AccountError, ErrorCode, UserError, ValidationErrors
+from app.events import emit
+from app.services.accounts import TokenSet, issue_new_session
+from app.services.catalog_checks import UNSET, Unset
+from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_name
+from app.settings import Settings
+from models.accounts import RefreshToken, User
+
+SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pl", "pt", "sv", "uk")
+MAX_PHONE_INPUT_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """A partial update: UNSET leaves the field as it is."""
+
+    first_name: str | Unset = UNSET
+    last_name: str | Unset = UNSET
+    phone: str | Unset = UNSET
+    locale: str | Unset = UNSET
+
+
+def clean_phone(value: str, *, field: str = "phone") -> str:
+    """An international phone number in E.164, or "" for an empty input."""
+    value = value.strip()
+    if not value:
+        return ""
+    if not value.startswith("+"):
+        raise AccountError(
+            ErrorCode.INVALID,
+            "Enter an international phone number starting with + and the country code.",
+            field=field,
+        )
+    invalid = AccountError(ErrorCode.INVALID, "Enter a valid phone number.", field=field)
+    if len(value) > MAX_PHONE_INPUT_LENGTH or any(
+        unicodedata.category(char).startswith("C") for char in value
+    ):
+        raise invalid
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise invalid from None
+    if not phonenumbers.is_valid_number(number):
+        raise invalid
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_locale(value: str, *, field: str = "locale") -> str:
+    """A supported locale, lower-cased ("DE" -> "de")."""
+    locale = value.strip().lower()
+    if locale not in SUPPORTED_LOCALES:
+        raise AccountError(
+            ErrorCode.INVALID,
+            f"Choose one of the supported locales: {', '.join(SUPPORTED_LOCALES)}.",
+            field=field,
+        )
+    return locale
+
+
+_CLEANERS = {
+    "first_name": lambda value: clean_name(value, field="firstName"),
+    "last_name": lambda value: clean_name(value, field="lastName"),
+    "phone": clean_phone,
+    "locale": clean_locale,
+}
+
+
+async def _locked_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None:
+        raise AccountError(ErrorCode.NOT_FOUND, "User not found.")
+    return user
+
+
+async def update_profile(session: AsyncSession, *, user_id: int, changes: ProfileChanges) -> User:
+    """Change one's own names, phone and locale; every field error at once."""
+    errors: list[UserError] = []
+    values: dict[str, str] = {}
+    for column, clean in _CLEANERS.items():
+        given = getattr(changes, column)
+        if given is UNSET:
+            continue
+        try:
+            values[column] = clean(given)
+        except UserError as exc:
+            errors.append(exc)
+    if errors:
+        raise ValidationErrors(errors)
+    user = await _locked_user(session, user_id)
+    for column, value in values.items():
+        setattr(user, column, value)
+    await session.flush()
+    await session.refresh(user)  # updated_at is set by the database
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    old_password: str,
+    new_password: str,
+    settings: Settings,
+    user_agent: str | None = None,
+) -> TokenSet:
+    """Set a new password; every other session ends and a fresh token pair is returned."""
+    user = await _locked_user(session, user_id)
+    old_ok = len(old_password) <= MAX_PASSWORD_LENGTH and await verify_password(
+        user.password_hash, old_password
+    )
+    if not old_ok:
+        raise AccountError(
+            ErrorCode.INVALID_CREDENTIALS, "The current password is wrong.", field="oldPassword"
+        )
+    if new_password == old_password:
+        raise AccountError(
+            ErrorCode.INVALID,
+            "The new password must differ from the current one.",
+            field="newPassword",
+        )
+    check_password(
+        new_password,
+        email=user.email,
+        min_length=settings.password_min_length,
+        field="newPassword",
+    )
+    user.password_hash = await hash_password(new_password)
+    # Access tokens carry the version: bumping it ends every one issued before.
+    user.token_version += 1
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    await session.flush()
+    await session.refresh(user)  # updated_at is set by the database
+    emit(session, f"user:{user.id}", {"kind": "TOKENS_REVOKED"})
+    return await issue_new_session(session, user=user, settings=settings, user_agent=user_agent)

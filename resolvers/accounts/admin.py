@@ -1,0 +1,128 @@
+"""Account administration: list and search users, change access, (de)activate."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from app.auth.permissions import Perm
+from app.auth.permissions import Role as DomainRole
+from app.services import account_admin
+from app.services.pagination import PageRequest, SortKey
+from models import accounts as models
+from resolvers.accounts.types import Role, User
+from resolvers.base import (
+    HasPermission,
+    Info,
+    Permission,
+    UserError,
+    db_id,
+    require_user,
+    run_mutation,
+)
+from resolvers.connection import Connection, as_query_error, keyset_connection
+
+MANAGE_USERS = [HasPermission(Perm.MANAGE_USERS)]
+
+
+@strawberry.input(description="Access of an account; left out: unchanged.")
+class UserAccessInput:
+    role: Role | None = strawberry.field(default=None, description="New role.")
+    permissions: list[Permission] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Extra grants beyond the role (replaces the list)."
+    )
+
+
+@strawberry.type
+class UserAdminPayload:
+    user: User | None = strawberry.field(default=None, description="The account.")
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
+def _user_id(id: relay.GlobalID) -> int:
+    return (db_id(id.node_id) if id.type_name == "User" else None) or 0
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Accounts, newest first; search in email and names (MANAGE_USERS).",
+        permission_classes=MANAGE_USERS,
+    )
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        search: str | None = None,
+        role: Role | None = None,
+    ) -> Connection[User]:
+        async def run() -> Connection[User]:
+            statement = account_admin.users_statement(
+                search=search, role=DomainRole(role.value) if role else None
+            )
+            return await keyset_connection(
+                info,
+                statement,
+                keys=[SortKey(models.User.id, True)],
+                tag="user:newest",
+                page=PageRequest(first=first, after=after, last=last, before=before),
+                node=User.from_row,
+            )
+
+        return await as_query_error(run)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Change an account's role and extra permissions (MANAGE_USERS; staff "
+        "access also needs MANAGE_STAFF).",
+        permission_classes=MANAGE_USERS,
+    )
+    async def user_update_access(
+        self, info: Info, id: relay.GlobalID, input: UserAccessInput
+    ) -> UserAdminPayload:
+        return await run_mutation(
+            info,
+            UserAdminPayload,
+            account_admin.update_access,
+            lambda row: UserAdminPayload(user=User.from_row(row)),
+            actor=require_user(info.context),
+            user_id=_user_id(id),
+            role=DomainRole(input.role.value) if input.role else None,
+            permissions=input.permissions,
+        )
+
+    @strawberry.mutation(
+        description="Deactivate an account: its tokens stop working at once (MANAGE_USERS).",
+        permission_classes=MANAGE_USERS,
+    )
+    async def user_deactivate(self, info: Info, id: relay.GlobalID) -> UserAdminPayload:
+        return await run_mutation(
+            info,
+            UserAdminPayload,
+            account_admin.set_active,
+            lambda row: UserAdminPayload(user=User.from_row(row)),
+            actor=require_user(info.context),
+            user_id=_user_id(id),
+            active=False,
+        )
+
+    @strawberry.mutation(
+        description="Reactivate an account (MANAGE_USERS).", permission_classes=MANAGE_USERS
+    )
+    async def user_activate(self, info: Info, id: relay.GlobalID) -> UserAdminPayload:
+        return await run_mutation(
+            info,
+            UserAdminPayload,
+            account_admin.set_active,
+            lambda row: UserAdminPayload(user=User.from_row(row)),
+            actor=require_user(info.context),
+            user_id=_user_id(id),
+            active=True,
+        )

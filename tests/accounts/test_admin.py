@@ -1,0 +1,122 @@
+"""Account administration through the API: search, access changes, (de)activation."""
+
+from __future__ import annotations
+
+from strawberry.relay import to_base64
+
+from app.auth.permissions import Perm, Role
+from models.accounts import User
+
+USERS = """query($search: String, $role: Role, $first: Int, $after: String) {
+  users(search: $search, role: $role, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor } edges { node { email role } } } }"""
+ACCESS = """mutation($id: ID!, $input: UserAccessInput!) {
+  userUpdateAccess(id: $id, input: $input) {
+    user { role permissions } userErrors { field code } } }"""
+DEACTIVATE = """mutation($id: ID!) { userDeactivate(id: $id) {
+  user { isActive } userErrors { field code } } }"""
+ACTIVATE = (
+    """mutation($id: ID!) { userActivate(id: $id) { user { isActive } userErrors { code } } }"""
+)
+
+
+async def _as(gql, make_user, sign_in, email, **kwargs):
+    user = await make_user(email=email, **kwargs)
+    return user, gql.as_user((await sign_in(email))["accessToken"])
+
+
+async def test_users_lists_newest_first_and_searches(gql, make_user, sign_in):
+    _, admin = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    await make_user(email="zoe@example.com", first_name="Zoë")
+    await make_user(email="max@example.com", last_name="Mustermann")
+    await make_user(email="percent%@example.com")
+
+    everyone = await admin.execute(USERS, first=10)
+    by_name = await admin.execute(USERS, search="muster")
+    by_unicode = await admin.execute(USERS, search="ZOË")
+    literal = await admin.execute(USERS, search="%")
+    admins = await admin.execute(USERS, role="ADMIN")
+    page = await admin.execute(USERS, first=2)
+    rest = await admin.execute(USERS, first=10, after=page["users"]["pageInfo"]["endCursor"])
+
+    emails = [e["node"]["email"] for e in everyone["users"]["edges"]]
+    assert emails == [
+        "percent%@example.com",
+        "max@example.com",
+        "zoe@example.com",
+        "boss@example.com",
+    ]
+    assert [e["node"]["email"] for e in by_name["users"]["edges"]] == ["max@example.com"]
+    assert [e["node"]["email"] for e in by_unicode["users"]["edges"]] == ["zoe@example.com"]
+    assert [e["node"]["email"] for e in literal["users"]["edges"]] == ["percent%@example.com"]
+    assert [e["node"]["role"] for e in admins["users"]["edges"]] == ["ADMIN"]
+    assert [e["node"]["email"] for e in page["users"]["edges"] + rest["users"]["edges"]] == emails
+
+
+async def test_user_admin_needs_manage_users(gql, make_user, sign_in, count):
+    target = await make_user(email="target@example.com")
+    _, staff = await _as(gql, make_user, sign_in, "staff@example.com", role=Role.STAFF)
+    node = to_base64("User", target.id)
+
+    for client, code in ((gql, "UNAUTHENTICATED"), (staff, "FORBIDDEN")):
+        listed = await client.raw(USERS)
+        deactivated = await client.raw(DEACTIVATE, id=node)
+        assert listed["errors"][0]["extensions"]["code"] == code
+        assert deactivated["errors"][0]["extensions"]["code"] == code
+    assert await count(User, User.is_active.is_(False)) == 0
+
+
+async def test_deactivation_ends_sessions_and_activation_restores_sign_in(gql, make_user, sign_in):
+    _, admin = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    target, customer = await _as(gql, make_user, sign_in, "ann@example.com")
+    node = to_base64("User", target.id)
+
+    off = await admin.execute(DEACTIVATE, id=node)
+    me = await customer.raw("{ me { email } }")
+    on = await admin.execute(ACTIVATE, id=node)
+
+    assert off["userDeactivate"] == {"user": {"isActive": False}, "userErrors": []}
+    assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert on["userActivate"] == {"user": {"isActive": True}, "userErrors": []}
+    assert (await sign_in("ann@example.com"))["accessToken"]
+
+
+async def test_access_changes_need_manage_staff_for_staff_access(gql, make_user, sign_in):
+    target = await make_user(email="ann@example.com")
+    _, manager = await _as(
+        gql, make_user, sign_in, "mgr@example.com", permissions=[Perm.MANAGE_USERS.value]
+    )
+    _, admin = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    node = to_base64("User", target.id)
+
+    refused = await manager.execute(ACCESS, id=node, input={"role": "STAFF"})
+    promoted = await admin.execute(
+        ACCESS, id=node, input={"role": "STAFF", "permissions": ["MANAGE_USERS"]}
+    )
+
+    assert refused["userUpdateAccess"] == {
+        "user": None,
+        "userErrors": [{"field": ["role"], "code": "INVALID"}],
+    }
+    assert promoted["userUpdateAccess"]["user"] == {
+        "role": "STAFF",
+        "permissions": ["MANAGE_DISCOUNTS", "MANAGE_ORDERS", "MANAGE_PRODUCTS", "MANAGE_USERS"],
+    }
+
+
+async def test_nobody_changes_their_own_access_or_unknown_ids(gql, make_user, sign_in):
+    me, admin = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+
+    own = await admin.execute(ACCESS, id=to_base64("User", me.id), input={"role": "CUSTOMER"})
+    self_off = await admin.execute(DEACTIVATE, id=to_base64("User", me.id))
+    unknown = await admin.execute(DEACTIVATE, id=to_base64("User", 987654))
+    wrong = await admin.execute(DEACTIVATE, id=to_base64("Product", me.id))
+
+    assert own["userUpdateAccess"]["userErrors"] == [{"field": ["id"], "code": "INVALID"}]
+    assert self_off["userDeactivate"]["userErrors"] == [{"field": ["id"], "code": "INVALID"}]
+    assert unknown["userDeactivate"]["userErrors"] == [{"field": ["id"], "code": "NOT_FOUND"}]
+    assert wrong["userDeactivate"]["userErrors"] == [{"field": ["id"], "code": "NOT_FOUND"}]
+    assert (await admin.execute("{ me { role isActive } }"))["me"] == {
+        "role": "ADMIN",
+        "isActive": True,
+    }

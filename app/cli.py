@@ -1,4 +1,4 @@
-"""The `commerce` command: serve, migrate, seed, export-schema, create-staff."""
+"""The `commerce` command: serve, migrate, seed, worker, export-schema, create-staff."""
 
 from __future__ import annotations
 
@@ -119,6 +119,42 @@ def seed(
 ) -> None:
     """Migrate and load demo data: accounts, and a catalog of N products (idempotent)."""
     _migrate_and_seed(Settings(), products=products)
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run one batch and exit.")] = False,
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Rows per batch [env WORKER_BATCH_SIZE].")
+    ] = None,
+) -> None:
+    """Deliver notifications from the outbox (until Ctrl-C, or one batch with --once)."""
+    import dataclasses
+    import signal
+
+    from app.notifications.channels import Router
+    from app.notifications.worker import WorkerConfig, run_forever, run_once
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    config = WorkerConfig.from_settings(settings)
+    if batch:
+        config = dataclasses.replace(config, batch_size=batch)
+
+    async def work(engine: AsyncEngine, session: AsyncSession) -> int:
+        factory = create_session_factory(engine)
+        if once:
+            return await run_once(factory, channel=Router(settings), config=config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_forever(factory, channel=Router(settings), stop=stop, config=config)
+        return 0
+
+    claimed = _run_with_session(settings, work)
+    if once:
+        console.print(f"processed {claimed} notifications")
 
 
 @cli.command("export-schema")

@@ -22,6 +22,7 @@ class ErrorCode(Enum):
     CYCLE = "CYCLE"
     NOT_EMPTY = "NOT_EMPTY"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
 
 
 class UserError(Exception):

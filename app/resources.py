@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import migrate
 from app.db import create_engine, create_session_factory, database_url
+from app.notifications.worker import in_process_worker
 from app.pubsub import PubSub
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -49,9 +50,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 prefix=settings.pubsub_prefix,
                 enabled=settings.rate_limits_enabled,
             )
-            yield Resources(
-                settings, engine, create_session_factory(engine), pubsub, redis, limiter
-            )
+            factory = create_session_factory(engine)
+            async with in_process_worker(settings, factory):
+                yield Resources(settings, engine, factory, pubsub, redis, limiter)
         finally:
             await pubsub.disconnect()
     finally:

@@ -28,11 +28,14 @@ from strawberry.types.graphql import OperationType
 import resolvers.accounts
 import resolvers.accounts.addresses
 import resolvers.accounts.admin
+import resolvers.accounts.privacy
 import resolvers.accounts.profile
+import resolvers.accounts.social
 import resolvers.catalog
 import resolvers.catalog.reviews
 import resolvers.catalog.wishlist
 import resolvers.node
+import resolvers.notifications
 from app.settings import Settings
 
 log = logging.getLogger("app.graphql")
@@ -43,19 +46,24 @@ QUERIES = (
     resolvers.accounts.Query,
     resolvers.accounts.addresses.Query,
     resolvers.accounts.admin.Query,
+    resolvers.accounts.privacy.Query,
     resolvers.accounts.profile.Query,
     resolvers.catalog.Query,
     resolvers.catalog.reviews.Query,
     resolvers.catalog.wishlist.Query,
+    resolvers.notifications.Query,
 )
 MUTATIONS = (
     resolvers.accounts.Mutation,
     resolvers.accounts.addresses.Mutation,
     resolvers.accounts.admin.Mutation,
+    resolvers.accounts.privacy.Mutation,
     resolvers.accounts.profile.Mutation,
+    resolvers.accounts.social.Mutation,
     resolvers.catalog.Mutation,
     resolvers.catalog.reviews.Mutation,
     resolvers.catalog.wishlist.Mutation,
+    resolvers.notifications.Mutation,
 )
 SUBSCRIPTIONS = (resolvers.accounts.Subscription,)
 

@@ -62,6 +62,30 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
 
+    google_client_id: str | None = None
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    google_issuers: list[str] = [  # JSON list in the environment
+        "https://accounts.google.com",
+        "accounts.google.com",
+    ]
+    facebook_app_id: str | None = None
+    facebook_app_secret: SecretStr | None = None
+    facebook_graph_url: str = "https://graph.facebook.com/v19.0"
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "Commerce <no-reply@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    worker_in_process: bool | None = None  # default: on only with the embedded database
+    worker_batch_size: int = Field(default=50, ge=1, le=1_000)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+    worker_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    worker_backoff_cap_seconds: float = Field(default=3_600.0, gt=0)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

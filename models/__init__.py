@@ -16,11 +16,13 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
+from models.notifications import Notification
 
 __all__ = [
     "Address",
     "Base",
     "Category",
+    "Notification",
     "Product",
     "ProductImage",
     "RefreshToken",

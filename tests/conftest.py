@@ -51,6 +51,7 @@ def make_settings(**overrides: Any) -> Settings:
         "rate_limits_enabled": False,
         # Test runs against other databases may share this Redis.
         "pubsub_prefix": f"test-{os.getpid()}",
+        "worker_in_process": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,0 +1,1 @@
+"""Notifications: the transactional outbox, its worker, delivery channels and templates."""

@@ -1,0 +1,124 @@
+"""Delivery channels: SMTP for email when configured, else one file per message."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosmtplib
+
+from app.notifications.templates import render
+from app.settings import Settings
+
+
+class DeliveryError(Exception):
+    """The provider did not take the message; the worker retries it later."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a channel needs to deliver one outbox row."""
+
+    idempotency_key: str
+    channel: str
+    recipient: str
+    template: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message_id(self) -> str:
+        return f"<{self.idempotency_key}@commerce.notifications>"
+
+
+class Channel(Protocol):
+    async def send(self, message: Message) -> None:
+        """Deliver `message`, or raise DeliveryError (retryable)."""
+
+
+def build_email(message: Message, *, sender: str) -> EmailMessage:
+    """A multipart/alternative email (plain + HTML) carrying the idempotency key."""
+    rendered = render(message.template, message.payload, locale=message.payload.get("locale"))
+    email = EmailMessage()
+    email["Subject"] = rendered.subject
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = message.message_id
+    email["X-Idempotency-Key"] = message.idempotency_key
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    return email
+
+
+class FileChannel:
+    """Writes DATA_DIR/outbox/<key>.eml (email) or <key>.json (sms, push); rewrites are
+    harmless because the name is the idempotency key."""
+
+    def __init__(self, directory: Path, *, sender: str) -> None:
+        self.directory = directory
+        self.sender = sender
+
+    async def send(self, message: Message) -> None:
+        if message.channel == "email":
+            name = f"{message.idempotency_key}.eml"
+            data = bytes(build_email(message, sender=self.sender))
+        else:
+            name = f"{message.idempotency_key}.json"
+            body = {
+                "idempotency_key": message.idempotency_key,
+                "channel": message.channel,
+                "recipient": message.recipient,
+                "template": message.template,
+                "payload": message.payload,
+            }
+            data = json.dumps(body, ensure_ascii=False, indent=2).encode()
+        try:
+            await asyncio.to_thread(self._write, name, data)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {name}: {exc}") from exc
+
+    def _write(self, name: str, data: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        temporary = self.directory / f".{name}.tmp"
+        temporary.write_bytes(data)
+        temporary.replace(self.directory / name)
+
+
+class SmtpChannel:
+    """Email through an SMTP relay with aiosmtplib; the idempotency key is the Message-ID."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, message: Message) -> None:
+        s = self.settings
+        email = build_email(message, sender=s.smtp_from)
+        try:
+            await aiosmtplib.send(
+                email,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                start_tls=s.smtp_starttls,
+                timeout=s.smtp_timeout_seconds,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+
+
+class Router:
+    """Email over SMTP when SMTP_HOST is set, else files; SMS and push go to files for now."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.files = FileChannel(settings.data_dir / "outbox", sender=settings.smtp_from)
+        self.email: Channel = SmtpChannel(settings) if settings.smtp_host else self.files
+
+    async def send(self, message: Message) -> None:
+        channel = self.email if message.channel == "email" else self.files
+        await channel.send(message)

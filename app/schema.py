@@ -28,6 +28,7 @@ from strawberry.types.graphql import OperationType
 import resolvers.accounts
 import resolvers.accounts.addresses
 import resolvers.accounts.admin
+import resolvers.accounts.flows
 import resolvers.accounts.privacy
 import resolvers.accounts.profile
 import resolvers.accounts.social
@@ -57,6 +58,7 @@ MUTATIONS = (
     resolvers.accounts.Mutation,
     resolvers.accounts.addresses.Mutation,
     resolvers.accounts.admin.Mutation,
+    resolvers.accounts.flows.Mutation,
     resolvers.accounts.privacy.Mutation,
     resolvers.accounts.profile.Mutation,
     resolvers.accounts.social.Mutation,

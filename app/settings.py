@@ -44,6 +44,14 @@ class Settings(BaseSettings):
 
     password_min_length: int = Field(default=8, ge=6, le=64)
 
+    # Password reset, email verification and email change (app/services/account_flows.py).
+    account_redirect_origins: Annotated[list[str], NoDecode] = []
+    password_reset_ttl_seconds: int = Field(default=3_600, ge=60)
+    account_token_ttl_seconds: int = Field(default=3 * 86_400, ge=60)
+    email_verification_required: bool = False
+    rate_limit_reset_ip: str = "10/hour"
+    rate_limit_reset_account: str = "5/hour"
+
     cors_origins: Annotated[list[str], NoDecode] = []
     graphiql: bool | None = None
     introspection: bool | None = None
@@ -85,8 +93,13 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = Field(default=60.0, gt=0)
     worker_backoff_base_seconds: float = Field(default=5.0, gt=0)
     worker_backoff_cap_seconds: float = Field(default=3_600.0, gt=0)
+    sms_api_url: str = "https://api.twilio.com"
+    sms_account_sid: str | None = None  # unset: SMS go to files
+    sms_auth_token: SecretStr | None = None
+    sms_from: str | None = None  # E.164 sender, or a Messaging Service SID (MG...)
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "account_redirect_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 
+from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from models.addresses import Address
 from models.base import Base
@@ -19,6 +20,7 @@ from models.catalog import (
 from models.notifications import Notification
 
 __all__ = [
+    "AccountToken",
     "Address",
     "Base",
     "Category",

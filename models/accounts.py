@@ -52,6 +52,7 @@ class User(Timestamped, Base):
     # Bumped to invalidate every access token issued before (deactivation, password reset).
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(Base):

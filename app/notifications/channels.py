@@ -113,12 +113,19 @@ class SmtpChannel:
 
 
 class Router:
-    """Email over SMTP when SMTP_HOST is set, else files; SMS and push go to files for now."""
+    """Email over SMTP when SMTP_HOST is set, SMS over the Twilio API when SMS_ACCOUNT_SID is
+    set, else files; push goes to files for now."""
 
     def __init__(self, settings: Settings) -> None:
         self.files = FileChannel(settings.data_dir / "outbox", sender=settings.smtp_from)
         self.email: Channel = SmtpChannel(settings) if settings.smtp_host else self.files
+        self.sms: Channel = self.files
+        if settings.sms_account_sid:
+            from app.notifications.sms import TwilioSmsChannel  # sms.py imports this module
+
+            self.sms = TwilioSmsChannel(settings)
 
     async def send(self, message: Message) -> None:
-        channel = self.email if message.channel == "email" else self.files
+        channels = {"email": self.email, "sms": self.sms}
+        channel = channels.get(message.channel, self.files)
         await channel.send(message)

@@ -15,6 +15,7 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode, TokenReuseError, UserError, ValidationErrors
 from app.events import emit
+from app.services import account_flows
 from app.services.validation import check_password, clean_email, clean_name
 from app.settings import Settings
 from models.accounts import RefreshToken, User
@@ -63,9 +64,19 @@ async def _validated(data: RegistrationData, *, settings: Settings) -> Registrat
 
 
 async def register_account(
-    session: AsyncSession, *, data: RegistrationData, settings: Settings, role: Role = Role.CUSTOMER
+    session: AsyncSession,
+    *,
+    data: RegistrationData,
+    settings: Settings,
+    role: Role = Role.CUSTOMER,
+    redirect_url: str | None = None,
 ) -> User:
-    """Create an account; UNIQUE if the email (in any case) is taken."""
+    """Create an account; UNIQUE if the email (in any case) is taken.
+
+    With `redirect_url`, a verification link to that page is mailed to the address.
+    """
+    if redirect_url is not None:
+        account_flows.clean_redirect_url(redirect_url, settings=settings)
     clean = await _validated(data, settings=settings)
     password_hash = await hash_password(clean.password)
     # ON CONFLICT DO NOTHING: two racing registrations give one account and one UNIQUE error.
@@ -87,6 +98,10 @@ async def register_account(
         )
     user = await session.get_one(User, user_id)
     emit(session, f"user:{user.id}", {"kind": "ACCOUNT_CREATED"})
+    if redirect_url is not None:
+        await account_flows.send_verification_email(
+            session, user=user, redirect_url=redirect_url, settings=settings
+        )
     return user
 
 
@@ -137,6 +152,10 @@ async def create_tokens(
     password_ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:
         raise AccountError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, field="email")
+    if settings.email_verification_required and user.email_verified_at is None:
+        raise AccountError(
+            ErrorCode.EMAIL_NOT_VERIFIED, "Confirm your email address first.", field="email"
+        )
     user.last_login_at = datetime.now(UTC)
     issued = await _issue_tokens(
         session, user=user, settings=settings, family_id=uuid.uuid4(), user_agent=user_agent

@@ -15,6 +15,10 @@ class AccountRegisterInput:
     password: str = strawberry.field(description="At least 8 characters, not a common password.")
     first_name: str = strawberry.field(default="", description="Given name.")
     last_name: str = strawberry.field(default="", description="Family name.")
+    redirect_url: str | None = strawberry.field(
+        default=None,
+        description="If given, a verification link to this page (an allowed origin) is mailed.",
+    )
 
 
 @strawberry.type
@@ -75,6 +79,7 @@ class Mutation:
             lambda user: AccountRegisterPayload(user=User.from_row(user)),
             data=data,
             settings=info.context.settings,
+            redirect_url=input.redirect_url,
         )
 
     @strawberry.mutation(description="Sign in with email and password.")

@@ -1,0 +1,268 @@
+"""Mailed account flows: password reset, email verification and email change.
+
+Each sends a single-use link `{redirect_url}?token=...&email=...`; only the token's
+SHA-256 is stored. Redirect URLs must be http(s) on an allowed origin (CORS_ORIGINS or
+ACCOUNT_REDIRECT_ORIGINS), so a link never sends a token to someone else's site.
+A reset request answers the same whether or not the account exists.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import tokens
+from app.auth.passwords import hash_password, verify_password
+from app.errors import AccountError, ErrorCode
+from app.events import emit
+from app.notifications.outbox import enqueue
+from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_email
+from app.settings import Settings
+from models.account_tokens import AccountToken
+from models.accounts import RefreshToken, User
+
+PASSWORD_RESET = "password_reset"
+EMAIL_VERIFICATION = "email_verification"
+EMAIL_CHANGE = "email_change"
+MAX_TOKEN_LENGTH = 128
+
+
+def _origin(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def clean_redirect_url(url: str, *, settings: Settings, field: str = "redirectUrl") -> str:
+    """The URL if it is http(s) on an allowed origin; INVALID otherwise."""
+    allowed = {
+        o.rstrip("/").lower() for o in (*settings.cors_origins, *settings.account_redirect_origins)
+    }
+    origin = _origin(url) if len(url) <= 2_000 else None
+    if origin is None or origin not in allowed or "?" in url or "#" in url:
+        raise AccountError(
+            ErrorCode.INVALID, "The redirect URL is not an allowed address.", field=field
+        )
+    return url.strip()
+
+
+def _link(redirect_url: str, token: str, email: str) -> str:
+    return f"{redirect_url}?{urlencode({'token': token, 'email': email})}"
+
+
+async def _new_token(
+    session: AsyncSession,
+    *,
+    user: User,
+    purpose: str,
+    ttl_seconds: int,
+    new_email: str | None = None,
+) -> str:
+    """Replace the user's unused tokens of `purpose` with a fresh one; return it in clear."""
+    await session.execute(
+        delete(AccountToken).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+    )
+    token, digest = tokens.new_refresh_token()
+    session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=digest,
+            new_email=new_email,
+            expires_at=datetime.now(UTC) + timedelta(seconds=ttl_seconds),
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def _mail(
+    session: AsyncSession, *, user: User, recipient: str, template: str, link: str
+) -> None:
+    await enqueue(
+        session,
+        user_id=user.id,
+        kind="account_security",
+        channel="email",
+        recipient=recipient,
+        template=template,
+        payload={"name": user.first_name, "link": link, "locale": user.locale},
+    )
+
+
+async def _spend(session: AsyncSession, *, token: str, purpose: str) -> AccountToken:
+    """Lock and mark used a valid token of `purpose`; INVALID_TOKEN otherwise."""
+    row = None
+    if 0 < len(token) <= MAX_TOKEN_LENGTH:
+        row = await session.scalar(
+            select(AccountToken)
+            .where(
+                AccountToken.token_hash == tokens.hash_refresh_token(token),
+                AccountToken.purpose == purpose,
+            )
+            .with_for_update()
+        )
+    now = datetime.now(UTC)
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise AccountError(
+            ErrorCode.INVALID_TOKEN, "The link is invalid or has expired.", field="token"
+        )
+    row.used_at = now
+    return row
+
+
+async def _active_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None or not user.is_active:
+        raise AccountError(
+            ErrorCode.INVALID_TOKEN, "The link is invalid or has expired.", field="token"
+        )
+    return user
+
+
+async def request_password_reset(
+    session: AsyncSession, *, email: str, redirect_url: str, settings: Settings
+) -> None:
+    """Mail a reset link if an active account has this email; the same outcome either way."""
+    redirect_url = clean_redirect_url(redirect_url, settings=settings)
+    address = email.strip().lower()
+    if not 0 < len(address) <= 254:
+        return
+    user = await session.scalar(select(User).where(User.email == address))
+    if user is None or not user.is_active:
+        return
+    token = await _new_token(
+        session,
+        user=user,
+        purpose=PASSWORD_RESET,
+        ttl_seconds=settings.password_reset_ttl_seconds,
+    )
+    await _mail(
+        session,
+        user=user,
+        recipient=user.email,
+        template="password_reset",
+        link=_link(redirect_url, token, user.email),
+    )
+
+
+async def set_password_with_token(
+    session: AsyncSession, *, token: str, new_password: str, settings: Settings
+) -> User:
+    """Set a new password from a reset link; every session of the account ends."""
+    row = await _spend(session, token=token, purpose=PASSWORD_RESET)
+    user = await _active_user(session, row.user_id)
+    check_password(
+        new_password, email=user.email, min_length=settings.password_min_length, field="password"
+    )
+    user.password_hash = await hash_password(new_password)
+    user.token_version += 1
+    # Receiving the reset mail proves the address, too.
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    await session.flush()
+    emit(session, f"user:{user.id}", {"kind": "TOKENS_REVOKED"})
+    return user
+
+
+async def send_verification_email(
+    session: AsyncSession, *, user: User, redirect_url: str, settings: Settings
+) -> None:
+    """Mail a link that confirms the account's address."""
+    redirect_url = clean_redirect_url(redirect_url, settings=settings)
+    token = await _new_token(
+        session,
+        user=user,
+        purpose=EMAIL_VERIFICATION,
+        ttl_seconds=settings.account_token_ttl_seconds,
+    )
+    await _mail(
+        session,
+        user=user,
+        recipient=user.email,
+        template="email_verification",
+        link=_link(redirect_url, token, user.email),
+    )
+
+
+async def confirm_email(session: AsyncSession, *, token: str) -> User:
+    row = await _spend(session, token=token, purpose=EMAIL_VERIFICATION)
+    user = await _active_user(session, row.user_id)
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
+    await session.flush()
+    return user
+
+
+async def _email_taken(session: AsyncSession, email: str, *, field: str) -> None:
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(
+            ErrorCode.UNIQUE, "An account with this email already exists.", field=field
+        )
+
+
+async def request_email_change(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    new_email: str,
+    password: str,
+    redirect_url: str,
+    settings: Settings,
+) -> None:
+    """Mail a confirmation link to the new address; the email changes only when it is used."""
+    redirect_url = clean_redirect_url(redirect_url, settings=settings)
+    user = await _active_user(session, user_id)
+    password_ok = len(password) <= MAX_PASSWORD_LENGTH and await verify_password(
+        user.password_hash, password
+    )
+    if not password_ok:
+        raise AccountError(
+            ErrorCode.INVALID_CREDENTIALS, "The password is wrong.", field="password"
+        )
+    address = clean_email(new_email, field="newEmail")
+    if address == user.email:
+        raise AccountError(
+            ErrorCode.INVALID, "This is already your email address.", field="newEmail"
+        )
+    await _email_taken(session, address, field="newEmail")
+    token = await _new_token(
+        session,
+        user=user,
+        purpose=EMAIL_CHANGE,
+        ttl_seconds=settings.account_token_ttl_seconds,
+        new_email=address,
+    )
+    await _mail(
+        session,
+        user=user,
+        recipient=address,
+        template="email_change",
+        link=_link(redirect_url, token, address),
+    )
+
+
+async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
+    row = await _spend(session, token=token, purpose=EMAIL_CHANGE)
+    user = await _active_user(session, row.user_id)
+    assert row.new_email is not None
+    await _email_taken(session, row.new_email, field="token")
+    user.email = row.new_email
+    user.email_verified_at = datetime.now(UTC)
+    await session.flush()
+    await session.refresh(user)  # updated_at is set by the database
+    return user

@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (HTTP + WebSocket), /healthz, /readyz."""
+"""The Starlette application: /graphql (HTTP + WebSocket), /healthz, /readyz, /unsubscribe."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from app.logs import RequestIdMiddleware
 from app.resources import Resources, open_resources
 from app.schema import build_schema
 from app.settings import Settings
+from app.unsubscribe import unsubscribe
 from app.view import GraphQLView
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -29,6 +29,7 @@ import resolvers.accounts
 import resolvers.accounts.addresses
 import resolvers.accounts.admin
 import resolvers.accounts.flows
+import resolvers.accounts.preferences
 import resolvers.accounts.privacy
 import resolvers.accounts.profile
 import resolvers.accounts.social
@@ -47,6 +48,7 @@ QUERIES = (
     resolvers.accounts.Query,
     resolvers.accounts.addresses.Query,
     resolvers.accounts.admin.Query,
+    resolvers.accounts.preferences.Query,
     resolvers.accounts.privacy.Query,
     resolvers.accounts.profile.Query,
     resolvers.catalog.Query,
@@ -59,6 +61,7 @@ MUTATIONS = (
     resolvers.accounts.addresses.Mutation,
     resolvers.accounts.admin.Mutation,
     resolvers.accounts.flows.Mutation,
+    resolvers.accounts.preferences.Mutation,
     resolvers.accounts.privacy.Mutation,
     resolvers.accounts.profile.Mutation,
     resolvers.accounts.social.Mutation,

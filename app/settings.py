@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     facebook_app_secret: SecretStr | None = None
     facebook_graph_url: str = "https://graph.facebook.com/v19.0"
 
+    # Absolute links in messages (List-Unsubscribe); no trailing slash needed.
+    public_base_url: str = "http://127.0.0.1:8000"
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

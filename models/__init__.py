@@ -17,6 +17,7 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
+from models.notification_preferences import NotificationPreference
 from models.notifications import Notification
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "Category",
     "Notification",
+    "NotificationPreference",
     "Product",
     "ProductImage",
     "RefreshToken",

@@ -9,9 +9,11 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import aiosmtplib
 
+from app.notifications.preferences import is_locked, unsubscribe_token
 from app.notifications.templates import render
 from app.settings import Settings
 
@@ -29,6 +31,8 @@ class Message:
     recipient: str
     template: str
     payload: dict[str, Any] = field(default_factory=dict)
+    kind: str = "account_security"
+    user_id: int | None = None
 
     @property
     def message_id(self) -> str:
@@ -40,8 +44,27 @@ class Channel(Protocol):
         """Deliver `message`, or raise DeliveryError (retryable)."""
 
 
-def build_email(message: Message, *, sender: str) -> EmailMessage:
-    """A multipart/alternative email (plain + HTML) carrying the idempotency key."""
+@dataclass(frozen=True)
+class Unsubscribe:
+    """Where one-click unsubscribe links point and the key that signs their tokens."""
+
+    base_url: str
+    key: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Unsubscribe:
+        return cls(base_url=settings.public_base_url, key=settings.signing_key)
+
+    def url(self, user_id: int, kind: str) -> str:
+        token = unsubscribe_token(self.key, user_id, kind)
+        return f"{self.base_url.rstrip('/')}/unsubscribe?{urlencode({'token': token})}"
+
+
+def build_email(
+    message: Message, *, sender: str, unsubscribe: Unsubscribe | None = None
+) -> EmailMessage:
+    """A multipart/alternative email (plain + HTML) carrying the idempotency key; mail that
+    is not account security gets RFC 8058 one-click List-Unsubscribe headers."""
     rendered = render(message.template, message.payload, locale=message.payload.get("locale"))
     email = EmailMessage()
     email["Subject"] = rendered.subject
@@ -50,6 +73,9 @@ def build_email(message: Message, *, sender: str) -> EmailMessage:
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = message.message_id
     email["X-Idempotency-Key"] = message.idempotency_key
+    if unsubscribe is not None and message.user_id is not None and not is_locked(message.kind):
+        email["List-Unsubscribe"] = f"<{unsubscribe.url(message.user_id, message.kind)}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return email
@@ -59,14 +85,17 @@ class FileChannel:
     """Writes DATA_DIR/outbox/<key>.eml (email) or <key>.json (sms, push); rewrites are
     harmless because the name is the idempotency key."""
 
-    def __init__(self, directory: Path, *, sender: str) -> None:
+    def __init__(
+        self, directory: Path, *, sender: str, unsubscribe: Unsubscribe | None = None
+    ) -> None:
         self.directory = directory
         self.sender = sender
+        self.unsubscribe = unsubscribe
 
     async def send(self, message: Message) -> None:
         if message.channel == "email":
             name = f"{message.idempotency_key}.eml"
-            data = bytes(build_email(message, sender=self.sender))
+            data = bytes(build_email(message, sender=self.sender, unsubscribe=self.unsubscribe))
         else:
             name = f"{message.idempotency_key}.json"
             body = {
@@ -97,7 +126,7 @@ class SmtpChannel:
 
     async def send(self, message: Message) -> None:
         s = self.settings
-        email = build_email(message, sender=s.smtp_from)
+        email = build_email(message, sender=s.smtp_from, unsubscribe=Unsubscribe.from_settings(s))
         try:
             await aiosmtplib.send(
                 email,
@@ -117,7 +146,11 @@ class Router:
     set, else files; push goes to files for now."""
 
     def __init__(self, settings: Settings) -> None:
-        self.files = FileChannel(settings.data_dir / "outbox", sender=settings.smtp_from)
+        self.files = FileChannel(
+            settings.data_dir / "outbox",
+            sender=settings.smtp_from,
+            unsubscribe=Unsubscribe.from_settings(settings),
+        )
         self.email: Channel = SmtpChannel(settings) if settings.smtp_host else self.files
         self.sms: Channel = self.files
         if settings.sms_account_sid:

@@ -1,12 +1,19 @@
-"""Enqueue a notification in the caller's transaction: it is sent only if that commits."""
+"""Enqueue a notification in the caller's transaction: it is sent only if that commits.
+
+A message for a user who switched that kind off on that channel is not written at all;
+`account_security` always goes. The user's locale is stored in the payload when not given.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.notifications.preferences import is_enabled
+from models.accounts import User
 from models.notifications import Notification
 
 
@@ -20,8 +27,19 @@ async def enqueue(
     template: str,
     payload: dict[str, Any],
     max_attempts: int = 8,
-) -> Notification:
-    """Add an outbox row (flush, never commit); its idempotency key is fixed here, once."""
+) -> Notification | None:
+    """Add an outbox row (flush, never commit); its idempotency key is fixed here, once.
+
+    Returns None (and writes nothing) when the user's preference for `kind` over `channel`
+    is off.
+    """
+    if user_id is not None:
+        if not await is_enabled(session, user_id, kind, channel):
+            return None
+        if not payload.get("locale"):
+            locale = await session.scalar(select(User.locale).where(User.id == user_id))
+            if locale:
+                payload = {**payload, "locale": locale}
     row = Notification(
         user_id=user_id,
         kind=kind,

@@ -94,6 +94,8 @@ async def claim(
                     recipient=row.recipient,
                     template=row.template,
                     payload=dict(row.payload),
+                    kind=row.kind,
+                    user_id=row.user_id,
                 ),
             )
             for row in rows

@@ -1,0 +1,118 @@
+"""Notification preferences: the defaults, the lookup, and signed one-click unsubscribe tokens.
+
+No row means the default below. `account_security` is always on and cannot be switched off;
+`marketing` is opt-in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.notification_preferences import NotificationPreference
+from models.notifications import CHANNELS, KINDS
+
+LOCKED_KIND = "account_security"
+
+DEFAULTS: dict[tuple[str, str], bool] = {
+    **{(LOCKED_KIND, channel): True for channel in CHANNELS},
+    ("order_updates", "email"): True,
+    ("order_updates", "sms"): False,
+    ("order_updates", "push"): True,
+    ("shipping", "email"): True,
+    ("shipping", "sms"): False,
+    ("shipping", "push"): True,
+    **{("marketing", channel): False for channel in CHANNELS},
+}
+
+
+@dataclass(frozen=True)
+class Preference:
+    kind: str
+    channel: str
+    enabled: bool
+    locked: bool
+
+
+def is_locked(kind: str) -> bool:
+    return kind == LOCKED_KIND
+
+
+async def is_enabled(session: AsyncSession, user_id: int, kind: str, channel: str) -> bool:
+    """Whether `user_id` receives `kind` over `channel` (security messages always go)."""
+    if is_locked(kind):
+        return True
+    stored = await session.scalar(
+        select(NotificationPreference.enabled).where(
+            NotificationPreference.user_id == user_id,
+            NotificationPreference.kind == kind,
+            NotificationPreference.channel == channel,
+        )
+    )
+    return DEFAULTS.get((kind, channel), False) if stored is None else stored
+
+
+async def list_preferences(session: AsyncSession, user_id: int) -> list[Preference]:
+    """Every kind and channel with its effective value, in a fixed order."""
+    rows = await session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+    )
+    stored = {(row.kind, row.channel): row.enabled for row in rows}
+    return [
+        Preference(
+            kind=kind,
+            channel=channel,
+            enabled=True
+            if is_locked(kind)
+            else stored.get((kind, channel), DEFAULTS[(kind, channel)]),
+            locked=is_locked(kind),
+        )
+        for kind in KINDS
+        for channel in CHANNELS
+    ]
+
+
+async def set_preference(
+    session: AsyncSession, user_id: int, kind: str, channel: str, enabled: bool
+) -> None:
+    """Upsert one preference (the caller refuses the locked kind)."""
+    statement = insert(NotificationPreference).values(
+        user_id=user_id, kind=kind, channel=channel, enabled=enabled
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "kind", "channel"], set_={"enabled": enabled}
+        )
+    )
+
+
+def _signature(key: str, body: str) -> str:
+    digest = hmac.new(key.encode(), body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def unsubscribe_token(key: str, user_id: int, kind: str) -> str:
+    """A signed, non-expiring `user_id:kind` token for List-Unsubscribe links."""
+    if is_locked(kind):
+        raise ValueError("account_security mail cannot be unsubscribed from")
+    body = f"{user_id}:{kind}"
+    return f"{body}:{_signature(key, body)}"
+
+
+def read_unsubscribe_token(key: str, token: str) -> tuple[int, str] | None:
+    """(user_id, kind) of a valid token, else None; security tokens are refused."""
+    parts = token.split(":")
+    if len(parts) != 3 or len(token) > 200:
+        return None
+    user_id, kind, signature = parts
+    if not hmac.compare_digest(signature, _signature(key, f"{user_id}:{kind}")):
+        return None
+    if not user_id.isdigit() or kind not in KINDS or is_locked(kind):
+        return None
+    return int(user_id), kind

@@ -32,6 +32,7 @@ import resolvers.accounts.flows
 import resolvers.accounts.preferences
 import resolvers.accounts.privacy
 import resolvers.accounts.profile
+import resolvers.accounts.push
 import resolvers.accounts.social
 import resolvers.catalog
 import resolvers.catalog.reviews
@@ -64,6 +65,7 @@ MUTATIONS = (
     resolvers.accounts.preferences.Mutation,
     resolvers.accounts.privacy.Mutation,
     resolvers.accounts.profile.Mutation,
+    resolvers.accounts.push.Mutation,
     resolvers.accounts.social.Mutation,
     resolvers.catalog.Mutation,
     resolvers.catalog.reviews.Mutation,

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     sms_auth_token: SecretStr | None = None
     sms_from: str | None = None  # E.164 sender, or a Messaging Service SID (MG...)
     sms_timeout_seconds: float = Field(default=10.0, gt=0)
+    vapid_private_key: SecretStr | None = None  # PEM or base64url raw; unset: push to files
+    vapid_subject: str = "mailto:shop@example.com"
+    push_ttl_seconds: int = Field(default=86_400, ge=0)
+    push_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("cors_origins", "account_redirect_origins", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from models.catalog import (
 )
 from models.notification_preferences import NotificationPreference
 from models.notifications import Notification
+from models.push_subscriptions import PushSubscription
 
 __all__ = [
     "AccountToken",
@@ -29,6 +30,7 @@ __all__ = [
     "NotificationPreference",
     "Product",
     "ProductImage",
+    "PushSubscription",
     "RefreshToken",
     "Review",
     "Stock",

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import aiosmtplib
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.notifications.preferences import is_locked, unsubscribe_token
 from app.notifications.templates import render
@@ -143,9 +144,14 @@ class SmtpChannel:
 
 class Router:
     """Email over SMTP when SMTP_HOST is set, SMS over the Twilio API when SMS_ACCOUNT_SID is
-    set, else files; push goes to files for now."""
+    set, web push when VAPID_PRIVATE_KEY is set (and a session factory is given), else files."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self.files = FileChannel(
             settings.data_dir / "outbox",
             sender=settings.smtp_from,
@@ -157,8 +163,13 @@ class Router:
             from app.notifications.sms import TwilioSmsChannel  # sms.py imports this module
 
             self.sms = TwilioSmsChannel(settings)
+        self.push: Channel = self.files
+        if settings.vapid_private_key and session_factory is not None:
+            from app.notifications.push import WebPushChannel  # push.py imports this module
+
+            self.push = WebPushChannel(settings, session_factory)
 
     async def send(self, message: Message) -> None:
-        channels = {"email": self.email, "sms": self.sms}
+        channels = {"email": self.email, "sms": self.sms, "push": self.push}
         channel = channels.get(message.channel, self.files)
         await channel.send(message)

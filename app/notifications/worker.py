@@ -203,7 +203,7 @@ async def in_process_worker(
     task = asyncio.create_task(
         run_forever(
             session_factory,
-            channel=Router(settings),
+            channel=Router(settings, session_factory=session_factory),
             stop=stop,
             config=WorkerConfig.from_settings(settings),
         ),

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
+    smtp_use_tls: bool = False  # implicit TLS (port 465); STARTTLS is then not used
     smtp_from: str = "Commerce <no-reply@localhost>"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     worker_in_process: bool | None = None  # default: on only with the embedded database

@@ -135,7 +135,8 @@ class SmtpChannel:
                 port=s.smtp_port,
                 username=s.smtp_username,
                 password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                start_tls=s.smtp_starttls,
+                use_tls=s.smtp_use_tls,
+                start_tls=s.smtp_starttls and not s.smtp_use_tls,
                 timeout=s.smtp_timeout_seconds,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

@@ -37,6 +37,13 @@ class UserError:
     code: ErrorCode = strawberry.field(description="Machine-readable reason.")  # type: ignore[valid-type]
 
 
+def user_errors_field() -> Any:
+    """The `userErrors` field every mutation payload carries."""
+    return strawberry.field(
+        default_factory=list, description="Problems with the input; empty on success."
+    )
+
+
 class ApiError(GraphQLError):
     """A GraphQL error with an `extensions.code` that clients can branch on."""
 

@@ -16,7 +16,7 @@ from app.auth.permissions import Perm, has_permission
 from app.services import notifications as service
 from app.services.pagination import PageRequest, SortKey
 from models.notifications import Notification as Row
-from resolvers.base import HasPermission, Info, UserError, db_id, run_mutation
+from resolvers.base import HasPermission, Info, UserError, db_id, run_mutation, user_errors_field
 from resolvers.connection import Connection, keyset_connection
 
 MANAGE_USERS = [HasPermission(Perm.MANAGE_USERS)]
@@ -84,9 +84,7 @@ class NotificationPayload:
     notification: Notification | None = strawberry.field(
         default=None, description="The notification."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type

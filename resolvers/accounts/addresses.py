@@ -14,7 +14,15 @@ from strawberry import relay
 from app.services import addresses
 from app.services.catalog_checks import UNSET
 from models import addresses as models
-from resolvers.base import ApiError, Info, IsAuthenticated, UserError, db_id, run_mutation
+from resolvers.base import (
+    ApiError,
+    Info,
+    IsAuthenticated,
+    UserError,
+    db_id,
+    run_mutation,
+    user_errors_field,
+)
 from resolvers.catalog.reviews import key_of
 
 
@@ -154,12 +162,6 @@ class AddressUpdateInput:
         return addresses.AddressChanges(**values)
 
 
-def _errors_field() -> Any:
-    return strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
-
-
 def _address_field() -> Any:
     return strawberry.field(default=None, description="The address.")
 
@@ -167,13 +169,13 @@ def _address_field() -> Any:
 @strawberry.type
 class AddressCreatePayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
 class AddressUpdatePayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
@@ -181,13 +183,13 @@ class AddressDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted address."
     )
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
 class AddressSetDefaultPayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type

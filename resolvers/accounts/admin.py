@@ -19,6 +19,7 @@ from resolvers.base import (
     db_id,
     require_user,
     run_mutation,
+    user_errors_field,
 )
 from resolvers.connection import Connection, as_query_error, keyset_connection
 
@@ -36,9 +37,7 @@ class UserAccessInput:
 @strawberry.type
 class UserAdminPayload:
     user: User | None = strawberry.field(default=None, description="The account.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 def _user_id(id: relay.GlobalID) -> int:

@@ -7,14 +7,20 @@ from typing import Any
 import strawberry
 
 from app.services import account_flows
-from resolvers.base import Info, IsAuthenticated, UserError, client_ip, rate_limit, run_mutation
+from resolvers.base import (
+    Info,
+    IsAuthenticated,
+    UserError,
+    client_ip,
+    rate_limit,
+    run_mutation,
+    user_errors_field,
+)
 
 
 @strawberry.type(description="The outcome of an account flow step: only errors, if any.")
 class AccountFlowPayload:
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 def _done(_: Any) -> AccountFlowPayload:

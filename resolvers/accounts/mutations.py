@@ -6,7 +6,7 @@ import strawberry
 
 from app.services import accounts
 from resolvers.accounts.types import User
-from resolvers.base import Info, UserError, client_ip, rate_limit, run_mutation
+from resolvers.base import Info, UserError, client_ip, rate_limit, run_mutation, user_errors_field
 
 
 @strawberry.input(description="A new customer account.")
@@ -24,9 +24,7 @@ class AccountRegisterInput:
 @strawberry.type
 class AccountRegisterPayload:
     user: User | None = strawberry.field(default=None, description="The new account.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="A signed-in session: a short-lived access token and a refresh token.")
@@ -41,17 +39,13 @@ class TokenPayload:
         default=None, description="Single-use token for `tokenRefresh`; keep it secret."
     )
     user: User | None = strawberry.field(default=None, description="The signed-in user.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
 class TokenRevokePayload:
     revoked: bool = strawberry.field(default=False, description="True when the session ended.")
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 def _user_agent(info: Info) -> str | None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, UserError, ValidationErrors
 from app.notifications import preferences
 from models.notifications import CHANNELS, KINDS
-from resolvers.base import Info, IsAuthenticated, run_mutation
+from resolvers.base import Info, IsAuthenticated, run_mutation, user_errors_field
 from resolvers.base import UserError as UserErrorType
 
 
@@ -47,9 +47,7 @@ class NotificationPreferencesUpdatePayload:
     notification_preferences: list[NotificationPreference] | None = strawberry.field(
         default=None, description="All your preferences after the change."
     )
-    user_errors: list[UserErrorType] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 async def _update(

@@ -6,7 +6,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.services import privacy
-from resolvers.base import Info, IsAuthenticated, UserError, require_user, run_mutation
+from resolvers.base import (
+    Info,
+    IsAuthenticated,
+    UserError,
+    require_user,
+    run_mutation,
+    user_errors_field,
+)
 
 
 @strawberry.type(description="The result of deleting your account.")
@@ -14,9 +21,7 @@ class AccountDeletePayload:
     deleted: bool = strawberry.field(
         default=False, description="True when the account was anonymised and signed out."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ import strawberry
 from app.services import accounts, profile
 from app.services.catalog_checks import UNSET
 from resolvers.accounts.types import User
-from resolvers.base import Info, IsAuthenticated, UserError, run_mutation
+from resolvers.base import Info, IsAuthenticated, UserError, run_mutation, user_errors_field
 
 
 @strawberry.input(
@@ -39,16 +39,10 @@ class AccountUpdateInput:
         return profile.ProfileChanges(**values)
 
 
-def _errors_field() -> Any:
-    return strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
-
-
 @strawberry.type
 class AccountUpdatePayload:
     user: User | None = strawberry.field(default=None, description="Your updated account.")
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="The result of a password change: a fresh session for this client.")
@@ -63,7 +57,7 @@ class PasswordChangePayload:
         default=None, description="New single-use refresh token; all earlier ones are revoked."
     )
     user: User | None = strawberry.field(default=None, description="Your account.")
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError, ValidationErrors
 from models.push_subscriptions import PushSubscription
-from resolvers.base import Info, IsAuthenticated, run_mutation
+from resolvers.base import Info, IsAuthenticated, run_mutation, user_errors_field
 from resolvers.base import UserError as UserErrorType
 
 MAX_ENDPOINT_CHARS = 2_048
@@ -31,9 +31,7 @@ class PushSubscriptionInput:
 @strawberry.type
 class PushSubscriptionPayload:
     endpoint: str | None = strawberry.field(default=None, description="The endpoint.")
-    user_errors: list[UserErrorType] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -41,9 +39,7 @@ class PushSubscriptionRemovePayload:
     removed: bool = strawberry.field(
         default=False, description="True when one of your subscriptions was removed."
     )
-    user_errors: list[UserErrorType] = strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 def _b64url(value: str) -> bytes | None:

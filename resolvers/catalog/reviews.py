@@ -14,7 +14,15 @@ from app.services import reviews
 from app.services.pagination import PageRequest
 from models import catalog as models
 from models.accounts import User as UserRow
-from resolvers.base import HasPermission, Info, IsAuthenticated, UserError, db_id, run_mutation
+from resolvers.base import (
+    HasPermission,
+    Info,
+    IsAuthenticated,
+    UserError,
+    db_id,
+    run_mutation,
+    user_errors_field,
+)
 from resolvers.catalog.types import Product, can_see_unpublished
 from resolvers.connection import (
     Connection,
@@ -177,22 +185,16 @@ def _review_field() -> Any:
     return strawberry.field(default=None, description="The review.")
 
 
-def _errors_field() -> Any:
-    return strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
-
-
 @strawberry.type
 class ReviewCreatePayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
 class ReviewUpdatePayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
@@ -200,13 +202,13 @@ class ReviewDeletePayload:
     deleted_review_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted review."
     )
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Result of hiding or showing a review.")
 class ReviewVisibilityPayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 def _value(field: Any) -> Any:

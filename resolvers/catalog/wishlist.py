@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -12,7 +11,15 @@ from strawberry import relay
 from app.services import wishlist
 from app.services.pagination import PageRequest
 from models import catalog as models
-from resolvers.base import ApiError, Info, IsAuthenticated, UserError, db_id, run_mutation
+from resolvers.base import (
+    ApiError,
+    Info,
+    IsAuthenticated,
+    UserError,
+    db_id,
+    run_mutation,
+    user_errors_field,
+)
 from resolvers.catalog.reviews import key_of
 from resolvers.catalog.types import Product, Variant, can_see_unpublished
 from resolvers.connection import (
@@ -121,18 +128,12 @@ class Query:
         return await resolve_wishlist(info, user_id=info.context.user.id, page=page)  # type: ignore[union-attr]
 
 
-def _errors_field() -> Any:
-    return strawberry.field(
-        default_factory=list, description="Problems with the input; empty on success."
-    )
-
-
 @strawberry.type
 class WishlistAddProductPayload:
     item: WishlistItem | None = strawberry.field(
         default=None, description="The saved item (the existing one if it was saved before)."
     )
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
@@ -140,7 +141,7 @@ class WishlistRemovePayload:
     removed_item_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the removed item."
     )
-    user_errors: list[UserError] = _errors_field()
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type

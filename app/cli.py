@@ -66,7 +66,9 @@ def serve(
         workers=None if reload else (workers or settings.workers),
         reload=reload,
         log_config=None,
-        proxy_headers=True,
+        # TRUSTED_PROXIES is applied by the app itself (app/client_address.py), the same
+        # under any ASGI server; uvicorn's own header rewriting would trust 127.0.0.1.
+        proxy_headers=False,
     )
 
 

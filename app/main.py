@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from app.client_address import ClientAddressMiddleware
 from app.logs import RequestIdMiddleware
 from app.resources import Resources, open_resources
 from app.schema import build_schema
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
         ],
         middleware=[
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
             Middleware(RequestIdMiddleware),
             Middleware(
                 CORSMiddleware,

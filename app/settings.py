@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.client_address import parse_networks
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -67,6 +69,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)
+    # Proxies (addresses or CIDR blocks) whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed; from anyone else those headers are ignored (app/client_address.py).
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     log_json: bool | None = None
 
@@ -107,11 +112,17 @@ class Settings(BaseSettings):
     push_ttl_seconds: int = Field(default=86_400, ge=0)
     push_timeout_seconds: float = Field(default=10.0, gt=0)
 
-    @field_validator("cors_origins", "account_redirect_origins", mode="before")
+    @field_validator("cors_origins", "account_redirect_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a typo fails at start, not by trusting nobody silently
         return value
 
     @property

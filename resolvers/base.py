@@ -157,7 +157,7 @@ async def run_mutation(
 
 
 def client_ip(info: Info) -> str:
-    """The caller's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
+    """The caller's address: the TCP peer, or what a TRUSTED_PROXIES proxy says it is."""
     client = info.context.request.client
     return client.host if client else "unknown"
 

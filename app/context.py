@@ -15,6 +15,7 @@ from app.loaders import Loaders
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from app.cost_budget import CostBudget
     from app.pubsub import PubSub
     from app.ratelimit import RateLimiter
     from app.response_cache import ResponseCache
@@ -41,6 +42,7 @@ class Context:
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     response_cache: ResponseCache | None = None
     rate_limiter: RateLimiter | None = None
+    cost_budget: CostBudget | None = None
     # Set after execution: a query without errors, by an anonymous client.
     cacheable: bool = False
     _session: AsyncSession | None = None

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import migrate
+from app.cost_budget import CostBudget
 from app.db import create_engine, create_session_factory, database_url
 from app.notifications.worker import in_process_worker
 from app.pubsub import PubSub
@@ -29,6 +30,7 @@ class Resources:
     pubsub: PubSub
     redis: Redis | None
     rate_limiter: RateLimiter
+    cost_budget: CostBudget | None
 
 
 @asynccontextmanager
@@ -50,9 +52,19 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 prefix=settings.pubsub_prefix,
                 enabled=settings.rate_limits_enabled,
             )
+            budget = (
+                CostBudget(
+                    capacity=settings.cost_budget_capacity,
+                    restore_rate=settings.cost_budget_restore_rate,
+                    redis=redis,
+                    prefix=settings.pubsub_prefix,
+                )
+                if settings.cost_budget_enabled
+                else None
+            )
             factory = create_session_factory(engine)
             async with in_process_worker(settings, factory):
-                yield Resources(settings, engine, factory, pubsub, redis, limiter)
+                yield Resources(settings, engine, factory, pubsub, redis, limiter, budget)
         finally:
             await pubsub.disconnect()
     finally:

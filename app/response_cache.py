@@ -14,16 +14,25 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """An answer without its per-client `extensions`, and the cost it was asked at."""
+
+    body: bytes
+    requested_cost: int
 
 
 class ResponseCache:
     def __init__(self, *, ttl_seconds: float, max_entries: int) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
-        self._entries: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[float, CachedAnswer]] = OrderedDict()
         # Single flight: while one request computes an answer, identical ones wait for it
         # instead of all executing when an entry expires under load.
-        self._inflight: dict[bytes, asyncio.Future[bytes | None]] = {}
+        self._inflight: dict[bytes, asyncio.Future[CachedAnswer | None]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -35,7 +44,7 @@ class ResponseCache:
     def key(method: str, query_string: bytes, body: bytes) -> bytes:
         return hashlib.sha256(method.encode() + b"\0" + query_string + b"\0" + body).digest()
 
-    def get(self, key: bytes) -> bytes | None:
+    def get(self, key: bytes) -> CachedAnswer | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             if entry is not None:
@@ -46,8 +55,8 @@ class ResponseCache:
         self.hits += 1
         return entry[1]
 
-    def put(self, key: bytes, body: bytes) -> None:
-        self._entries[key] = (time.monotonic() + self.ttl, body)
+    def put(self, key: bytes, answer: CachedAnswer) -> None:
+        self._entries[key] = (time.monotonic() + self.ttl, answer)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
@@ -59,21 +68,26 @@ class ResponseCache:
                 future.set_result(None)
         self._inflight.clear()
 
-    def waiter(self, key: bytes) -> asyncio.Future[bytes | None] | None:
+    def waiter(self, key: bytes) -> asyncio.Future[CachedAnswer | None] | None:
         """The answer being computed for `key`, if another request is computing it."""
         return self._inflight.get(key)
 
-    def lead(self, key: bytes) -> asyncio.Future[bytes | None]:
+    def lead(self, key: bytes) -> asyncio.Future[CachedAnswer | None]:
         """This request computes `key`; requests that ask meanwhile wait for `finish`."""
-        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[CachedAnswer | None] = asyncio.get_running_loop().create_future()
         self._inflight.setdefault(key, future)
         return future
 
-    def finish(self, key: bytes, future: asyncio.Future[bytes | None], body: bytes | None) -> None:
+    def finish(
+        self,
+        key: bytes,
+        future: asyncio.Future[CachedAnswer | None],
+        answer: CachedAnswer | None,
+    ) -> None:
         """Hand the answer (None: not cacheable) to this leader's waiters and store it."""
         if self._inflight.get(key) is future:
             del self._inflight[key]
         if not future.done():
-            future.set_result(body)
-        if body is not None:
-            self.put(key, body)
+            future.set_result(answer)
+        if answer is not None:
+            self.put(key, answer)

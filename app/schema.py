@@ -10,17 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
@@ -39,6 +29,7 @@ import resolvers.catalog.reviews
 import resolvers.catalog.wishlist
 import resolvers.node
 import resolvers.notifications
+from app.request_guard import GuardConfig, RequestGuard, ValidationCache
 from app.settings import Settings
 
 log = logging.getLogger("app.graphql")
@@ -82,6 +73,18 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 class CommerceSchema(strawberry.Schema):
+    # Set per built schema: variable coercion errors name no enum values or fields
+    # ("Did you mean ...") when introspection is off.
+    hide_suggestions = False
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        if self.hide_suggestions:
+            kwargs["hide_suggestions"] = True
+        return kwargs
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -115,20 +118,19 @@ class MarkCacheable(SchemaExtension):
 
 
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    # The limiters' validation rules are built once: ValidationCache keys on the rule
-    # classes, and a limiter made per request would bring new classes every time.
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
-    ]
-    if not settings.introspection_enabled:
-        rules += DisableIntrospection().validation_rules
+    config = GuardConfig(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_cost=settings.max_query_cost,
+        introspection=settings.introspection_enabled,
+    )
+    validation = ValidationCache(config)  # shared by this schema's requests
+    # The guard comes first: its end-of-operation step runs last, after masking.
     extensions: list[Any] = [
+        lambda: RequestGuard(config=config, cache=validation),
         MarkCacheable,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
     ]
     if not settings.debug_enabled:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
@@ -148,8 +150,10 @@ def _types_schema() -> CommerceSchema:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the limits and masking `settings` ask for."""
+    settings = settings or Settings()
     schema = copy.copy(_types_schema())
-    schema.extensions = tuple(_extensions(settings or Settings()))
+    schema.extensions = tuple(_extensions(settings))
+    schema.hide_suggestions = not settings.introspection_enabled
     return schema
 
 

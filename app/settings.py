@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.client_address import parse_networks
@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_query_tokens: int = Field(default=5_000, ge=100)
     max_query_aliases: int = Field(default=30, ge=1)
+    # Query cost (app/query_cost.py) and the per-client budget it is drawn from.
+    max_query_cost: int = Field(default=10_000, ge=1)
+    cost_budget_enabled: bool = True
+    cost_budget_capacity: int = Field(default=50_000, ge=1)
+    cost_budget_restore_rate: float = Field(default=5_000.0, gt=0)
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
     public_cache_seconds: float = Field(default=2.0, ge=0)
     public_cache_max_entries: int = Field(default=2_000, ge=0)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
@@ -124,6 +130,12 @@ class Settings(BaseSettings):
     def _check_proxies(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # a typo fails at start, not by trusting nobody silently
         return value
+
+    @model_validator(mode="after")
+    def _budget_fits_a_query(self) -> Settings:
+        if self.cost_budget_enabled and self.cost_budget_capacity < self.max_query_cost:
+            raise ValueError("COST_BUDGET_CAPACITY must be at least MAX_QUERY_COST")
+        return self
 
     @property
     def is_production(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.auth.tokens import InvalidAccessToken
 from app.context import Context
+from app.graphql_http import GraphQLHTTPHandler
 from app.resources import Resources
 from app.response_cache import ResponseCache
 from app.services.accounts import user_for_access_token
@@ -69,6 +69,18 @@ async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) 
     return b"".join(parts)
 
 
+async def _empty_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _wants_ide(scope: Scope) -> bool:
+    """A browser opening /graphql without a query: GraphiQL (or 404 when it is off)."""
+    if scope["method"] != "GET" or b"query=" in scope["query_string"]:
+        return False
+    accept = dict(scope["headers"]).get(b"accept", b"")
+    return b"text/html" in accept
+
+
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     response = JSONResponse(
         {
@@ -101,67 +113,20 @@ class GraphQLView(GraphQL):
             ttl_seconds=settings.public_cache_seconds,
             max_entries=settings.public_cache_max_entries,
         )
+        self.http = GraphQLHTTPHandler(self, settings, self.cache)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+        if scope["type"] != "http" or _wants_ide(scope):
+            await super().__call__(scope, receive, send)  # WebSocket, GraphiQL (or its 404)
             return
-        headers = dict(scope["headers"])
         try:
-            body = await _read_body(receive, headers, self.settings.max_request_bytes)
+            body = await _read_body(
+                receive, dict(scope["headers"]), self.settings.max_request_bytes
+            )
         except _BodyTooLarge:
             await _too_large(scope, receive, send)
             return
-        cache = self.cache if self.cache.enabled and b"authorization" not in headers else None
-        key = b""
-        flight: asyncio.Future[bytes | None] | None = None
-        if cache is not None:
-            key = cache.key(
-                scope["method"], scope["query_string"] + b"\0" + headers.get(b"accept", b""), body
-            )
-            cached = cache.get(key)
-            waiter = cache.waiter(key) if cached is None else None
-            if waiter is not None:
-                cached = await asyncio.shield(waiter)
-            if cached is not None:
-                response = Response(
-                    cached, media_type="application/json", headers={"x-cache": "hit"}
-                )
-                await response(scope, receive, send)
-                return
-            flight = cache.lead(key)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        status = 0
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and cache is not None:
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        answer: bytes | None = None
-        try:
-            await super().__call__(scope, replay, capture)
-            context: Context | None = scope.get(_CONTEXT_KEY)
-            if context is not None and context.cacheable and status == 200:
-                answer = b"".join(chunks)
-        finally:
-            if cache is not None and flight is not None:
-                cache.finish(key, flight, answer)
-            context = scope.get(_CONTEXT_KEY)
-            if context is not None:
-                await context.close()
+        await self.http(scope, _empty_body, send, body)
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: Strawberry sends bytes as binary WebSocket frames,
@@ -180,6 +145,7 @@ class GraphQLView(GraphQL):
             pubsub=resources.pubsub,
             response_cache=self.cache,
             rate_limiter=resources.rate_limiter,
+            cost_budget=resources.cost_budget,
         )
         if isinstance(request, Request):
             request.scope[_CONTEXT_KEY] = context

@@ -49,6 +49,8 @@ def make_settings(**overrides: Any) -> Settings:
         "public_cache_seconds": 0,
         # The suite signs in hundreds of times from one address; test_rate_limits.py turns it on.
         "rate_limits_enabled": False,
+        # Likewise the query cost budget; tests/test_query_cost.py turns it on.
+        "cost_budget_enabled": False,
         # Test runs against other databases may share this Redis.
         "pubsub_prefix": f"test-{os.getpid()}",
         "worker_in_process": False,

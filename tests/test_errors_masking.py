@@ -59,8 +59,10 @@ async def test_production_masks_an_unexpected_error_and_logs_it(
                 "message": "Unexpected error.",
                 "locations": [{"line": 1, "column": 3}],
                 "path": ["node"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
             }
         ],
+        "extensions": {"cost": {"requestedQueryCost": 3, "actualQueryCost": 2}},
     }
     assert [leak for leak in LEAKS if leak in response.text] == []
     logged = [r for r in caplog.records if r.name == "app.graphql" and r.levelno == logging.ERROR]
@@ -98,6 +100,7 @@ async def test_production_keeps_permission_errors(start_app: Callable[..., Any])
                 "extensions": {"code": "UNAUTHENTICATED"},
             }
         ],
+        "extensions": {"cost": {"requestedQueryCost": 3, "actualQueryCost": 2}},
     }
 
 
@@ -119,6 +122,7 @@ async def test_production_keeps_token_errors(start_app: Callable[..., Any]) -> N
                 "extensions": {"code": "UNAUTHENTICATED"},
             }
         ],
+        "extensions": {"cost": {"requestedQueryCost": 3, "actualQueryCost": 2}},
     }
 
 
@@ -145,7 +149,8 @@ async def test_production_keeps_user_errors(
                     }
                 ],
             }
-        }
+        },
+        "extensions": {"cost": {"requestedQueryCost": 43, "actualQueryCost": 16}},
     }
 
 

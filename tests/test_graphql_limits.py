@@ -39,7 +39,13 @@ async def test_too_many_aliases_are_rejected_without_data(gql: GraphQLClient) ->
 
     body = await gql.raw(query)
 
-    assert body == {"data": None, "errors": [{"message": "200 aliases found. Allowed: 30"}]}
+    assert body["errors"] == [
+        {
+            "message": "200 aliases found; at most 30 are allowed.",
+            "extensions": {"code": "TOO_MANY_ALIASES", "aliases": 200, "maxAliases": 30},
+        }
+    ]
+    assert "data" not in body
 
 
 async def test_too_many_tokens_are_rejected_without_data(gql: GraphQLClient) -> None:
@@ -47,9 +53,12 @@ async def test_too_many_tokens_are_rejected_without_data(gql: GraphQLClient) -> 
 
     body = await gql.raw(query)
 
-    assert body["data"] is None
-    assert [error["message"] for error in body["errors"]] == [
-        "Syntax Error: Document contains more than 5000 tokens. Parsing aborted."
+    assert "data" not in body
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (
+            "Syntax Error: Document contains more than 5000 tokens. Parsing aborted.",
+            "GRAPHQL_PARSE_FAILED",
+        )
     ]
 
 
@@ -63,15 +72,13 @@ async def test_depth_limit_refuses_a_deep_mutation_before_it_runs(
     async with _tight(start_app) as (_, http):
         refused = await http.post("/graphql", json={"query": SIGN_IN_DEPTH_2})
         assert refused.status_code == 200
-        assert refused.json() == {
-            "data": None,
-            "errors": [
-                {
-                    "message": "'anonymous' exceeds maximum operation depth of 1",
-                    "locations": [{"line": 1, "column": 99}],
-                }
-            ],
-        }
+        assert refused.json()["errors"] == [
+            {
+                "message": "Query depth 2 exceeds the maximum of 1.",
+                "extensions": {"code": "QUERY_TOO_DEEP", "depth": 2, "maxDepth": 1},
+            }
+        ]
+        assert "data" not in refused.json()
         assert await _signed_in(session_factory) == (0, False)
 
         allowed = await http.post("/graphql", json={"query": SIGN_IN_DEPTH_1})
@@ -85,7 +92,8 @@ async def test_depth_limit_allows_a_query_at_the_limit(start_app: Callable[..., 
     async with _tight(start_app) as (_, http):
         response = await http.post("/graphql", json={"query": "{ me { id } }"})
 
-    assert response.json() == {"data": {"me": None}}
+    assert response.json()["data"] == {"me": None}
+    assert "errors" not in response.json()
 
 
 async def test_alias_limit_is_exact(start_app: Callable[..., Any]) -> None:
@@ -95,8 +103,9 @@ async def test_alias_limit_is_exact(start_app: Callable[..., Any]) -> None:
         allowed = await http.post("/graphql", json={"query": three})
         refused = await http.post("/graphql", json={"query": four})
 
-    assert allowed.json() == {"data": {"a": None, "b": None, "c": None}}
-    assert refused.json() == {"data": None, "errors": [{"message": "4 aliases found. Allowed: 3"}]}
+    assert allowed.json()["data"] == {"a": None, "b": None, "c": None}
+    assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["TOO_MANY_ALIASES"]
+    assert refused.json()["errors"][0]["message"] == "4 aliases found; at most 3 are allowed."
 
 
 async def test_token_limit_is_exact(start_app: Callable[..., Any]) -> None:
@@ -105,10 +114,13 @@ async def test_token_limit_is_exact(start_app: Callable[..., Any]) -> None:
         allowed = await http.post("/graphql", json={"query": hundred})
         refused = await http.post("/graphql", json={"query": hundred + " { id }"})
 
-    assert allowed.json() == {"data": {"me": None, "__typename": "Query"}}
-    assert refused.json()["data"] is None
-    assert [error["message"] for error in refused.json()["errors"]] == [
-        "Syntax Error: Document contains more than 100 tokens. Parsing aborted."
+    assert allowed.json()["data"] == {"me": None, "__typename": "Query"}
+    assert "data" not in refused.json()
+    assert [(e["message"], e["extensions"]["code"]) for e in refused.json()["errors"]] == [
+        (
+            "Syntax Error: Document contains more than 100 tokens. Parsing aborted.",
+            "GRAPHQL_PARSE_FAILED",
+        )
     ]
 
 
@@ -116,7 +128,7 @@ async def test_query_over_get_works(http: AsyncClient) -> None:
     response = await http.get("/graphql", params={"query": "{me{id}}"})
 
     assert response.status_code == 200
-    assert response.json() == {"data": {"me": None}}
+    assert response.json()["data"] == {"me": None}
 
 
 async def test_mutation_over_get_is_refused_and_not_run(
@@ -128,8 +140,13 @@ async def test_mutation_over_get_is_refused_and_not_run(
 
     refused = await http.get("/graphql", params={"query": SIGN_IN_DEPTH_1})
 
-    assert refused.status_code == 400
-    assert refused.text == "mutations are not allowed when using GET"
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "POST"
+    assert refused.json() == {
+        "errors": [
+            {"message": "Send mutations with POST.", "extensions": {"code": "METHOD_NOT_ALLOWED"}}
+        ]
+    }
     assert await _signed_in(session_factory) == (0, False)
     # The same document over POST does sign in, so the check above can see a sign-in.
     allowed = await http.post("/graphql", json={"query": SIGN_IN_DEPTH_1})
@@ -151,7 +168,7 @@ async def test_request_body_above_the_limit_gets_413(http: AsyncClient) -> None:
     above = await http.post("/graphql", content=_body_of(limit + 1), headers=headers)
 
     assert at_limit.status_code == 200
-    assert at_limit.json() == {"data": {"me": None}}
+    assert at_limit.json()["data"] == {"me": None}
     assert above.status_code == 413
     assert above.json() == {
         "errors": [
@@ -197,7 +214,7 @@ async def test_introspection_works_in_development(start_app: Callable[..., Any])
     async with start_app(environment="development") as (_, http):
         response = await http.post("/graphql", json={"query": INTROSPECTION})
 
-    assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert response.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
 
 
 async def test_introspection_is_refused_in_production(start_app: Callable[..., Any]) -> None:
@@ -205,10 +222,16 @@ async def test_introspection_is_refused_in_production(start_app: Callable[..., A
         response = await http.post("/graphql", json={"query": INTROSPECTION})
 
     body = response.json()
-    assert body["data"] is None
-    assert [error["message"] for error in body["errors"]] == [
-        "GraphQL introspection has been disabled, but the requested query contained the "
-        "field '__schema'.",
-        "GraphQL introspection has been disabled, but the requested query contained the "
-        "field 'queryType'.",
+    assert "data" not in body
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (
+            "GraphQL introspection has been disabled, but the requested query contained the "
+            "field '__schema'.",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "GraphQL introspection has been disabled, but the requested query contained the "
+            "field 'queryType'.",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
     ]

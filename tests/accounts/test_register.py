@@ -96,7 +96,7 @@ async def test_register_refuses_weak_passwords(gql, count, password, reason):
         ({"password": ""}, "password", "REQUIRED"),
         ({"password": "Aa1-" * 100}, "password", "TOO_LONG"),
         ({"firstName": "N" * 151}, "firstName", "TOO_LONG"),
-        ({"lastName": "bad\u0000name"}, "lastName", "INVALID"),
+        ({"lastName": "bad\u0001name"}, "lastName", "INVALID"),
         ({"lastName": "line\nbreak"}, "lastName", "INVALID"),
     ],
 )

@@ -111,7 +111,7 @@ async def test_stock_cannot_exceed_ten_million(mutate, mug, session):
         (SET, {"reason": ""}, "reason", "REQUIRED"),
         (SET, {"reason": "   "}, "reason", "REQUIRED"),
         (SET, {"reason": "r" * 251}, "reason", "TOO_LONG"),
-        (SET, {"reason": "bad\u0000"}, "reason", "INVALID"),
+        (SET, {"reason": "bad\u0001"}, "reason", "INVALID"),
         (ADJUST, {"delta": 0}, "delta", "INVALID"),
         (ADJUST, {"delta": 10_000_001}, "delta", "INVALID"),
         (ADJUST, {"delta": -(2**31)}, "delta", "INVALID"),

@@ -111,7 +111,7 @@ async def test_variant_price_uses_the_currency_minor_unit(mutate, product, sessi
         ({"sku": "   "}, "sku", "REQUIRED"),
         ({"sku": "TEE M"}, "sku", "INVALID"),
         ({"sku": "TEE\tM"}, "sku", "INVALID"),
-        ({"sku": "TEE\u0000M"}, "sku", "INVALID"),
+        ({"sku": "TEE\u0007M"}, "sku", "INVALID"),
         ({"sku": "S" * 65}, "sku", "TOO_LONG"),
         ({"name": "n" * 251}, "name", "TOO_LONG"),
         ({"price": money("-1")}, "price", "INVALID"),

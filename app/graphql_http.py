@@ -1,0 +1,343 @@
+"""GraphQL over HTTP (POST and GET /graphql), as the GraphQL-over-HTTP spec says.
+
+- The answer's media type is negotiated from `Accept`: `application/graphql-response+json`
+  when the client accepts it, else `application/json` (also for a missing Accept or
+  `*/*`); 406 when it accepts neither.
+- With `application/graphql-response+json`, a request error (the document did not parse
+  or validate, was too costly, throttled; no execution happened) is a 4xx without `data`;
+  with `application/json` it stays 200, for clients older than the spec.
+- Malformed requests are 4xx with a coded error in either media type: a body that is not
+  a JSON object, a wrong parameter type, no query (400), a mutation over GET (405,
+  `Allow: POST`), a subscription over HTTP (400), a wrong content type (415), a body over
+  MAX_REQUEST_BYTES (413). These checks run before the public response cache, so a
+  cached and an executed answer to the same request have the same status and headers.
+- Execution is bounded by REQUEST_TIMEOUT_SECONDS (503 REQUEST_TIMEOUT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from app.cost_budget import client_key
+from app.response_cache import CachedAnswer, ResponseCache
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.view import GraphQLView
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+NO_QUERY = "No GraphQL query found in the request."
+CONTENT_TYPES = {
+    GRAPHQL_RESPONSE: b"application/graphql-response+json; charset=utf-8",
+    JSON: b"application/json",
+}
+
+
+class HttpProblem(Exception):
+    """A request refused before GraphQL runs: an HTTP status and a coded error."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type to answer in; HttpProblem(406) when the client takes neither."""
+    if not accept or not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        # On a tie the spec's own type wins; wildcards mean the legacy type.
+        rank = {GRAPHQL_RESPONSE: (GRAPHQL_RESPONSE, 2), JSON: (JSON, 1)}.get(media)
+        if rank is None and media in ("*/*", "application/*"):
+            rank = (JSON, 0)
+        if rank is None or not 0 < quality <= 1:
+            continue
+        candidate = (quality, rank[1], rank[0])
+        if best is None or candidate > best:
+            best = candidate
+    if best is None:
+        raise HttpProblem(
+            406,
+            "NOT_ACCEPTABLE",
+            f"Accept {GRAPHQL_RESPONSE} or {JSON}.",
+        )
+    return best[2]
+
+
+def _json_param(value: Any, name: str, *, from_text: bool) -> dict[str, Any] | None:
+    if from_text and isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise HttpProblem(400, "BAD_REQUEST", f"`{name}` is not valid JSON.") from None
+    if value is None or isinstance(value, dict):
+        return value
+    raise HttpProblem(400, "BAD_REQUEST", f"`{name}` must be an object or null.")
+
+
+def parse_params(params: Any, *, from_text: bool) -> GraphQLRequest:
+    """The GraphQL request in a JSON body (or GET parameters when `from_text`)."""
+    if not isinstance(params, dict):
+        raise HttpProblem(
+            400, "BAD_REQUEST", "The request body must be a JSON object (batches are not served)."
+        )
+    query = params.get("query")
+    if query is None or query == "":
+        raise HttpProblem(400, "BAD_REQUEST", NO_QUERY)
+    if not isinstance(query, str):
+        raise HttpProblem(400, "BAD_REQUEST", "`query` must be a string.")
+    name = params.get("operationName")
+    if name == "" and from_text:
+        name = None
+    if name is not None and not isinstance(name, str):
+        raise HttpProblem(400, "BAD_REQUEST", "`operationName` must be a string or null.")
+    return GraphQLRequest(
+        query=query,
+        variables=_json_param(params.get("variables"), "variables", from_text=from_text),
+        operation_name=name,
+        extensions=_json_param(params.get("extensions"), "extensions", from_text=from_text),
+    )
+
+
+def read_request(
+    method: str, content_type: str | None, body: bytes, query_params: Any
+) -> GraphQLRequest:
+    if method == "GET":
+        return parse_params(dict(query_params), from_text=True)
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in (JSON, "application/graphql+json"):
+        raise HttpProblem(415, "UNSUPPORTED_MEDIA_TYPE", f"Send the request as {JSON}.")
+    try:
+        params = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise HttpProblem(400, "BAD_REQUEST", "The request body is not valid JSON.") from None
+    return parse_params(params, from_text=False)
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """No execution happened: no data, and no error belongs to a field."""
+    return result.data is None and all(error.path is None for error in result.errors or ())
+
+
+def result_status(result: ExecutionResult, media: str) -> int:
+    if media == JSON or not is_request_error(result):
+        return 200
+    codes = [(error.extensions or {}).get("code") for error in result.errors or ()]
+    if "THROTTLED" in codes:
+        return 429
+    if "INTERNAL_SERVER_ERROR" in codes:
+        return 500
+    return 400
+
+
+def encode_body(result: ExecutionResult) -> bytes:
+    """The answer without `extensions` (those are per client; see `with_extensions`)."""
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    if not is_request_error(result):
+        body["data"] = result.data
+    return orjson.dumps(body)
+
+
+def with_extensions(body: bytes, extensions: dict[str, Any] | None) -> bytes:
+    if not extensions:
+        return body
+    separator = b"," if len(body) > 2 else b""
+    return body[:-1] + separator + b'"extensions":' + orjson.dumps(extensions) + b"}"
+
+
+def problem_body(problem: HttpProblem) -> bytes:
+    return orjson.dumps(
+        {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+    )
+
+
+async def send_response(
+    send: Send, status: int, body: bytes, media: str, headers: dict[str, str] | None = None
+) -> None:
+    raw = [
+        (b"content-type", CONTENT_TYPES.get(media, b"application/json")),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    raw += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class GraphQLHTTPHandler:
+    """The HTTP half of /graphql; WebSocket and GraphiQL stay with the Strawberry view."""
+
+    def __init__(self, view: GraphQLView, settings: Settings, cache: ResponseCache) -> None:
+        self.view = view
+        self.settings = settings
+        self.cache = cache
+
+    async def execute(
+        self, scope: Scope, receive: Receive, request: GraphQLRequest, media: str
+    ) -> tuple[int, bytes, dict[str, Any] | None, dict[str, str], bool]:
+        """(status, body without extensions, extensions, headers, cacheable)."""
+        http_request = Request(scope, receive)
+        context = await self.view.get_context(http_request, None)  # type: ignore[arg-type]
+        allowed = (
+            {OperationType.QUERY}
+            if scope["method"] == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        try:
+            result = await asyncio.wait_for(
+                self.view.schema.execute(
+                    request.query,
+                    variable_values=request.variables,
+                    context_value=context,
+                    operation_name=request.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request.extensions,
+                ),
+                timeout=self.settings.request_timeout_seconds,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.MUTATION:
+                raise HttpProblem(
+                    405, "METHOD_NOT_ALLOWED", "Send mutations with POST.", {"Allow": "POST"}
+                ) from None
+            raise HttpProblem(
+                400,
+                "OPERATION_NOT_SUPPORTED",
+                "Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql.",
+            ) from None
+        except CannotGetOperationTypeError as exc:
+            raise HttpProblem(400, "BAD_REQUEST", exc.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise HttpProblem(
+                400, "BAD_REQUEST", "No GraphQL query found in the request."
+            ) from None
+        except TimeoutError:
+            log.warning("request stopped after %s s", self.settings.request_timeout_seconds)
+            raise HttpProblem(
+                503, "REQUEST_TIMEOUT", "The request took too long and was stopped."
+            ) from None
+        finally:
+            await context.close()
+        headers: dict[str, str] = {}
+        for error in result.errors or ():
+            retry = (error.extensions or {}).get("retryAfter")
+            if retry is not None:
+                headers["Retry-After"] = str(retry)
+        return (
+            result_status(result, media),
+            encode_body(result),
+            result.extensions,
+            headers,
+            context.cacheable,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
+        headers = dict(scope["headers"])
+        media = JSON
+        try:
+            media = negotiate(headers.get(b"accept", b"").decode("latin-1"))
+            content_type = headers.get(b"content-type", b"").decode("latin-1") or None
+            request = read_request(scope["method"], content_type, body, Request(scope).query_params)
+            await self._answer(scope, receive, send, request, media, body)
+        except HttpProblem as problem:
+            await send_response(send, problem.status, problem_body(problem), media, problem.headers)
+        except Exception:
+            log.exception("unexpected error serving /graphql")
+            await send_response(send, 500, UNEXPECTED_ERROR, media)
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request: GraphQLRequest,
+        media: str,
+        body: bytes,
+    ) -> None:
+        headers = dict(scope["headers"])
+        cache = self.cache if self.cache.enabled and b"authorization" not in headers else None
+        if cache is None:
+            status, answer, extensions, extra, _ = await self.execute(
+                scope, receive, request, media
+            )
+            await send_response(send, status, with_extensions(answer, extensions), media, extra)
+            return
+        key = cache.key(scope["method"], media.encode() + b"\0" + scope["query_string"], body)
+        cached = cache.get(key)
+        waiter = cache.waiter(key) if cached is None else None
+        if waiter is not None:
+            cached = await asyncio.shield(waiter)
+        if cached is not None:
+            extensions = await self._hit_extensions(scope, cached)
+            await send_response(
+                send, 200, with_extensions(cached.body, extensions), media, {"x-cache": "hit"}
+            )
+            return
+        flight = cache.lead(key)
+        stored: CachedAnswer | None = None
+        try:
+            status, answer, extensions, extra, cacheable = await self.execute(
+                scope, receive, request, media
+            )
+            if cacheable and status == 200:
+                requested = ((extensions or {}).get("cost") or {}).get("requestedQueryCost", 0)
+                stored = CachedAnswer(answer, requested)
+        finally:
+            cache.finish(key, flight, stored)
+        await send_response(
+            send, status, with_extensions(answer, extensions), media, {"x-cache": "miss", **extra}
+        )
+
+    async def _hit_extensions(self, scope: Scope, cached: CachedAnswer) -> dict[str, Any]:
+        """A cached answer runs nothing, so it costs nothing; it still reports the budget."""
+        cost: dict[str, Any] = {"requestedQueryCost": cached.requested_cost, "actualQueryCost": 0}
+        budget = getattr(scope["app"].state.resources, "cost_budget", None)
+        if budget is not None:
+            client = scope.get("client")
+            key = client_key(user_id=None, address=client[0] if client else None)
+            cost["throttleStatus"] = (await budget.peek(key)).as_json()
+        return {"cost": cost}
+
+
+UNEXPECTED_ERROR = orjson.dumps(
+    {"errors": [{"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
+)

@@ -1,0 +1,316 @@
+"""The GraphQL request guard: bounded validation, cost limits and budgets, error codes.
+
+One schema extension replaces Strawberry's depth and alias limiters (which re-walk a
+fragment at every spread) and its validation step:
+1. linear checks first: aliases counted once per node, no NUL or unpaired surrogate in
+   any string of the document or the variables, depth and requested cost measured with
+   each fragment once (app/query_cost.py);
+2. graphql-core's rules (plus the introspection depth rule, and the introspection ban
+   when it is off), without "Did you mean" hints when introspection is off, cached per
+   document text; the field-merging rule runs under a lowered complexity budget;
+3. the cost limit (QUERY_TOO_COSTLY) and the client's budget (THROTTLED).
+After the operation it settles the budget to the answer's actual cost, reports
+`extensions.cost` like Shopify's API, and gives every error without one a code.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+    specified_rules,
+    validate,
+)
+from graphql.language import Visitor, visit
+from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from app.cost_budget import CostBudget, Throttled, ThrottleStatus, client_key
+from app.query_cost import MAX_IDS, actual_cost, analyse
+
+log = logging.getLogger(__name__)
+
+# graphql-core meters the field-merging rule (500,000 units by default, about 0.8 s of
+# CPU here for a 5,000-token document); a tenth keeps the worst case near 80 ms while
+# the largest real documents we know use a few thousand units.
+OVERLAP_BUDGET = 50_000
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
+
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
+VALIDATION_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    max_depth: int
+    max_aliases: int
+    max_cost: int
+    introspection: bool
+
+    @property
+    def rules(self) -> tuple[Any, ...]:
+        rules = (
+            *specified_rules,
+            MaxIntrospectionDepthRule,
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+        )
+        return rules if self.introspection else (*rules, NoSchemaIntrospectionCustomRule)
+
+
+class ValidationCache:
+    """graphql-core's verdict per document text (LRU): the same text, the same errors."""
+
+    def __init__(self, config: GuardConfig, maxsize: int = VALIDATION_CACHE_SIZE) -> None:
+        self.rules = config.rules
+        self.hide_suggestions = not config.introspection
+        self.maxsize = maxsize
+        self._entries: OrderedDict[str, list[GraphQLError]] = OrderedDict()
+
+    def errors(self, schema: GraphQLSchema, query: str, document: Any) -> list[GraphQLError]:
+        found = self._entries.get(query)
+        if found is None:
+            found = validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions)
+            found = [_complexity_error(error) for error in found]
+            self._entries[query] = found
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(query)
+        return list(found)
+
+
+def _complexity_error(error: GraphQLError) -> GraphQLError:
+    if error.message != "Validation aborted.":
+        return error
+    return GraphQLError(
+        "The document is too complex to validate.", extensions={"code": "QUERY_TOO_COMPLEX"}
+    )
+
+
+def coded(message: str, code: str, nodes: Any = None, **extensions: Any) -> GraphQLError:
+    return GraphQLError(message, nodes, extensions={"code": code, **extensions})
+
+
+class _Aliases(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.bad_text: StringValueNode | None = None
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.alias is not None:
+            self.count += 1
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if self.bad_text is None and BAD_TEXT.search(node.value):
+            self.bad_text = node
+
+
+def bad_text_path(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) in `value` holding NUL or a lone surrogate."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if BAD_TEXT.search(item):
+                return where
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and BAD_TEXT.search(key):
+                    return where
+                stack.append((child, f"{where}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}.{index}") for index, child in enumerate(item))
+    return None
+
+
+class RequestGuard(SchemaExtension):
+    """See the module docstring; one instance per operation."""
+
+    def __init__(self, *, config: GuardConfig, cache: ValidationCache) -> None:
+        self.config = config
+        self.cache = cache
+        self.requested = 0
+        self.actual: int | None = None
+        self.status: ThrottleStatus | None = None
+        self.client: str | None = None
+        self.operation: OperationDefinitionNode | None = None
+        self.fragments: dict[str, FragmentDefinitionNode] = {}
+        self.validation_errors: list[GraphQLError] = []
+
+    def _budget(self) -> CostBudget | None:
+        return getattr(self.execution_context.context, "cost_budget", None)
+
+    def _client(self) -> str:
+        context = self.execution_context.context
+        user = getattr(context, "user", None)
+        request = getattr(context, "request", None)
+        client = getattr(request, "client", None)
+        return client_key(
+            user_id=user.id if user is not None else None,
+            address=client.host if client is not None else None,
+        )
+
+    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+        ec = self.execution_context
+        document = ec.graphql_document
+        assert document is not None
+        errors = self._static_errors(document)
+        if not errors:
+            errors = self.cache.errors(ec.schema._schema, ec.query or "", document)
+            self.validation_errors = errors
+        if not errors:
+            errors = self._cost_errors()
+        if not errors:
+            errors = await self._take_budget()
+        ec.pre_execution_errors = errors
+        yield
+
+    def _static_errors(self, document: Any) -> list[GraphQLError]:
+        ec = self.execution_context
+        walk = _Aliases()
+        visit(document, walk)
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        name = ec.operation_name
+        self.operation = next(
+            (op for op in operations if name is None or (op.name and op.name.value == name)),
+            None,
+        )
+        analysis = None
+        if self.operation is not None:  # else graphql-core says what is wrong with it
+            analysis = analyse(ec.schema._schema, self.operation, self.fragments, ec.variables)
+            self.requested = analysis.cost
+        if walk.bad_text is not None:
+            return [coded(BAD_TEXT_MESSAGE, "INVALID", [walk.bad_text])]
+        where = bad_text_path(ec.variables or {}, "$")
+        if where is not None:
+            return [coded(BAD_TEXT_MESSAGE, "INVALID", variable=where)]
+        if walk.count > self.config.max_aliases:
+            return [
+                coded(
+                    f"{walk.count} aliases found; at most {self.config.max_aliases} are allowed.",
+                    "TOO_MANY_ALIASES",
+                    aliases=walk.count,
+                    maxAliases=self.config.max_aliases,
+                )
+            ]
+        if analysis is not None and analysis.depth > self.config.max_depth:
+            return [
+                coded(
+                    f"Query depth {analysis.depth} exceeds the maximum of "
+                    f"{self.config.max_depth}.",
+                    "QUERY_TOO_DEEP",
+                    depth=analysis.depth,
+                    maxDepth=self.config.max_depth,
+                )
+            ]
+        if analysis is not None and analysis.too_many_ids is not None:
+            return [
+                coded(f"`ids` takes at most {MAX_IDS} IDs.", "INVALID", [analysis.too_many_ids])
+            ]
+        return []
+
+    def _cost_errors(self) -> list[GraphQLError]:
+        if self.requested <= self.config.max_cost:
+            return []
+        return [
+            coded(
+                f"Query cost {self.requested} exceeds the maximum of {self.config.max_cost}.",
+                "QUERY_TOO_COSTLY",
+                cost=self.requested,
+                maxCost=self.config.max_cost,
+            )
+        ]
+
+    async def _take_budget(self) -> list[GraphQLError]:
+        budget = self._budget()
+        if budget is None:
+            return []
+        self.client = self._client()
+        try:
+            self.status = await budget.take(self.client, self.requested)
+        except Throttled as exc:
+            self.status = exc.status
+            self.client = None  # nothing taken, nothing to settle
+            return [
+                coded(
+                    f"Throttled: this query costs {self.requested} and the budget holds "
+                    f"{exc.status.as_json()['currentlyAvailable']}; try again in "
+                    f"{exc.retry_after} seconds.",
+                    "THROTTLED",
+                    retryAfter=exc.retry_after,
+                )
+            ]
+        return []
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        result = self.execution_context.result
+        data = getattr(result, "data", None)
+        if self.operation is not None and data is not None:
+            self.actual = actual_cost(data, self.operation, self.fragments)
+        else:
+            self.actual = 0
+        budget = self._budget()
+        if budget is not None and self.client is not None:
+            self.status = await budget.settle(self.client, self.actual - self.requested)
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        except GraphQLError as error:  # ParserCache parses in a hook: its syntax errors escape
+            _give_code(error, validation=False)
+            raise
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            _give_code(error, validation=any(error is seen for seen in self.validation_errors))
+
+    async def get_results(self) -> dict[str, Any]:  # type: ignore[override]
+        if self.operation is not None and self.operation.operation is OperationType.SUBSCRIPTION:
+            return {}  # events carry only data: the cost was counted when subscribing
+        budget = self._budget()
+        if self.status is None and budget is not None:
+            self.status = await budget.peek(self.client or self._client())
+        cost: dict[str, Any] = {
+            "requestedQueryCost": self.requested,
+            "actualQueryCost": self.actual or 0,
+        }
+        if self.status is not None:
+            cost["throttleStatus"] = self.status.as_json()
+        return {"cost": cost}
+
+
+def _give_code(error: GraphQLError, *, validation: bool) -> None:
+    """An error without a code gets one from where it came from."""
+    if error.extensions and "code" in error.extensions:
+        return
+    if isinstance(error, GraphQLSyntaxError):
+        code = "GRAPHQL_PARSE_FAILED"
+    elif validation:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    elif error.path is None:  # a request error raised by execution: variable coercion
+        code = "BAD_USER_INPUT"
+    else:
+        code = "INTERNAL_SERVER_ERROR"
+    error.extensions = {**(error.extensions or {}), "code": code}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
@@ -244,8 +245,9 @@ class GraphQLHTTPHandler:
                 "OPERATION_NOT_SUPPORTED",
                 "Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql.",
             ) from None
-        except CannotGetOperationTypeError as exc:
-            raise HttpProblem(400, "BAD_REQUEST", exc.as_http_error_reason()) from None
+        except CannotGetOperationTypeError as exc:  # a request error like any other
+            reason = GraphQLError(exc.as_http_error_reason(), extensions={"code": "BAD_REQUEST"})
+            result = ExecutionResult(data=None, errors=[reason])
         except MissingQueryError:
             raise HttpProblem(
                 400, "BAD_REQUEST", "No GraphQL query found in the request."

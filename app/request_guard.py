@@ -23,19 +23,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    DocumentNode,
+    ExecutableDefinitionNode,
     FieldNode,
+    FloatValueNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    ObjectFieldNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     StringValueNode,
+    VariableDefinitionNode,
     specified_rules,
     validate,
 )
-from graphql.language import Visitor, visit
-from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule
+from graphql.validation import (
+    DeferStreamDirectiveLabel,
+    DeferStreamDirectiveOnRootField,
+    DeferStreamDirectiveOnValidOperationsRule,
+    NoSchemaIntrospectionCustomRule,
+    StreamDirectiveOnListField,
+)
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -55,6 +72,13 @@ overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
 BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
 VALIDATION_CACHE_SIZE = 512
+MAX_NUMBER_LENGTH = 64  # digits, sign, point and exponent: far beyond any 64-bit value
+DEFER_STREAM_RULES = (
+    DeferStreamDirectiveLabel,
+    DeferStreamDirectiveOnRootField,
+    DeferStreamDirectiveOnValidOperationsRule,
+    StreamDirectiveOnListField,
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +90,11 @@ class GuardConfig:
 
     @property
     def rules(self) -> tuple[Any, ...]:
+        # graphql-core's rules (its introspection depth rule included) without the four
+        # @defer/@stream rules: the schema defines neither directive, so KnownDirectives
+        # already refuses them, and every rule costs a pass over each node.
         rules = (
-            *specified_rules,
-            MaxIntrospectionDepthRule,
+            *(rule for rule in specified_rules if rule not in DEFER_STREAM_RULES),
             MaybeNullValidationRule,
             OneOfInputValidationRule,
         )
@@ -109,19 +135,53 @@ def coded(message: str, code: str, nodes: Any = None, **extensions: Any) -> Grap
     return GraphQLError(message, nodes, extensions={"code": code, **extensions})
 
 
-class _Aliases(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-        self.bad_text: StringValueNode | None = None
+@dataclass
+class DocumentScan:
+    """What one pass over every node of a document found."""
 
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
-        if node.alias is not None:
-            self.count += 1
+    aliases: int = 0
+    bad_text: StringValueNode | None = None
+    long_number: IntValueNode | FloatValueNode | None = None
 
-    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-        if self.bad_text is None and BAD_TEXT.search(node.value):
-            self.bad_text = node
+
+def scan_document(document: DocumentNode) -> DocumentScan:
+    """Count aliases and find a string literal with NUL or a lone surrogate, in one pass."""
+    scan = DocumentScan()
+    stack: list[Any] = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldNode):
+            if node.alias is not None:
+                scan.aliases += 1
+            stack.extend(node.arguments or ())
+            stack.extend(node.directives or ())
+            if node.selection_set is not None:
+                stack.extend(node.selection_set.selections)
+        elif isinstance(node, StringValueNode):
+            if scan.bad_text is None and BAD_TEXT.search(node.value):
+                scan.bad_text = node
+        elif isinstance(node, IntValueNode | FloatValueNode):
+            if scan.long_number is None and len(node.value) > MAX_NUMBER_LENGTH:
+                scan.long_number = node
+        elif isinstance(node, ArgumentNode | ObjectFieldNode):
+            stack.append(node.value)
+        elif isinstance(node, ListValueNode):
+            stack.extend(node.values)
+        elif isinstance(node, ObjectValueNode):
+            stack.extend(node.fields)
+        elif isinstance(node, DirectiveNode):
+            stack.extend(node.arguments or ())
+        elif isinstance(node, VariableDefinitionNode):
+            if node.default_value is not None:
+                stack.append(node.default_value)
+            stack.extend(node.directives or ())
+        elif isinstance(node, ExecutableDefinitionNode | InlineFragmentNode):
+            stack.extend(getattr(node, "variable_definitions", None) or ())
+            stack.extend(node.directives or ())
+            stack.extend(node.selection_set.selections)
+        elif isinstance(node, FragmentSpreadNode):
+            stack.extend(node.directives or ())
+    return scan
 
 
 def bad_text_path(value: Any, path: str) -> str | None:
@@ -186,40 +246,51 @@ class RequestGuard(SchemaExtension):
 
     def _static_errors(self, document: Any) -> list[GraphQLError]:
         ec = self.execution_context
-        walk = _Aliases()
-        visit(document, walk)
+        walk = scan_document(document)
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        name = ec.operation_name
-        self.operation = next(
-            (op for op in operations if name is None or (op.name and op.name.value == name)),
-            None,
-        )
+        # Strawberry runs the first operation when none is named; the spec asks for a name.
+        name = getattr(ec, "_provided_operation_name", None)
+        if name is None and len(operations) > 1:
+            return [
+                coded(
+                    "Must provide operation name if query contains multiple operations.",
+                    "BAD_REQUEST",
+                )
+            ]
+        if name is None:
+            self.operation = operations[0] if operations else None
+        else:
+            self.operation = next(
+                (op for op in operations if op.name and op.name.value == name), None
+            )
         analysis = None
         if self.operation is not None:  # else graphql-core says what is wrong with it
             analysis = analyse(ec.schema._schema, self.operation, self.fragments, ec.variables)
             self.requested = analysis.cost
         if walk.bad_text is not None:
             return [coded(BAD_TEXT_MESSAGE, "INVALID", [walk.bad_text])]
+        if walk.long_number is not None:
+            message = f"Numbers may have at most {MAX_NUMBER_LENGTH} characters."
+            return [coded(message, "INVALID", [walk.long_number])]
         where = bad_text_path(ec.variables or {}, "$")
         if where is not None:
             return [coded(BAD_TEXT_MESSAGE, "INVALID", variable=where)]
-        if walk.count > self.config.max_aliases:
+        if walk.aliases > self.config.max_aliases:
             return [
                 coded(
-                    f"{walk.count} aliases found; at most {self.config.max_aliases} are allowed.",
+                    f"{walk.aliases} aliases found; at most {self.config.max_aliases} are allowed.",
                     "TOO_MANY_ALIASES",
-                    aliases=walk.count,
+                    aliases=walk.aliases,
                     maxAliases=self.config.max_aliases,
                 )
             ]
         if analysis is not None and analysis.depth > self.config.max_depth:
             return [
                 coded(
-                    f"Query depth {analysis.depth} exceeds the maximum of "
-                    f"{self.config.max_depth}.",
+                    f"Query depth {analysis.depth} exceeds the maximum of {self.config.max_depth}.",
                     "QUERY_TOO_DEEP",
                     depth=analysis.depth,
                     maxDepth=self.config.max_depth,
@@ -279,8 +350,8 @@ class RequestGuard(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         try:
             yield
-        except GraphQLError as error:  # ParserCache parses in a hook: its syntax errors escape
-            _give_code(error, validation=False)
+        except GraphQLError as escaped:  # ParserCache parses in a hook: its syntax errors escape
+            _give_code(escaped, validation=False)
             raise
         result = self.execution_context.result
         for error in getattr(result, "errors", None) or ():
@@ -309,8 +380,8 @@ def _give_code(error: GraphQLError, *, validation: bool) -> None:
         code = "GRAPHQL_PARSE_FAILED"
     elif validation:
         code = "GRAPHQL_VALIDATION_FAILED"
-    elif error.path is None:  # a request error raised by execution: variable coercion
-        code = "BAD_USER_INPUT"
+    elif error.path is None:  # a request error raised by execution
+        code = "BAD_USER_INPUT" if error.message.startswith("Variable '$") else "BAD_REQUEST"
     else:
         code = "INTERNAL_SERVER_ERROR"
     error.extensions = {**(error.extensions or {}), "code": code}

@@ -67,9 +67,14 @@ SUBSCRIPTIONS = (resolvers.accounts.Subscription,)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """True for bugs: an exception that is not a deliberate GraphQL error."""
+    """True for bugs: a field that raised an exception that is not a deliberate GraphQL error.
+
+    Request errors (parsing, validation, variables) are the client's, whatever they wrap.
+    """
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return (
+        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    )
 
 
 class CommerceSchema(strawberry.Schema):

@@ -1,4 +1,5 @@
-"""Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a background thread."""
+"""Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a background thread
+(its own event loop: `lifespan="on"` builds the app's resources there)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import uvicorn
 
 
 class LocalServer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, lifespan: str = "off") -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +25,9 @@ from models.notifications import Notification
 log = logging.getLogger(__name__)
 
 CONCURRENT_SENDS = 10
+
+# Awaited inside the claim transaction with the ids it locked: a seam for race tests.
+ClaimHook = Callable[[list[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ async def claim(
     batch_size: int,
     now: datetime,
     lease_seconds: float,
+    while_locked: ClaimHook | None = None,
 ) -> list[tuple[int, Message]]:
     """Lease up to `batch_size` due rows (pending and due, or `sending` with an expired lease)."""
     due = or_(
@@ -78,6 +82,8 @@ async def claim(
                 .with_for_update(skip_locked=True)
             )
         ).all()
+        if while_locked is not None:
+            await while_locked([row.id for row in rows])
         if not rows:
             return []
         await session.execute(
@@ -135,6 +141,7 @@ async def run_once(
     batch_size: int | None = None,
     now: datetime | None = None,
     config: WorkerConfig | None = None,
+    while_locked: ClaimHook | None = None,
 ) -> int:
     """Claim one batch, deliver it, record each outcome; return how many rows were claimed."""
     config = config or WorkerConfig()
@@ -144,6 +151,7 @@ async def run_once(
         batch_size=batch_size or config.batch_size,
         now=now,
         lease_seconds=config.lease_seconds,
+        while_locked=while_locked,
     )
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
 

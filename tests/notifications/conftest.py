@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -31,6 +33,21 @@ async def factory(engine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
             )
 
 
+@pytest.fixture
+async def spawn() -> AsyncIterator[Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]]:
+    """Start background tasks; those still running when the test ends are cancelled."""
+    tasks: list[asyncio.Task[Any]] = []
+
+    def start(work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        tasks.append(asyncio.create_task(work))
+        return tasks[-1]
+
+    yield start
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class CountingChannel:
     """Delivers to files and records every idempotency key it was asked to send."""
 
@@ -50,16 +67,20 @@ def free_port() -> int:
 
 
 async def committed_rows(
-    factory: async_sessionmaker[AsyncSession], n: int, *, max_attempts: int = 8
+    factory: async_sessionmaker[AsyncSession],
+    n: int,
+    *,
+    channel: str = "push",
+    max_attempts: int = 8,
 ) -> list[str]:
-    """Commit `n` push notifications; their idempotency keys in claim (id) order."""
+    """Commit `n` notifications; their idempotency keys in claim (id) order."""
     async with factory() as session, session.begin():
         rows = [
             await enqueue(
                 session,
                 user_id=None,
                 kind="order_updates",
-                channel="push",
+                channel=channel,
                 recipient=f"device{i}{DOMAIN}",
                 template="account_security_notice",
                 payload={"i": i},

@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from app.notifications.channels import Message
 from app.notifications.worker import WorkerConfig, run_once
-from tests.notifications.conftest import CountingChannel, committed_rows, status_count
+from tests.notifications.conftest import (
+    CountingChannel,
+    committed_rows,
+    outbox_rows,
+    status_count,
+)
 
 
 async def test_two_workers_claiming_at_once_take_disjoint_rows(factory, tmp_path):
@@ -58,11 +63,11 @@ class Hang:
         await asyncio.Event().wait()
 
 
-async def test_crashed_worker_rows_come_back_after_the_lease(factory, tmp_path):
+async def test_crashed_worker_rows_come_back_after_the_lease(factory, spawn, tmp_path):
     keys = await committed_rows(factory, 10)
     t0 = datetime.now(UTC)
     config = WorkerConfig(lease_seconds=30)
-    crashed = asyncio.create_task(run_once(factory, channel=Hang(), now=t0, config=config))
+    crashed = spawn(run_once(factory, channel=Hang(), now=t0, config=config))
     for _ in range(200):
         if await status_count(factory, "sending") == 10:
             break
@@ -70,6 +75,7 @@ async def test_crashed_worker_rows_come_back_after_the_lease(factory, tmp_path):
     crashed.cancel()
     await asyncio.gather(crashed, return_exceptions=True)
     assert await status_count(factory, "sending") == 10
+    assert {row.attempts for row in await outbox_rows(factory)} == {1}  # the crash counted
 
     channel = CountingChannel(tmp_path / "outbox")
     assert await run_once(factory, channel=channel, now=t0 + timedelta(seconds=5)) == 0
@@ -80,3 +86,5 @@ async def test_crashed_worker_rows_come_back_after_the_lease(factory, tmp_path):
     assert Counter(channel.sent) == dict.fromkeys(keys, 1)
     assert len(list((tmp_path / "outbox").glob("*.json"))) == 10
     assert await status_count(factory, "sent") == 10
+    rows = await outbox_rows(factory)
+    assert {(row.attempts, row.locked_until, row.claim_token) for row in rows} == {(1, None, None)}

@@ -138,6 +138,14 @@ async def renew(
         return set(kept)
 
 
+def storable_error(error: str) -> str:
+    """The error text as PostgreSQL text can hold it: NUL and lone surrogates escaped, cut."""
+    # Providers echo what they like (JSON may escape NUL or a lone surrogate); either would
+    # make the outcome unrecordable, leaving the row to wait out its lease.
+    escaped = error.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
+    return escaped[:MAX_ERROR_CHARS]
+
+
 async def record(
     session_factory: async_sessionmaker[AsyncSession],
     notification_id: int,
@@ -162,7 +170,7 @@ async def record(
             row.attempts = max(0, row.attempts - 1)
             row.status, row.sent_at, row.last_error = "sent", now, None
             return True
-        row.last_error = error[:MAX_ERROR_CHARS]
+        row.last_error = storable_error(error)
         if row.attempts >= row.max_attempts:
             row.status = "dead"
             log.error("notification %s is dead after %s attempts: %s", row.id, row.attempts, error)

@@ -11,10 +11,17 @@ from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.notifications.channels import DeliveryError, Message, Router
 from app.notifications.worker import WorkerConfig, run_once
 from tests.conftest import make_settings
+from tests.fakes.local_server import LocalServer
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN
 from tests.notifications.conftest import (
     CountingChannel,
     committed_rows,
@@ -184,3 +191,28 @@ async def test_a_message_that_kills_its_worker_every_time_ends_dead(factory, spa
     later = now + timedelta(days=1)
     assert await run_once(factory, channel=channel, now=later, config=config) == 0
     assert channel.sent == [] and key not in {p.stem for p in tmp_path.glob("outbox/*")}
+
+
+async def _refuse_garbled(request: Request) -> Response:
+    """Twilio's error shape; its message has a NUL and a lone surrogate (legal JSON escapes)."""
+    body = b'{"code": 30001, "message": "queue\\u0000full \\udcff", "status": 503}'
+    return Response(body, 503, media_type="application/json")
+
+
+async def test_a_provider_error_with_a_nul_byte_is_stored_and_retried(factory, tmp_path):
+    """PostgreSQL text holds neither NUL nor lone surrogates: stored escaped, then backoff."""
+    await committed_rows(factory, 1, channel="sms")
+    app = Starlette(routes=[Route("/{path:path}", _refuse_garbled, methods=["POST"])])
+    with LocalServer(app) as provider:
+        settings = make_settings(
+            data_dir=tmp_path,
+            sms_api_url=provider.url,
+            sms_account_sid=ACCOUNT_SID,
+            sms_auth_token=SecretStr(AUTH_TOKEN),
+            sms_from="+15005550006",
+        )
+        assert await run_once(factory, channel=Router(settings)) == 1
+
+    [row] = await outbox_rows(factory)
+    assert (row.status, row.attempts, row.claim_token) == ("pending", 1, None)
+    assert row.last_error == "SMS provider HTTP 503: queue\\x00full \\udcff (code 30001)"

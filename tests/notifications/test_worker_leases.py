@@ -127,17 +127,19 @@ async def test_a_worker_whose_lease_was_taken_over_records_nothing(
     factory, spawn, tmp_path, stale_outcome
 ):
     """A stalls past its lease (a paused process, a clock jump) and B takes the row over.
-    A's late outcome must neither finish nor release B's claim."""
+    A's heartbeat and late outcome must neither pull back, finish nor release B's claim."""
     [key] = await committed_rows(factory, 1)
     t0 = datetime.now(UTC)
+    a_config = WorkerConfig(lease_seconds=0.3)  # A's heartbeat beats every 0.1 s
     config = WorkerConfig(lease_seconds=30)
     a, b = Gated(fail=stale_outcome == "failed"), Gated()
-    first = spawn(run_once(factory, channel=a, now=t0, config=config))
+    first = spawn(run_once(factory, channel=a, now=t0, config=a_config))
     await asyncio.wait_for(a.started.wait(), 5)
-    taken_over = t0 + timedelta(seconds=60)
+    taken_over = t0 + timedelta(seconds=60)  # A's clock runs a minute behind B's
     second = spawn(run_once(factory, channel=b, now=taken_over, config=config))
     await asyncio.wait_for(b.started.wait(), 5)
     [b_claim] = await outbox_rows(factory)
+    await asyncio.sleep(0.35)  # A's heartbeat has tried to renew, to its own clock, by now
 
     a.release.set()
     assert await asyncio.wait_for(first, 5) == 1
@@ -146,8 +148,7 @@ async def test_a_worker_whose_lease_was_taken_over_records_nothing(
     assert (row.claim_token, row.locked_until) == (b_claim.claim_token, b_claim.locked_until)
     assert row.locked_until is not None and row.locked_until > taken_over
     bystander = CountingChannel(tmp_path / "outbox")
-    later = taken_over + timedelta(seconds=1)
-    assert await run_once(factory, channel=bystander, now=later, config=config) == 0
+    assert await run_once(factory, channel=bystander, now=taken_over, config=config) == 0
 
     b.release.set()
     assert await asyncio.wait_for(second, 5) == 1

@@ -1,8 +1,15 @@
 """The outbox worker: claim due rows with SKIP LOCKED under a lease, deliver, record the outcome.
 
-Delivery is at least once: a worker that dies after sending but before recording the outcome
-leaves the row `sending`; when its lease runs out another worker sends it again. Channels
-carry the idempotency key (Message-ID, file name) so receivers can drop the repeat.
+Each batch is claimed under a fresh token (app/notifications/leases.py). Before a send the
+worker counts the attempt and renews the row's lease, only if its token still holds the row;
+while sends run, a heartbeat renews the leases of the rows in flight, so a slow batch keeps
+them and rows still waiting can be taken by another worker once their lease runs out.
+
+Delivery is at least once: a worker that dies (or stalls past its lease) after sending but
+before recording the outcome leaves the row `sending`; when its lease runs out another worker
+sends it again, and the stale worker's outcome is dropped. Channels carry the idempotency key
+(Message-ID, file name) so receivers can drop the repeat. A send that never finished counts as
+an attempt, so a message that kills its worker every time ends `dead`.
 """
 
 from __future__ import annotations
@@ -11,20 +18,23 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.notifications.channels import Channel, DeliveryError, Message, Router
+from app.notifications.leases import ClaimHook, claim, record, renew, start_attempt
 from app.settings import Settings
-from models.notifications import Notification
 
 log = logging.getLogger(__name__)
 
 CONCURRENT_SENDS = 10
+# Leases are renewed three times per lease: one late or failed renewal does not lose them.
+RENEWALS_PER_LEASE = 3
 
 
 @dataclass(frozen=True)
@@ -56,76 +66,48 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def claim(
+def _clock(start: datetime | None) -> Callable[[], datetime]:
+    """The current time; from a given start (tests pin it), that start moving at real pace."""
+    if start is None:
+        return _utcnow
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+async def _send(channel: Channel, notification_id: int, message: Message) -> str | None:
+    """Send one message; the error text, or None when it was delivered."""
+    try:
+        await channel.send(message)
+    except DeliveryError as exc:
+        error = str(exc) or type(exc).__name__
+        log.warning("notification %s not delivered: %s", notification_id, error)
+        return error
+    except Exception as exc:  # a bug (bad template): count it, so the row ends dead
+        log.exception("notification %s failed", notification_id)
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+async def _keep_leases(
     session_factory: async_sessionmaker[AsyncSession],
+    in_flight: set[int],
     *,
-    batch_size: int,
-    now: datetime,
+    token: uuid.UUID,
+    clock: Callable[[], datetime],
     lease_seconds: float,
-) -> list[tuple[int, Message]]:
-    """Lease up to `batch_size` due rows (pending and due, or `sending` with an expired lease)."""
-    due = or_(
-        and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-        and_(Notification.status == "sending", Notification.locked_until < now),
-    )
-    async with session_factory() as session, session.begin():
-        rows = (
-            await session.scalars(
-                select(Notification)
-                .where(due)
-                .order_by(Notification.next_attempt_at, Notification.id)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        if not rows:
-            return []
-        await session.execute(
-            update(Notification)
-            .where(Notification.id.in_([row.id for row in rows]))
-            .values(status="sending", locked_until=now + timedelta(seconds=lease_seconds))
-        )
-        return [
-            (
-                row.id,
-                Message(
-                    idempotency_key=row.idempotency_key,
-                    channel=row.channel,
-                    recipient=row.recipient,
-                    template=row.template,
-                    payload=dict(row.payload),
-                    kind=row.kind,
-                    user_id=row.user_id,
-                ),
-            )
-            for row in rows
-        ]
-
-
-async def _record(
-    session_factory: async_sessionmaker[AsyncSession],
-    notification_id: int,
-    error: str | None,
-    *,
-    now: datetime,
-    config: WorkerConfig,
 ) -> None:
-    async with session_factory() as session, session.begin():
-        row = await session.get(Notification, notification_id, with_for_update=True)
-        if row is None or row.status != "sending":
-            return
-        row.locked_until = None
-        if error is None:
-            row.status, row.sent_at, row.last_error = "sent", now, None
-            return
-        row.attempts += 1
-        row.last_error = error[:2_000]
-        if row.attempts >= row.max_attempts:
-            row.status = "dead"
-            log.error("notification %s is dead after %s attempts: %s", row.id, row.attempts, error)
-        else:
-            row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts, config))
+    """Renew the leases of the rows being sent until cancelled; log the ones taken over."""
+    lease = timedelta(seconds=lease_seconds)
+    while True:
+        await asyncio.sleep(lease_seconds / RENEWALS_PER_LEASE)
+        asked = set(in_flight)
+        try:
+            kept = await renew(session_factory, asked, token=token, until=clock() + lease)
+        except Exception:  # the database is away: try again at the next beat
+            log.exception("renewing notification leases failed")
+            continue
+        if lost := (asked - kept) & in_flight:  # rows recorded meanwhile are not lost
+            log.warning("notification leases taken over while sending: %s", sorted(lost))
 
 
 async def run_once(
@@ -135,32 +117,69 @@ async def run_once(
     batch_size: int | None = None,
     now: datetime | None = None,
     config: WorkerConfig | None = None,
+    while_locked: ClaimHook | None = None,
 ) -> int:
     """Claim one batch, deliver it, record each outcome; return how many rows were claimed."""
     config = config or WorkerConfig()
-    now = now or _utcnow()
+    clock = _clock(now)
+    lease = timedelta(seconds=config.lease_seconds)
+    token = uuid.uuid4()
     claimed = await claim(
         session_factory,
         batch_size=batch_size or config.batch_size,
-        now=now,
+        now=clock(),
         lease_seconds=config.lease_seconds,
+        token=token,
+        while_locked=while_locked,
     )
+    if not claimed:
+        return 0
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
+    in_flight: set[int] = set()
 
     async def deliver(notification_id: int, message: Message) -> None:
         async with gate:
+            attempts = await start_attempt(
+                session_factory, notification_id, token=token, until=clock() + lease
+            )
+            if attempts is None:  # its lease ran out while it waited, and another worker has it
+                log.info("notification %s was taken over before its send", notification_id)
+                return
+            in_flight.add(notification_id)
             try:
-                await channel.send(message)
-                error = None
-            except DeliveryError as exc:
-                error = str(exc) or type(exc).__name__
-                log.warning("notification %s not delivered: %s", notification_id, error)
-            except Exception as exc:  # a bug (bad template): count it, so the row ends dead
-                error = f"{type(exc).__name__}: {exc}"
-                log.exception("notification %s failed", notification_id)
-            await _record(session_factory, notification_id, error, now=now, config=config)
+                error = await _send(channel, notification_id, message)
+                retry_at = clock() + timedelta(seconds=backoff_seconds(attempts, config))
+                await record(
+                    session_factory,
+                    notification_id,
+                    token=token,
+                    error=error,
+                    now=clock(),
+                    retry_at=retry_at,
+                )
+            finally:
+                in_flight.discard(notification_id)
 
-    await asyncio.gather(*(deliver(i, m) for i, m in claimed))
+    heartbeat = asyncio.create_task(
+        _keep_leases(
+            session_factory,
+            in_flight,
+            token=token,
+            clock=clock,
+            lease_seconds=config.lease_seconds,
+        ),
+        name="notification-leases",
+    )
+    try:
+        outcomes = await asyncio.gather(
+            *(deliver(i, m) for i, m in claimed), return_exceptions=True
+        )
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+    for outcome in outcomes:  # every send finished first: one failed write spares the rest
+        if isinstance(outcome, BaseException):
+            raise outcome
     return len(claimed)
 
 

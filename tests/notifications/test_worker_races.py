@@ -59,7 +59,13 @@ async def test_two_workers_claiming_at_once_take_disjoint_rows(factory, tmp_path
 
 
 class Hang:
+    """Every send starts and never returns; `started` counts the sends under way."""
+
+    def __init__(self) -> None:
+        self.started = 0
+
     async def send(self, message: Message) -> None:
+        self.started += 1
         await asyncio.Event().wait()
 
 
@@ -67,11 +73,13 @@ async def test_crashed_worker_rows_come_back_after_the_lease(factory, spawn, tmp
     keys = await committed_rows(factory, 10)
     t0 = datetime.now(UTC)
     config = WorkerConfig(lease_seconds=30)
-    crashed = spawn(run_once(factory, channel=Hang(), now=t0, config=config))
-    for _ in range(200):
-        if await status_count(factory, "sending") == 10:
+    hang = Hang()
+    crashed = spawn(run_once(factory, channel=hang, now=t0, config=config))
+    for _ in range(500):  # crash only once all ten sends are under way (each charged)
+        if hang.started == 10:
             break
         await asyncio.sleep(0.01)
+    assert hang.started == 10
     crashed.cancel()
     await asyncio.gather(crashed, return_exceptions=True)
     assert await status_count(factory, "sending") == 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,6 +75,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
             app.state.resources = resources
+            # What exists now lives as long as the process: keep it out of the cyclic
+            # collector's full passes, which otherwise scan it all (about 80 ms here).
+            gc.collect()
+            gc.freeze()
             yield
 
     app = Starlette(
@@ -100,4 +105,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.graphql = graphql
     return app

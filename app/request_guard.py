@@ -5,9 +5,9 @@ fragment at every spread) and its validation step:
 1. linear checks first: aliases counted once per node, no NUL or unpaired surrogate in
    any string of the document or the variables, depth and requested cost measured with
    each fragment once (app/query_cost.py);
-2. graphql-core's rules (plus the introspection depth rule, and the introspection ban
-   when it is off), without "Did you mean" hints when introspection is off, cached per
-   document text; the field-merging rule runs under a lowered complexity budget;
+2. graphql-core's rules (and the introspection ban when it is off), without "Did you
+   mean" hints when introspection is off, their verdict kept with the parsed document
+   (app/document_cache.py); the field-merging rule runs under a lowered budget;
 3. the cost limit (QUERY_TOO_COSTLY) and the client's budget (THROTTLED).
 After the operation it settles the budget to the answer's actual cost, reports
 `extensions.cost` like Shopify's API, and gives every error without one a code.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLSchema,
     GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
@@ -59,6 +57,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from app.cost_budget import CostBudget, Throttled, ThrottleStatus, client_key
+from app.document_cache import DocumentCache
 from app.query_cost import MAX_IDS, actual_cost, analyse
 
 log = logging.getLogger(__name__)
@@ -66,13 +65,12 @@ log = logging.getLogger(__name__)
 # graphql-core meters the field-merging rule (500,000 units by default, about 0.8 s of
 # CPU here for a 5,000-token document). Documents without repeated response names spend
 # nothing (our storefront scenarios, GraphiQL's introspection, fragment-heavy pages all
-# measured 0), a few repeats spend hundreds; 10,000 bounds the rule near 15 ms.
-OVERLAP_BUDGET = 10_000
+# measured 0), a few repeats spend hundreds; 5,000 bounds the rule near 8 ms.
+OVERLAP_BUDGET = 5_000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
 
 BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
-VALIDATION_CACHE_SIZE = 512
 MAX_NUMBER_LENGTH = 64  # digits, sign, point and exponent: far beyond any 64-bit value
 DEFER_STREAM_RULES = (
     DeferStreamDirectiveLabel,
@@ -100,28 +98,6 @@ class GuardConfig:
             OneOfInputValidationRule,
         )
         return rules if self.introspection else (*rules, NoSchemaIntrospectionCustomRule)
-
-
-class ValidationCache:
-    """graphql-core's verdict per document text (LRU): the same text, the same errors."""
-
-    def __init__(self, config: GuardConfig, maxsize: int = VALIDATION_CACHE_SIZE) -> None:
-        self.rules = config.rules
-        self.hide_suggestions = not config.introspection
-        self.maxsize = maxsize
-        self._entries: OrderedDict[str, list[GraphQLError]] = OrderedDict()
-
-    def errors(self, schema: GraphQLSchema, query: str, document: Any) -> list[GraphQLError]:
-        found = self._entries.get(query)
-        if found is None:
-            found = validate(schema, document, self.rules, hide_suggestions=self.hide_suggestions)
-            found = [_complexity_error(error) for error in found]
-            self._entries[query] = found
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(query)
-        return list(found)
 
 
 def _complexity_error(error: GraphQLError) -> GraphQLError:
@@ -206,7 +182,7 @@ def bad_text_path(value: Any, path: str) -> str | None:
 class RequestGuard(SchemaExtension):
     """See the module docstring; one instance per operation."""
 
-    def __init__(self, *, config: GuardConfig, cache: ValidationCache) -> None:
+    def __init__(self, *, config: GuardConfig, cache: DocumentCache) -> None:
         self.config = config
         self.cache = cache
         self.requested = 0
@@ -237,12 +213,21 @@ class RequestGuard(SchemaExtension):
         # Linear checks first, the cost limit included: graphql-core's rules cost more.
         errors = self._static_errors(document) or self._cost_errors()
         if not errors:
-            errors = self.cache.errors(ec.schema._schema, ec.query or "", document)
+            errors = self.cache.errors(ec.query or "", lambda: self._validate(document))
             self.validation_errors = errors
         if not errors:
             errors = await self._take_budget()
         ec.pre_execution_errors = errors
         yield
+
+    def _validate(self, document: DocumentNode) -> list[GraphQLError]:
+        errors = validate(
+            self.execution_context.schema._schema,
+            document,
+            self.config.rules,
+            hide_suggestions=not self.config.introspection,
+        )
+        return [_complexity_error(error) for error in errors]
 
     def _static_errors(self, document: Any) -> list[GraphQLError]:
         ec = self.execution_context
@@ -350,7 +335,7 @@ class RequestGuard(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         try:
             yield
-        except GraphQLError as escaped:  # ParserCache parses in a hook: its syntax errors escape
+        except GraphQLError as escaped:  # parsing runs in a hook: its syntax errors escape it
             _give_code(escaped, validation=False)
             raise
         result = self.execution_context.result

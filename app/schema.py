@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
@@ -29,7 +29,8 @@ import resolvers.catalog.reviews
 import resolvers.catalog.wishlist
 import resolvers.node
 import resolvers.notifications
-from app.request_guard import GuardConfig, RequestGuard, ValidationCache
+from app.document_cache import CachedParser, DocumentCache
+from app.request_guard import GuardConfig, RequestGuard
 from app.settings import Settings
 
 log = logging.getLogger("app.graphql")
@@ -81,6 +82,7 @@ class CommerceSchema(strawberry.Schema):
     # Set per built schema: variable coercion errors name no enum values or fields
     # ("Did you mean ...") when introspection is off.
     hide_suggestions = False
+    document_cache: DocumentCache | None = None
 
     def _get_custom_context_kwargs(
         self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
@@ -122,20 +124,21 @@ class MarkCacheable(SchemaExtension):
             )
 
 
-def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
+def _extensions(
+    settings: Settings, documents: DocumentCache
+) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     config = GuardConfig(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_query_aliases,
         max_cost=settings.max_query_cost,
         introspection=settings.introspection_enabled,
     )
-    validation = ValidationCache(config)  # shared by this schema's requests
     # The guard comes first: its end-of-operation step runs last, after masking.
     extensions: list[Any] = [
-        lambda: RequestGuard(config=config, cache=validation),
+        lambda: RequestGuard(config=config, cache=documents),
         MarkCacheable,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: CachedParser(cache=documents),
     ]
     if not settings.debug_enabled:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
@@ -157,7 +160,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the limits and masking `settings` ask for."""
     settings = settings or Settings()
     schema = copy.copy(_types_schema())
-    schema.extensions = tuple(_extensions(settings))
+    schema.document_cache = DocumentCache()  # shared by this schema's requests
+    schema.extensions = tuple(_extensions(settings, schema.document_cache))
     schema.hide_suggestions = not settings.introspection_enabled
     return schema
 

@@ -11,8 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError
-from app.services.pagination import Page, PageRequest, fetch_page
-from app.services.reviews import newest_first
+from app.services.pagination import Page, PageRequest, fetch_page, newest_first
 from models.catalog import Product, Variant, WishlistItem
 
 # Adding races with removing: the row that blocked our insert may be gone before we read it.

@@ -8,7 +8,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm
 from app.errors import ErrorCode, UserError
-from app.services.pagination import PageRequest, SortKey
+from app.services.pagination import PageRequest, SortKey, load_text
 from models import catalog as models
 from resolvers.base import HasPermission, Info, db_id
 from resolvers.catalog.inventory_types import StockAdjustment, Warehouse
@@ -31,7 +31,7 @@ class Query:
         return await keyset_connection(
             info,
             select(models.Warehouse),
-            keys=[SortKey(models.Warehouse.name), SortKey(models.Warehouse.id)],
+            keys=[SortKey(models.Warehouse.name, load=load_text), SortKey(models.Warehouse.id)],
             tag="warehouse:name",
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Warehouse.from_row,

@@ -11,7 +11,7 @@ from strawberry import relay
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services import catalog_listing as listing
-from app.services.pagination import PageRequest, SortKey
+from app.services.pagination import PageRequest, SortKey, load_text
 from models import catalog as models
 from resolvers.base import Info, db_id
 from resolvers.catalog.types import (
@@ -204,7 +204,7 @@ class Query:
                     if parent_id is not None
                     else models.Category.parent_id.is_(None)
                 ),
-                keys=[SortKey(models.Category.name), SortKey(models.Category.id)],
+                keys=[SortKey(models.Category.name, load=load_text), SortKey(models.Category.id)],
                 tag="category:name",
                 page=PageRequest(first=first, after=after, last=last, before=before),
                 node=Category.from_row,
@@ -232,7 +232,7 @@ class Query:
         return await keyset_connection(
             info,
             select(models.Tag),
-            keys=[SortKey(func.lower(models.Tag.name)), SortKey(models.Tag.id)],
+            keys=[SortKey(func.lower(models.Tag.name), load=load_text), SortKey(models.Tag.id)],
             tag="tag:name",
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Tag.from_row,

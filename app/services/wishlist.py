@@ -37,9 +37,9 @@ async def _check_product(session: AsyncSession, product_id: int, variant_id: int
             .where(Variant.id == variant_id, Variant.product_id == product_id)
             .with_for_update(read=True, key_share=True)
         )
-        if owned is None:
+        if owned is None:  # missing, or another product's: one answer, no existence oracle
             raise WishlistError(
-                ErrorCode.INVALID, "This variant is not one of the product's.", field="variantId"
+                ErrorCode.NOT_FOUND, "This product has no such variant.", field="variantId"
             )
 
 

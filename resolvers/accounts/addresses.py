@@ -19,11 +19,12 @@ from resolvers.base import (
     Info,
     IsAuthenticated,
     UserError,
-    db_id,
+    decode_id,
+    node_keys,
+    require_user,
     run_mutation,
     user_errors_field,
 )
-from resolvers.catalog.reviews import key_of
 
 
 @strawberry.enum(description="Which default an address becomes.")
@@ -83,9 +84,7 @@ class Address(relay.Node):
         viewer = info.context.user
         if viewer is None:
             return [None for _ in node_ids]
-        rows = await info.context.loaders.address.load_many(
-            [db_id(node_id) or 0 for node_id in node_ids]
-        )
+        rows = await info.context.loaders.address.load_many(node_keys(node_ids))
         return [
             cls.from_row(row) if row is not None and row.user_id == viewer.id else None
             for row in rows
@@ -218,15 +217,15 @@ class Mutation:
         description="Change one of your addresses.", permission_classes=[IsAuthenticated]
     )
     async def address_update(
-        self, info: Info, id: relay.GlobalID, input: AddressUpdateInput
+        self, info: Info, id: strawberry.ID, input: AddressUpdateInput
     ) -> AddressUpdatePayload:
         return await run_mutation(
             info,
             AddressUpdatePayload,
             addresses.update_address,
             lambda row: AddressUpdatePayload(address=Address.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            address_id=key_of(id, "Address"),
+            user_id=require_user(info.context).id,
+            address_id=decode_id(id, "Address"),
             changes=input.to_changes(),
         )
 
@@ -235,14 +234,14 @@ class Mutation:
         "of that kind.",
         permission_classes=[IsAuthenticated],
     )
-    async def address_delete(self, info: Info, id: relay.GlobalID) -> AddressDeletePayload:
+    async def address_delete(self, info: Info, id: strawberry.ID) -> AddressDeletePayload:
         return await run_mutation(
             info,
             AddressDeletePayload,
             addresses.delete_address,
             lambda key: AddressDeletePayload(deleted_id=relay.GlobalID("Address", str(key))),
             user_id=info.context.user.id,  # type: ignore[union-attr]
-            address_id=key_of(id, "Address"),
+            address_id=decode_id(id, "Address"),
         )
 
     @strawberry.mutation(
@@ -251,7 +250,7 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def address_set_default(
-        self, info: Info, id: relay.GlobalID, type: AddressType
+        self, info: Info, id: strawberry.ID, type: AddressType
     ) -> AddressSetDefaultPayload:
         return await run_mutation(
             info,
@@ -259,6 +258,6 @@ class Mutation:
             addresses.set_default_address,
             lambda row: AddressSetDefaultPayload(address=Address.from_row(row)),
             user_id=info.context.user.id,  # type: ignore[union-attr]
-            address_id=key_of(id, "Address"),
+            address_id=decode_id(id, "Address"),
             kind=addresses.AddressKind(type.value),
         )

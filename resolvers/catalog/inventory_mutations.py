@@ -11,17 +11,10 @@ from app.services import inventory, warehouses
 from app.services.inventory import StockChange, StockLine
 from app.services.warehouses import WarehouseData
 from models import catalog as models
-from resolvers.base import Info, UserError
-from resolvers.catalog.inputs import (
-    ERRORS,
-    STAFF,
-    deleted_id,
-    given,
-    node_key,
-    optional_key,
-    run_parsed,
-)
+from resolvers.base import Info, UserError, decode_id, decode_optional_id
+from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id
 from resolvers.catalog.inventory_types import Stock, Warehouse
+from resolvers.inputs import given, run_parsed
 
 
 @strawberry.input(description="A new warehouse.")
@@ -64,8 +57,8 @@ class StockQuantityInput:
 
     def to_line(self) -> StockLine:
         return StockLine(
-            variant_id=node_key(self.variant_id, "Variant", field="items"),
-            warehouse_id=optional_key(self.warehouse_id, "Warehouse", field="items"),
+            variant_id=decode_id(self.variant_id, "Variant"),
+            warehouse_id=decode_optional_id(self.warehouse_id, "Warehouse"),
             quantity=self.quantity,
         )
 
@@ -130,8 +123,8 @@ class StockBulkUpdatePayload:
 
 def _stock_target(variant_id: strawberry.ID, warehouse_id: strawberry.ID | None) -> dict[str, Any]:
     return {
-        "variant_id": node_key(variant_id, "Variant", field="variantId"),
-        "warehouse_id": optional_key(warehouse_id, "Warehouse", field="warehouseId"),
+        "variant_id": decode_id(variant_id, "Variant"),
+        "warehouse_id": decode_optional_id(warehouse_id, "Warehouse"),
     }
 
 
@@ -162,7 +155,7 @@ class InventoryMutation:
             warehouses.update_warehouse,
             WarehouseUpdatePayload.of,
             lambda: {
-                "warehouse_id": node_key(id, "Warehouse", field="id"),
+                "warehouse_id": decode_id(id, "Warehouse"),
                 "data": input.to_data(),
             },
         )
@@ -177,7 +170,7 @@ class InventoryMutation:
             WarehouseDeletePayload,
             warehouses.delete_warehouse,
             lambda key: WarehouseDeletePayload(deleted_id=deleted_id("Warehouse", key)),
-            lambda: {"warehouse_id": node_key(id, "Warehouse", field="id")},
+            lambda: {"warehouse_id": decode_id(id, "Warehouse")},
         )
 
     @strawberry.mutation(

@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import strawberry
 from sqlalchemy import func, select
-from strawberry import relay
 
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services import catalog_listing as listing
 from app.services.pagination import PageRequest, SortKey, load_text
 from models import catalog as models
-from resolvers.base import Info, db_id
+from resolvers.base import MISSING_KEY, Info, decode_id, decode_ids, decode_optional_id
 from resolvers.catalog.types import (
     Category,
     Product,
@@ -29,6 +28,8 @@ from resolvers.connection import (
     node_fields,
     selects_total_count,
 )
+
+MAX_FILTER_IDS = 100
 
 ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
 
@@ -49,11 +50,11 @@ class AttributeFilterInput:
 @strawberry.input(description="Filters that combine (AND); lists inside a filter mean any of.")
 class ProductFilterInput:
     search: str | None = strawberry.field(default=None, description="Full-text search.")
-    categories: list[relay.GlobalID] | None = strawberry.field(
-        default=None, description="In these categories or their descendants."
+    categories: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="In these categories or their descendants (at most 100)."
     )
-    tags: list[relay.GlobalID] | None = strawberry.field(
-        default=None, description="Having any of these tags."
+    tags: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Having any of these tags (at most 100)."
     )
     price: PriceRangeInput | None = strawberry.field(
         default=None, description="Having a variant priced in this range."
@@ -69,17 +70,14 @@ class ProductFilterInput:
     )
 
 
-def _ids(values: list[relay.GlobalID] | None, type_name: str, field: str) -> tuple[int, ...]:
-    keys = []
-    for value in values or []:
-        key = db_id(value.node_id) if value.type_name == type_name else None
-        if key is None:
-            raise UserError(ErrorCode.INVALID, f"Not a {type_name} ID: {value}.", field=field)
-        keys.append(key)
-    return tuple(keys)
+def _filter_ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> tuple[int, ...]:
+    # A wrong ID names no row: the filter then matches nothing, as for a missing object.
+    keys = decode_ids(values or [], type_name, field=field, limit=MAX_FILTER_IDS)
+    return tuple(dict.fromkeys(keys))
 
 
 def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
+    """The service filter of a client's filter; INVALID for what no product has."""
     if value is None:
         return listing.ProductFilter()
     price_gte = price_lte = None
@@ -98,8 +96,8 @@ def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
     )
     return listing.ProductFilter(
         search=value.search,
-        category_ids=_ids(value.categories, "Category", "categories"),
-        tag_ids=_ids(value.tags, "Tag", "tags"),
+        category_ids=_filter_ids(value.categories, "Category", "categories"),
+        tag_ids=_filter_ids(value.tags, "Tag", "tags"),
         price_gte=price_gte,
         price_lte=price_lte,
         price_currency=currency,
@@ -168,12 +166,12 @@ class Query:
 
     @strawberry.field(description="One product by ID or slug.")
     async def product(
-        self, info: Info, id: relay.GlobalID | None = None, slug: str | None = None
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> Product | None:
         context = info.context
         if id is not None:
-            key = db_id(id.node_id) if id.type_name == "Product" else None
-            row = await context.loaders.product.load(key) if key else None
+            key = decode_id(id, "Product")
+            row = await context.loaders.product.load(key) if key != MISSING_KEY else None
         elif slug is not None and len(slug) <= 255:
             async with context.db_lock:
                 row = await context.session.scalar(
@@ -193,24 +191,22 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        parent: relay.GlobalID | None = None,
+        parent: strawberry.ID | None = None,
     ) -> Connection[Category]:
-        async def run() -> Connection[Category]:
-            parent_id = _ids([parent], "Category", "parent")[0] if parent else None
-            return await keyset_connection(
-                info,
-                select(models.Category).where(
-                    models.Category.parent_id == parent_id
-                    if parent_id is not None
-                    else models.Category.parent_id.is_(None)
-                ),
-                keys=[SortKey(models.Category.name, load=load_text), SortKey(models.Category.id)],
-                tag="category:name",
-                page=PageRequest(first=first, after=after, last=last, before=before),
-                node=Category.from_row,
-            )
-
-        return await as_query_error(run)
+        # A wrong parent ID names no category: no children, as for a missing parent.
+        parent_id = decode_optional_id(parent, "Category")
+        return await keyset_connection(
+            info,
+            select(models.Category).where(
+                models.Category.parent_id == parent_id
+                if parent_id is not None
+                else models.Category.parent_id.is_(None)
+            ),
+            keys=[SortKey(models.Category.name, load=load_text), SortKey(models.Category.id)],
+            tag="category:name",
+            page=PageRequest(first=first, after=after, last=last, before=before),
+            node=Category.from_row,
+        )
 
     @strawberry.field(description="One category by slug.")
     async def category(self, info: Info, slug: str) -> Category | None:

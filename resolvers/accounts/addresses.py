@@ -12,7 +12,7 @@ import strawberry
 from strawberry import relay
 
 from app.services import addresses
-from app.services.catalog_checks import UNSET
+from app.services.catalog_checks import Unset
 from models import addresses as models
 from resolvers.base import (
     ApiError,
@@ -25,6 +25,7 @@ from resolvers.base import (
     run_mutation,
     user_errors_field,
 )
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.enum(description="Which default an address becomes.")
@@ -141,9 +142,11 @@ class AddressInput:
     "an optional one."
 )
 class AddressUpdateInput:
-    street_address_1: strawberry.Maybe[str] = strawberry.field(description="First street line.")
-    city: strawberry.Maybe[str] = strawberry.field(description="City or town.")
-    country: strawberry.Maybe[str] = strawberry.field(description="ISO 3166-1 alpha-2 code.")
+    street_address_1: strawberry.Maybe[str | None] = strawberry.field(
+        description="First street line."
+    )
+    city: strawberry.Maybe[str | None] = strawberry.field(description="City or town.")
+    country: strawberry.Maybe[str | None] = strawberry.field(description="ISO 3166-1 alpha-2 code.")
     first_name: strawberry.Maybe[str | None] = strawberry.field(description="Given name.")
     last_name: strawberry.Maybe[str | None] = strawberry.field(description="Family name.")
     company: strawberry.Maybe[str | None] = strawberry.field(description="Company name.")
@@ -155,10 +158,16 @@ class AddressUpdateInput:
     def to_changes(self) -> addresses.AddressChanges:
         values: dict[str, Any] = {}
         for name in addresses.AddressChanges.__dataclass_fields__:
-            given = getattr(self, name)
-            # null clears an optional field (required ones are Maybe[str]: null is refused).
-            values[name] = UNSET if given is None else (given.value or "")
+            field = getattr(self, name)
+            if name in _REQUIRED:  # null is REQUIRED; other fields: null clears them
+                values[name] = given_not_null(field, field=_REQUIRED[name])
+            else:
+                value = given(field)
+                values[name] = value if isinstance(value, Unset) else value or ""
         return addresses.AddressChanges(**values)
+
+
+_REQUIRED = {"street_address_1": "streetAddress1", "city": "city", "country": "country"}
 
 
 def _address_field() -> Any:
@@ -219,14 +228,16 @@ class Mutation:
     async def address_update(
         self, info: Info, id: strawberry.ID, input: AddressUpdateInput
     ) -> AddressUpdatePayload:
-        return await run_mutation(
+        return await run_parsed(
             info,
             AddressUpdatePayload,
             addresses.update_address,
             lambda row: AddressUpdatePayload(address=Address.from_row(row)),
-            user_id=require_user(info.context).id,
-            address_id=decode_id(id, "Address"),
-            changes=input.to_changes(),
+            lambda: {
+                "user_id": require_user(info.context).id,
+                "address_id": decode_id(id, "Address"),
+                "changes": input.to_changes(),
+            },
         )
 
     @strawberry.mutation(

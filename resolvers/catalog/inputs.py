@@ -13,7 +13,7 @@ from app.services.catalog import ImageData, ProductData
 from app.services.catalog_checks import UNSET, Unset
 from app.services.variants import MoneyData, VariantData
 from resolvers.base import HasPermission, decode_id, decode_optional_id
-from resolvers.inputs import Given, given
+from resolvers.inputs import Given, given, given_not_null
 
 STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
 ERRORS = "Problems with the input; empty on success, and then nothing was written."
@@ -93,7 +93,7 @@ class ProductCreateInput:
 
 @strawberry.input(description="Changes to a product; fields left out stay as they are.")
 class ProductUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
@@ -115,7 +115,7 @@ class ProductUpdateInput:
 
     def to_data(self) -> ProductData:
         return ProductData(
-            name=given(self.name),
+            name=given_not_null(self.name, field="name"),
             slug=given(self.slug),
             description=given(self.description),
             category_id=given_key(self.category_id, "Category"),
@@ -158,26 +158,27 @@ class VariantCreateInput:
 
 @strawberry.input(description="Changes to a variant; fields left out stay as they are.")
 class VariantUpdateInput:
-    sku: strawberry.Maybe[str] = strawberry.field(description="Unique stock keeping unit.")
+    sku: strawberry.Maybe[str | None] = strawberry.field(description="Unique stock keeping unit.")
     name: strawberry.Maybe[str | None] = strawberry.field(description="e.g. 'M / Red'.")
-    price: strawberry.Maybe[MoneyInput] = strawberry.field(description="Price.")
+    price: strawberry.Maybe[MoneyInput | None] = strawberry.field(description="Price.")
     compare_at_price: strawberry.Maybe[MoneyInput | None] = strawberry.field(
         description="Former price; null removes it."
     )
     attributes: strawberry.Maybe[JSON | None] = strawberry.field(description="Option values.")
     weight_grams: strawberry.Maybe[int | None] = strawberry.field(description="Weight, grams.")
-    track_inventory: strawberry.Maybe[bool] = strawberry.field(description="Count stock.")
+    track_inventory: strawberry.Maybe[bool | None] = strawberry.field(description="Count stock.")
 
     def to_data(self) -> VariantData:
         compare_at = given(self.compare_at_price)
+        price = given_not_null(self.price, field="price")
         return VariantData(
-            sku=given(self.sku),
+            sku=given_not_null(self.sku, field="sku"),
             name=given(self.name),
-            price=UNSET if self.price is None else self.price.value.to_data(),
+            price=UNSET if isinstance(price, Unset) else price.to_data(),
             compare_at_price=compare_at.to_data()
             if isinstance(compare_at, MoneyInput)
             else compare_at,
             attributes=given(self.attributes),
             weight_grams=given(self.weight_grams),
-            track_inventory=given(self.track_inventory),
+            track_inventory=given_not_null(self.track_inventory, field="trackInventory"),
         )

@@ -14,7 +14,7 @@ from models import catalog as models
 from resolvers.base import Info, UserError, decode_id, decode_optional_id
 from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id
 from resolvers.catalog.inventory_types import Stock, Warehouse
-from resolvers.inputs import given, run_parsed
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.input(description="A new warehouse.")
@@ -33,17 +33,19 @@ class WarehouseCreateInput:
 
 @strawberry.input(description="Changes to a warehouse; fields left out stay as they are.")
 class WarehouseUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
-    is_default: strawberry.Maybe[bool] = strawberry.field(
+    is_default: strawberry.Maybe[bool | None] = strawberry.field(
         description="true makes it the default; the default cannot be unset, only replaced."
     )
 
     def to_data(self) -> WarehouseData:
         return WarehouseData(
-            name=given(self.name), slug=given(self.slug), is_default=given(self.is_default)
+            name=given_not_null(self.name, field="name"),
+            slug=given(self.slug),
+            is_default=given_not_null(self.is_default, field="isDefault"),
         )
 
 

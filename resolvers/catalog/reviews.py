@@ -11,6 +11,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm
 from app.services import reviews
+from app.services.catalog_checks import Unset
 from app.services.pagination import PageRequest
 from models import catalog as models
 from models.accounts import User as UserRow
@@ -32,7 +33,7 @@ from resolvers.connection import (
     build_connection,
     selects_total_count,
 )
-from resolvers.inputs import run_parsed
+from resolvers.inputs import given, given_not_null, run_parsed
 
 T = TypeVar("T")
 _EXTRA_LOADERS = "catalog_extra_loaders"
@@ -170,18 +171,18 @@ class ReviewCreateInput:
 
 @strawberry.input(description="Changes to a review; fields left out stay as they are.")
 class ReviewUpdateInput:
-    rating: strawberry.Maybe[int] = strawberry.field(description="Stars, 1 to 5.")
-    title: strawberry.Maybe[str] = strawberry.field(description="Headline.")
-    body: strawberry.Maybe[str] = strawberry.field(description="Text.")
+    rating: strawberry.Maybe[int | None] = strawberry.field(description="Stars, 1 to 5.")
+    title: strawberry.Maybe[str | None] = strawberry.field(description="Headline; null clears it.")
+    body: strawberry.Maybe[str | None] = strawberry.field(description="Text; null clears it.")
 
     def to_changes(self) -> reviews.ReviewChanges:
+        rating = given_not_null(self.rating, field="rating")
+        title, body = given(self.title), given(self.body)
         return reviews.ReviewChanges(
-            rating=_value(self.rating), title=_value(self.title), body=_value(self.body)
+            rating=None if isinstance(rating, Unset) else rating,
+            title=None if isinstance(title, Unset) else title or "",
+            body=None if isinstance(body, Unset) else body or "",
         )
-
-
-def _value(field: Any) -> Any:
-    return field.value if field is not None else None
 
 
 def _review_field() -> Any:

@@ -13,7 +13,7 @@ from models import catalog as models
 from resolvers.base import Info, UserError, decode_id, decode_optional_id
 from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id, given_key
 from resolvers.catalog.types import Category, Tag
-from resolvers.inputs import given, run_parsed
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.input(description="A new category.")
@@ -38,7 +38,7 @@ class CategoryCreateInput:
 
 @strawberry.input(description="Changes to a category; fields left out stay as they are.")
 class CategoryUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
@@ -49,7 +49,7 @@ class CategoryUpdateInput:
 
     def to_data(self) -> CategoryData:
         return CategoryData(
-            name=given(self.name),
+            name=given_not_null(self.name, field="name"),
             slug=given(self.slug),
             description=given(self.description),
             parent_id=given_key(self.parent_id, "Category"),
@@ -69,13 +69,13 @@ class TagCreateInput:
 
 @strawberry.input(description="Changes to a tag; fields left out stay as they are.")
 class TagUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
 
     def to_data(self) -> TagData:
-        return TagData(name=given(self.name), slug=given(self.slug))
+        return TagData(name=given_not_null(self.name, field="name"), slug=given(self.slug))
 
 
 @strawberry.type

@@ -7,10 +7,10 @@ from decimal import Decimal
 import strawberry
 from sqlalchemy import func, select
 
-from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services import catalog_listing as listing
 from app.services.pagination import PageRequest, SortKey, load_text
+from app.services.validation import clean_decimal
 from models import catalog as models
 from resolvers.base import MISSING_KEY, Info, decode_id, decode_ids, decode_optional_id
 from resolvers.catalog.types import (
@@ -30,6 +30,7 @@ from resolvers.connection import (
 )
 
 MAX_FILTER_IDS = 100
+MAX_RATING = Decimal(5)
 
 ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
 
@@ -88,8 +89,11 @@ def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
             price_gte = to_minor(value.price.gte, currency, field="price")
         if value.price.lte is not None:
             price_lte = to_minor(value.price.lte, currency, field="price")
-    if value.min_rating is not None and not Decimal(0) <= value.min_rating <= Decimal(5):
-        raise UserError(ErrorCode.INVALID, "minRating is between 0 and 5.", field="minRating")
+    min_rating = None
+    if value.min_rating is not None:
+        min_rating = clean_decimal(
+            value.min_rating, field="minRating", places=2, maximum=MAX_RATING
+        )
     attributes = tuple(
         (item.name[:100], tuple(v[:100] for v in item.values[:50]))
         for item in (value.attributes or [])[:20]
@@ -103,7 +107,7 @@ def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
         price_currency=currency,
         in_stock=value.in_stock,
         attributes=attributes,
-        min_rating=value.min_rating,
+        min_rating=min_rating,
     )
 
 

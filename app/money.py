@@ -26,7 +26,8 @@ def exponent(currency: str) -> int:
 def clean_currency(code: str, *, field: str = "currency") -> str:
     code = code.strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise UserError(ErrorCode.INVALID, f"Unknown currency {code!r}.", field=field)
+        shown = f" {code!r}" if len(code) <= 10 else ""  # never echo a huge input back
+        raise UserError(ErrorCode.INVALID, f"Unknown currency{shown}.", field=field)
     return code
 
 

@@ -159,14 +159,14 @@ class SearchPlan:
 
 
 def search_plan(search: str | None, *, fuzzy: bool) -> SearchPlan:
-    if not search or not search.strip():
-        return SearchPlan(None, None, False)
-    if len(search) > MAX_SEARCH_LENGTH:
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:  # blank or not
         raise UserError(
             ErrorCode.TOO_LONG,
             f"Search is limited to {MAX_SEARCH_LENGTH} characters.",
             field="search",
         )
+    if not search or not search.strip():
+        return SearchPlan(None, None, False)
     if fuzzy:
         needle = func.lower(func.unaccent(search.strip()))
         return SearchPlan(

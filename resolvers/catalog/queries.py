@@ -7,8 +7,12 @@ from decimal import Decimal
 import strawberry
 from sqlalchemy import func, select
 
+from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services import catalog_listing as listing
+from app.services.catalog import MAX_SLUG_LENGTH
+from app.services.catalog_checks import MAX_ATTRIBUTE_LENGTH
+from app.services.categories import MAX_CATEGORY_SLUG_LENGTH
 from app.services.pagination import PageRequest, SortKey, load_text
 from app.services.validation import clean_decimal
 from models import catalog as models
@@ -30,6 +34,9 @@ from resolvers.connection import (
 )
 
 MAX_FILTER_IDS = 100
+MAX_ATTRIBUTE_FILTERS = 10
+MAX_ATTRIBUTE_FILTER_VALUES = 20
+MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL = 50
 MAX_RATING = Decimal(5)
 
 ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
@@ -64,7 +71,9 @@ class ProductFilterInput:
         default=None, description="Only products with a variant that can be sold now."
     )
     attributes: list[AttributeFilterInput] | None = strawberry.field(
-        default=None, description="Attribute values; several filters all apply."
+        default=None,
+        description="Attribute values; several filters all apply (at most 10 filters, 20 "
+        "values each, 50 in all).",
     )
     min_rating: Decimal | None = strawberry.field(
         default=None, description="Average rating at least this (1-5)."
@@ -77,8 +86,38 @@ def _filter_ids(values: list[strawberry.ID] | None, type_name: str, field: str) 
     return tuple(dict.fromkeys(keys))
 
 
+def _attribute_filters(
+    items: list[AttributeFilterInput] | None,
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Attribute filters within caps: each value costs SQL conditions in several statements."""
+    items = items or []
+    if len(items) > MAX_ATTRIBUTE_FILTERS:
+        raise UserError(
+            ErrorCode.INVALID,
+            f"At most {MAX_ATTRIBUTE_FILTERS} attribute filters.",
+            field="attributes",
+        )
+    if any(len(item.values) > MAX_ATTRIBUTE_FILTER_VALUES for item in items) or (
+        sum(len(item.values) for item in items) > MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL
+    ):
+        raise UserError(
+            ErrorCode.INVALID,
+            f"At most {MAX_ATTRIBUTE_FILTER_VALUES} values per attribute and "
+            f"{MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL} in all.",
+            field="attributes",
+        )
+    texts = (text for item in items for text in (item.name, *item.values))
+    if any(len(text) > MAX_ATTRIBUTE_LENGTH for text in texts):
+        raise UserError(
+            ErrorCode.TOO_LONG,
+            f"Attribute names and values have at most {MAX_ATTRIBUTE_LENGTH} characters.",
+            field="attributes",
+        )
+    return tuple((item.name, tuple(item.values)) for item in items)
+
+
 def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
-    """The service filter of a client's filter; INVALID for what no product has."""
+    """The service filter of a client's filter; INVALID / TOO_LONG for what no product has."""
     if value is None:
         return listing.ProductFilter()
     price_gte = price_lte = None
@@ -94,10 +133,6 @@ def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
         min_rating = clean_decimal(
             value.min_rating, field="minRating", places=2, maximum=MAX_RATING
         )
-    attributes = tuple(
-        (item.name[:100], tuple(v[:100] for v in item.values[:50]))
-        for item in (value.attributes or [])[:20]
-    )
     return listing.ProductFilter(
         search=value.search,
         category_ids=_filter_ids(value.categories, "Category", "categories"),
@@ -106,7 +141,7 @@ def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
         price_lte=price_lte,
         price_currency=currency,
         in_stock=value.in_stock,
-        attributes=attributes,
+        attributes=_attribute_filters(value.attributes),
         min_rating=min_rating,
     )
 
@@ -176,7 +211,7 @@ class Query:
         if id is not None:
             key = decode_id(id, "Product")
             row = await context.loaders.product.load(key) if key != MISSING_KEY else None
-        elif slug is not None and len(slug) <= 255:
+        elif slug is not None and len(slug) <= MAX_SLUG_LENGTH:
             async with context.db_lock:
                 row = await context.session.scalar(
                     select(models.Product).where(models.Product.slug == slug)
@@ -214,9 +249,11 @@ class Query:
 
     @strawberry.field(description="One category by slug.")
     async def category(self, info: Info, slug: str) -> Category | None:
+        if len(slug) > MAX_CATEGORY_SLUG_LENGTH:  # no category has it (never a prefix match)
+            return None
         async with info.context.db_lock:
             row = await info.context.session.scalar(
-                select(models.Category).where(models.Category.slug == slug[:255])
+                select(models.Category).where(models.Category.slug == slug)
             )
         return Category.from_row(row) if row else None
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pycountry
 
 from app.errors import ErrorCode, UserError
+from app.services.validation import clean_decimal
 
 # ISO 4217 minor-unit exponents that are not 2.
 _EXPONENTS = {
@@ -25,29 +26,18 @@ def exponent(currency: str) -> int:
 def clean_currency(code: str, *, field: str = "currency") -> str:
     code = code.strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise UserError(ErrorCode.INVALID, f"Unknown currency {code!r}.", field=field)
+        shown = f" {code!r}" if len(code) <= 10 else ""  # never echo a huge input back
+        raise UserError(ErrorCode.INVALID, f"Unknown currency{shown}.", field=field)
     return code
 
 
 def to_minor(amount: Decimal, currency: str, *, field: str) -> int:
     """Decimal major units -> integer minor units; refuses negatives, excess precision, absurd."""
-    try:
-        if not amount.is_finite():
-            raise InvalidOperation
-        scaled = amount.scaleb(exponent(currency))
-    except (InvalidOperation, AttributeError):
-        raise UserError(ErrorCode.INVALID, "Enter a valid amount.", field=field) from None
-    if amount < 0:
-        raise UserError(ErrorCode.INVALID, "Amount cannot be negative.", field=field)
-    if amount > MAX_MAJOR_AMOUNT:
-        raise UserError(ErrorCode.INVALID, "Amount is too large.", field=field)
-    if scaled != scaled.to_integral_value():
-        raise UserError(
-            ErrorCode.INVALID,
-            f"{currency} allows {exponent(currency)} decimal places.",
-            field=field,
-        )
-    return int(scaled)
+    places = exponent(currency)
+    value = clean_decimal(amount, field=field, places=places, maximum=MAX_MAJOR_AMOUNT)
+    _, digits, power = value.as_tuple()
+    assert isinstance(power, int)  # finite, with at most `places` decimal places
+    return int("".join(map(str, digits))) * 10 ** (power + places)
 
 
 def to_major(amount: int, currency: str) -> Decimal:

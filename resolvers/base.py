@@ -19,6 +19,14 @@ from app.errors import UserError as DomainUserError
 from app.errors import ValidationErrors
 from app.events import take_pending
 from app.ratelimit import RateLimited
+from resolvers.ids import (  # noqa: F401  (the one ID decoder, re-exported for resolvers)
+    MISSING_KEY,
+    decode_id,
+    decode_ids,
+    decode_optional_id,
+    node_keys,
+    parse_global_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +57,6 @@ class ApiError(GraphQLError):
 
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message, extensions={"code": code})
-
-
-MAX_DB_ID = 2**63 - 1
-
-
-def db_id(node_id: str) -> int | None:
-    """The integer key of a global ID's node part, or None if it cannot be one."""
-    if not node_id.isascii() or not node_id.isdigit():
-        return None
-    value = int(node_id)
-    return value if 0 < value <= MAX_DB_ID else None
 
 
 def require_user(context: Context) -> Any:

@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.types.nodes import SelectedField
 
 from app.errors import UserError
-from app.services.pagination import PageRequest, SortKey, fetch_page
+from app.services.pagination import PageRequest, SortKey, count_rows, fetch_page
 from resolvers.base import ApiError, Info
 
 NodeT = TypeVar("NodeT")
@@ -110,15 +110,18 @@ async def keyset_connection(
     become GraphQL errors with a code. The session is used under the request's lock."""
 
     async def run() -> Connection[Any]:
+        session = info.context.session
+        total = None
         async with info.context.db_lock:
-            result = await fetch_page(
-                info.context.session, statement, keys=keys, page=page, tag=tag
-            )
+            result = await fetch_page(session, statement, keys=keys, page=page, tag=tag)
+            if selects_total_count(info):
+                total = await count_rows(session, statement)
         return build_connection(
             [node(row) for row in result.rows],
             result.cursors,
             has_next=result.has_next,
             has_previous=result.has_previous,
+            total_count=total,
         )
 
     return await as_query_error(run)

@@ -16,7 +16,15 @@ from app.auth.permissions import Perm, has_permission
 from app.services import notifications as service
 from app.services.pagination import PageRequest, SortKey
 from models.notifications import Notification as Row
-from resolvers.base import HasPermission, Info, UserError, db_id, run_mutation, user_errors_field
+from resolvers.base import (
+    HasPermission,
+    Info,
+    UserError,
+    decode_id,
+    node_keys,
+    run_mutation,
+    user_errors_field,
+)
 from resolvers.connection import Connection, keyset_connection
 
 MANAGE_USERS = [HasPermission(Perm.MANAGE_USERS)]
@@ -70,7 +78,7 @@ class Notification(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Notification | None]:
-        keys = [db_id(node_id) or 0 for node_id in node_ids]
+        keys = node_keys(node_ids)
         if not has_permission(info.context.user, Perm.MANAGE_USERS):
             return [None for _ in keys]
         async with info.context.db_lock:
@@ -112,12 +120,11 @@ class Mutation:
         description="Queue a dead notification again, due now (MANAGE_USERS).",
         permission_classes=MANAGE_USERS,
     )
-    async def notification_retry(self, info: Info, id: relay.GlobalID) -> NotificationPayload:
-        notification_id = (db_id(id.node_id) if id.type_name == "Notification" else None) or 0
+    async def notification_retry(self, info: Info, id: strawberry.ID) -> NotificationPayload:
         return await run_mutation(
             info,
             NotificationPayload,
             service.retry,
             lambda row: NotificationPayload(notification=Notification.from_row(row)),
-            notification_id=notification_id,
+            notification_id=decode_id(id, "Notification"),
         )

@@ -33,8 +33,14 @@ from app.services.pagination import (
     after_condition,
     cursor_tag_of,
     decode_cursor,
+    dump_decimal,
     encode_cursor,
     flipped,
+    load_decimal,
+    load_float,
+    load_int32,
+    load_text,
+    load_timestamp,
     order_by,
 )
 from models.catalog import Category, Product, Stock, Variant, product_tags
@@ -153,14 +159,14 @@ class SearchPlan:
 
 
 def search_plan(search: str | None, *, fuzzy: bool) -> SearchPlan:
-    if not search or not search.strip():
-        return SearchPlan(None, None, False)
-    if len(search) > MAX_SEARCH_LENGTH:
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:  # blank or not
         raise UserError(
             ErrorCode.TOO_LONG,
             f"Search is limited to {MAX_SEARCH_LENGTH} characters.",
             field="search",
         )
+    if not search or not search.strip():
+        return SearchPlan(None, None, False)
     if fuzzy:
         needle = func.lower(func.unaccent(search.strip()))
         return SearchPlan(
@@ -182,9 +188,9 @@ def search_plan(search: str | None, *, fuzzy: bool) -> SearchPlan:
 def sort_keys(sort: ProductSort, rank: ColumnElement[Any] | None) -> list[SortKey]:
     identity = SortKey(Product.id)
     if sort is ProductSort.RELEVANCE and rank is not None:
-        return [SortKey(rank, True, float, float), SortKey(Product.id, True)]
+        return [SortKey(rank, True, float, load_float), SortKey(Product.id, True)]
     if sort is ProductSort.NAME:
-        return [SortKey(Product.name), identity]
+        return [SortKey(Product.name, load=load_text), identity]
     if sort is ProductSort.PRICE_ASC:
         price = func.coalesce(Product.min_price_amount, 2**62)
         return [SortKey(price), identity]
@@ -193,12 +199,12 @@ def sort_keys(sort: ProductSort, rank: ColumnElement[Any] | None) -> list[SortKe
         return [SortKey(price, True), SortKey(Product.id, True)]
     if sort is ProductSort.RATING:
         return [
-            SortKey(_rating_expression(), True, str, Decimal),
-            SortKey(Product.rating_count, True),
+            SortKey(_rating_expression(), True, dump_decimal, load_decimal),
+            SortKey(Product.rating_count, True, load=load_int32),
             SortKey(Product.id, True),
         ]
     return [
-        SortKey(Product.created_at, True, datetime.isoformat, datetime.fromisoformat),
+        SortKey(Product.created_at, True, datetime.isoformat, load_timestamp),
         SortKey(Product.id, True),
     ]
 
@@ -226,7 +232,7 @@ async def list_products(
         include_unpublished=include_unpublished,
         cursor_tag=cursor_tag,
     )
-    if not result.rows and flt.search and not page.cursor and not fuzzy:
+    if result.total_count == 0 and flt.search and not fuzzy:  # no exact match at all
         result = await _page(
             session,
             flt=flt,
@@ -259,18 +265,17 @@ async def _page(
         conditions.append(plan.condition)
     walk = flipped(keys) if page.backward else keys
     cursor_values = None
-    if page.cursor:
-        field_name = "before" if page.backward else "after"
-        cursor_values = decode_cursor(page.cursor, tag, keys, field=field_name)
+    if page.cursor is not None:
+        cursor_values = decode_cursor(page.cursor, tag, keys, field=page.cursor_field)
     statement: Select[Any] = select(Product, *[key.expression for key in keys]).where(*conditions)
     if cursor_values is not None:
         statement = statement.where(after_condition(walk, cursor_values))
     statement = statement.order_by(*order_by(walk)).limit(size + 1)
     if plan.fuzzy:
         await _set_fuzzy_threshold(session)
-    rows = (await session.execute(statement)).all()
-    more = len(rows) > size
-    rows = rows[:size]
+    fetched = (await session.execute(statement)).all()
+    more = len(fetched) > size
+    rows = fetched[:size]
     if page.backward:
         rows.reverse()
     products = [row[0] for row in rows]
@@ -278,9 +283,10 @@ async def _page(
         encode_cursor(tag, [key.dump(value) for key, value in zip(keys, row[1:], strict=True)])
         for row in rows
     ]
-    # An empty first page is a total of 0 for free; otherwise `count_products` on demand
-    # (a window count here would defeat the index that serves the top of the list).
-    total = 0 if not rows and cursor_values is None else None
+    # Nothing at all before any cursor is a total of 0 for free (an empty page of
+    # `first: 0` is not); otherwise `count_products` on demand (a window count here
+    # would defeat the index that serves the top of the list).
+    total = 0 if not fetched and cursor_values is None else None
     return ProductPage(
         rows=products,
         cursors=cursors,

@@ -4,35 +4,121 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from app.errors import ErrorCode, UserError
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+MAX_BIGINT = 2**63 - 1
+# Our cursors are well under 200 characters; a longer one is not ours.
+MAX_CURSOR_LENGTH = 1_000
+# Text keys are names (at most 250 characters); room for any sort key we have.
+MAX_CURSOR_TEXT = 1_000
+_DECIMAL = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,40})?")
+
+
+def load_bigint(value: Any) -> int:
+    """A cursor's integer key: a JSON integer a bigint holds (no bool, float or string)."""
+    if type(value) is not int or not -MAX_BIGINT - 1 <= value <= MAX_BIGINT:
+        raise ValueError("not a bigint")
+    return value
+
+
+def load_int32(value: Any) -> int:
+    """A cursor's key of an `integer` column (a count)."""
+    if load_bigint(value) != value or not -(2**31) <= value < 2**31:
+        raise ValueError("not an int32")
+    return value
+
+
+def load_text(value: Any) -> str:
+    """A cursor's text key: a string PostgreSQL can compare (no NUL, bounded length)."""
+    if not isinstance(value, str) or len(value) > MAX_CURSOR_TEXT or "\x00" in value:
+        raise ValueError("not a text key")
+    return value
+
+
+def load_float(value: Any) -> float:
+    """A cursor's float key (a search rank): a finite JSON number."""
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return float(value)
+
+
+def dump_decimal(value: Decimal) -> str:
+    """A decimal key as a plain decimal string ("4.25", never "0E-20")."""
+    return format(value, "f")
+
+
+def load_decimal(value: Any) -> Decimal:
+    """A cursor's decimal key, as `dump_decimal` wrote it."""
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        raise ValueError("not a decimal")
+    return Decimal(value)
+
+
+def load_timestamp(value: Any) -> datetime:
+    """A cursor's timestamp key: an ISO 8601 string with a time zone."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("not a timestamp")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return moment
 
 
 @dataclass(frozen=True)
 class SortKey:
-    """One ordering column: its SQL expression, direction, and JSON (de)serialisers."""
+    """One ordering column: its SQL expression, direction, and JSON (de)serialisers.
+
+    `load` must check the type and range of what a client sends back: a cursor is
+    client input, and a value of the wrong type would reach the database.
+    """
 
     expression: Any  # a column or SQL expression
     descending: bool = False
     dump: Callable[[Any], Any] = lambda value: value
-    load: Callable[[Any], Any] = lambda value: value
+    load: Callable[[Any], Any] = load_bigint
+
+
+def newest_first(created_at: Any, id_column: Any) -> list[SortKey]:
+    """Keyset order (created_at, id) descending, with strict cursor parsing."""
+    return [
+        SortKey(created_at, descending=True, dump=datetime.isoformat, load=load_timestamp),
+        SortKey(id_column, descending=True),
+    ]
+
+
+def _invalid(message: str, field: str) -> UserError:
+    return UserError(ErrorCode.INVALID, message, field=field)
 
 
 @dataclass(frozen=True)
 class PageRequest:
+    """Relay paging arguments: `first` with `after` forward, `last` with `before` backward.
+
+    An empty cursor string is no cursor (some clients start from "").
+    """
+
     first: int | None = None
     after: str | None = None
     last: int | None = None
     before: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("after", "before"):
+            if getattr(self, name) == "":
+                object.__setattr__(self, name, None)
 
     @property
     def backward(self) -> bool:
@@ -40,22 +126,29 @@ class PageRequest:
 
     @property
     def size(self) -> int:
-        """Rows asked for; INVALID when over the cap, negative, or both directions at once."""
+        """Rows asked for; INVALID when out of range or when both directions are mixed."""
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_PAGE:
+                raise _invalid(f"`{name}` must be between 0 and {MAX_PAGE}.", name)
         if self.first is not None and self.last is not None:
-            raise UserError(ErrorCode.INVALID, "Pass `first` or `last`, not both.", field="first")
+            raise _invalid("Pass `first` or `last`, not both.", "first")
+        if self.after is not None and self.before is not None:
+            raise _invalid("Pass `after` or `before`, not both.", "before")
+        if self.first is not None and self.before is not None:
+            raise _invalid("`first` pages forward from `after`; use `last` with `before`.", "first")
+        if self.last is not None and self.after is not None:
+            raise _invalid("`last` pages backward from `before`; use `first` with `after`.", "last")
         size = self.last if self.backward else self.first
-        field = "last" if self.backward else "first"
-        if size is None:
-            return DEFAULT_PAGE
-        if size < 0 or size > MAX_PAGE:
-            raise UserError(
-                ErrorCode.INVALID, f"`{field}` must be between 0 and {MAX_PAGE}.", field=field
-            )
-        return size
+        return DEFAULT_PAGE if size is None else size
 
     @property
     def cursor(self) -> str | None:
         return self.before if self.backward else self.after
+
+    @property
+    def cursor_field(self) -> str:
+        return "before" if self.backward else "after"
 
 
 def encode_cursor(tag: str, values: Sequence[Any]) -> str:
@@ -78,11 +171,14 @@ def decode_cursor(
 ) -> list[Any]:
     """The key values of a cursor made for the same ordering `tag`; INVALID otherwise."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if data["t"] != tag or len(data["k"]) != len(keys):
-            raise ValueError
-        return [key.load(value) for key, value in zip(keys, data["k"], strict=True)]
+        values = data["k"]
+        if data["t"] != tag or not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("another list's cursor")
+        return [key.load(value) for key, value in zip(keys, values, strict=True)]
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
         raise UserError(ErrorCode.INVALID, "Invalid cursor.", field=field) from None
 
@@ -123,9 +219,8 @@ async def fetch_page(
     """Run `statement` (a select of one entity) as one keyset page ordered by `keys`."""
     size = page.size
     walk = flipped(keys) if page.backward else list(keys)
-    if page.cursor:
-        field = "before" if page.backward else "after"
-        values = decode_cursor(page.cursor, tag, keys, field=field)
+    if page.cursor is not None:
+        values = decode_cursor(page.cursor, tag, keys, field=page.cursor_field)
         statement = statement.where(after_condition(walk, values))
     statement = statement.add_columns(*[key.expression for key in keys])
     rows = (await session.execute(statement.order_by(*order_by(walk)).limit(size + 1))).all()
@@ -142,3 +237,8 @@ async def fetch_page(
         has_next=more if not page.backward else page.before is not None,
         has_previous=more if page.backward else page.after is not None,
     )
+
+
+async def count_rows(session: Any, statement: Any) -> int:
+    """How many rows `statement` (the unpaged select of a connection) yields."""
+    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0

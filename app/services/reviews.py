@@ -10,7 +10,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
@@ -20,12 +19,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from app.errors import ErrorCode, UserError, ValidationErrors
-from app.services.pagination import Page, PageRequest, SortKey, fetch_page
+from app.services.pagination import Page, PageRequest, fetch_page, newest_first
 from models.catalog import Product, Review
 
 MAX_TITLE_LENGTH = 200
 MAX_BODY_LENGTH = 10_000
-MAX_DB_ID = 2**63 - 1
 
 _SHIFT_RATING = text(
     "UPDATE products SET rating_sum = rating_sum + :d, rating_count = rating_count + :c"
@@ -210,28 +208,6 @@ async def set_review_hidden(session: AsyncSession, *, review_id: int, hidden: bo
     sign = -1 if hidden else 1
     await _shift_rating(session, review.product_id, delta=sign * review.rating, count=sign)
     return review
-
-
-def _load_timestamp(value: Any) -> datetime:
-    moment = datetime.fromisoformat(value)  # TypeError / ValueError mean "invalid cursor"
-    if moment.tzinfo is None:
-        raise ValueError("naive timestamp")
-    return moment
-
-
-def load_id(value: Any) -> int:
-    """A cursor's id part: an integer a bigint column can hold."""
-    if type(value) is not int or not 0 <= value <= MAX_DB_ID:
-        raise ValueError("bad id")
-    return value
-
-
-def newest_first(created_at: Any, id_column: Any) -> list[SortKey]:
-    """Keyset order (created_at, id) descending, with strict cursor parsing."""
-    return [
-        SortKey(created_at, descending=True, dump=datetime.isoformat, load=_load_timestamp),
-        SortKey(id_column, descending=True, load=load_id),
-    ]
 
 
 def _visible_reviews(product_id: int, *, include_hidden: bool) -> Select[Review]:

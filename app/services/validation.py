@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -11,6 +12,9 @@ from app.errors import ErrorCode, UserError
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 150
 MAX_PASSWORD_LENGTH = 256
+# Significant digits a decimal input may carry: far beyond any price or rating, and
+# small enough that no arithmetic on it can be slow.
+MAX_DECIMAL_DIGITS = 40
 
 # The most used passwords of public breach lists, long enough to pass the length rule.
 COMMON_PASSWORDS = frozenset(
@@ -103,3 +107,30 @@ def check_password(password: str, *, email: str, min_length: int, field: str = "
         weak = "Do not build the password from your email address."
     if weak:
         raise UserError(ErrorCode.PASSWORD_TOO_WEAK, weak, field=field)
+
+
+def clean_decimal(value: object, *, field: str, places: int, maximum: Decimal) -> Decimal:
+    """A finite decimal from 0 to `maximum` with at most `places` decimal places; INVALID else.
+
+    Works on the digits and exponent only, never in a decimal context: `1e999999999`
+    would overflow it and `1e-999999999` would silently round to zero.
+    """
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise UserError(ErrorCode.INVALID, "Enter a valid number.", field=field)
+    if value.is_signed():  # also -0: a sign is never meant here
+        raise UserError(ErrorCode.INVALID, "Must not be negative.", field=field)
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if len(digits) > MAX_DECIMAL_DIGITS:
+        raise UserError(ErrorCode.INVALID, "Too many digits.", field=field)
+    if not any(digits):
+        return Decimal(0)
+    if value > maximum:
+        raise UserError(ErrorCode.INVALID, f"Must be at most {maximum:,}.", field=field)
+    significant = list(digits)
+    while exponent < 0 and significant[-1] == 0:  # 12.500 is 12.5
+        significant.pop()
+        exponent += 1
+    if exponent < -places:
+        raise UserError(ErrorCode.INVALID, f"Use at most {places} decimal places.", field=field)
+    return Decimal((0, tuple(significant), exponent))

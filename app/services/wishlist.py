@@ -11,8 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError
-from app.services.pagination import Page, PageRequest, fetch_page
-from app.services.reviews import newest_first
+from app.services.pagination import Page, PageRequest, fetch_page, newest_first
 from models.catalog import Product, Variant, WishlistItem
 
 # Adding races with removing: the row that blocked our insert may be gone before we read it.
@@ -38,9 +37,9 @@ async def _check_product(session: AsyncSession, product_id: int, variant_id: int
             .where(Variant.id == variant_id, Variant.product_id == product_id)
             .with_for_update(read=True, key_share=True)
         )
-        if owned is None:
+        if owned is None:  # missing, or another product's: one answer, no existence oracle
             raise WishlistError(
-                ErrorCode.INVALID, "This variant is not one of the product's.", field="variantId"
+                ErrorCode.NOT_FOUND, "This product has no such variant.", field="variantId"
             )
 
 

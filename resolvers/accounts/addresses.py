@@ -12,18 +12,20 @@ import strawberry
 from strawberry import relay
 
 from app.services import addresses
-from app.services.catalog_checks import UNSET
+from app.services.catalog_checks import Unset
 from models import addresses as models
 from resolvers.base import (
     ApiError,
     Info,
     IsAuthenticated,
     UserError,
-    db_id,
+    decode_id,
+    node_keys,
+    require_user,
     run_mutation,
     user_errors_field,
 )
-from resolvers.catalog.reviews import key_of
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.enum(description="Which default an address becomes.")
@@ -83,9 +85,7 @@ class Address(relay.Node):
         viewer = info.context.user
         if viewer is None:
             return [None for _ in node_ids]
-        rows = await info.context.loaders.address.load_many(
-            [db_id(node_id) or 0 for node_id in node_ids]
-        )
+        rows = await info.context.loaders.address.load_many(node_keys(node_ids))
         return [
             cls.from_row(row) if row is not None and row.user_id == viewer.id else None
             for row in rows
@@ -142,9 +142,11 @@ class AddressInput:
     "an optional one."
 )
 class AddressUpdateInput:
-    street_address_1: strawberry.Maybe[str] = strawberry.field(description="First street line.")
-    city: strawberry.Maybe[str] = strawberry.field(description="City or town.")
-    country: strawberry.Maybe[str] = strawberry.field(description="ISO 3166-1 alpha-2 code.")
+    street_address_1: strawberry.Maybe[str | None] = strawberry.field(
+        description="First street line."
+    )
+    city: strawberry.Maybe[str | None] = strawberry.field(description="City or town.")
+    country: strawberry.Maybe[str | None] = strawberry.field(description="ISO 3166-1 alpha-2 code.")
     first_name: strawberry.Maybe[str | None] = strawberry.field(description="Given name.")
     last_name: strawberry.Maybe[str | None] = strawberry.field(description="Family name.")
     company: strawberry.Maybe[str | None] = strawberry.field(description="Company name.")
@@ -156,10 +158,16 @@ class AddressUpdateInput:
     def to_changes(self) -> addresses.AddressChanges:
         values: dict[str, Any] = {}
         for name in addresses.AddressChanges.__dataclass_fields__:
-            given = getattr(self, name)
-            # null clears an optional field (required ones are Maybe[str]: null is refused).
-            values[name] = UNSET if given is None else (given.value or "")
+            field = getattr(self, name)
+            if name in _REQUIRED:  # null is REQUIRED; other fields: null clears them
+                values[name] = given_not_null(field, field=_REQUIRED[name])
+            else:
+                value = given(field)
+                values[name] = value if isinstance(value, Unset) else value or ""
         return addresses.AddressChanges(**values)
+
+
+_REQUIRED = {"street_address_1": "streetAddress1", "city": "city", "country": "country"}
 
 
 def _address_field() -> Any:
@@ -218,16 +226,18 @@ class Mutation:
         description="Change one of your addresses.", permission_classes=[IsAuthenticated]
     )
     async def address_update(
-        self, info: Info, id: relay.GlobalID, input: AddressUpdateInput
+        self, info: Info, id: strawberry.ID, input: AddressUpdateInput
     ) -> AddressUpdatePayload:
-        return await run_mutation(
+        return await run_parsed(
             info,
             AddressUpdatePayload,
             addresses.update_address,
             lambda row: AddressUpdatePayload(address=Address.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            address_id=key_of(id, "Address"),
-            changes=input.to_changes(),
+            lambda: {
+                "user_id": require_user(info.context).id,
+                "address_id": decode_id(id, "Address"),
+                "changes": input.to_changes(),
+            },
         )
 
     @strawberry.mutation(
@@ -235,14 +245,14 @@ class Mutation:
         "of that kind.",
         permission_classes=[IsAuthenticated],
     )
-    async def address_delete(self, info: Info, id: relay.GlobalID) -> AddressDeletePayload:
+    async def address_delete(self, info: Info, id: strawberry.ID) -> AddressDeletePayload:
         return await run_mutation(
             info,
             AddressDeletePayload,
             addresses.delete_address,
             lambda key: AddressDeletePayload(deleted_id=relay.GlobalID("Address", str(key))),
             user_id=info.context.user.id,  # type: ignore[union-attr]
-            address_id=key_of(id, "Address"),
+            address_id=decode_id(id, "Address"),
         )
 
     @strawberry.mutation(
@@ -251,7 +261,7 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def address_set_default(
-        self, info: Info, id: relay.GlobalID, type: AddressType
+        self, info: Info, id: strawberry.ID, type: AddressType
     ) -> AddressSetDefaultPayload:
         return await run_mutation(
             info,
@@ -259,6 +269,6 @@ class Mutation:
             addresses.set_default_address,
             lambda row: AddressSetDefaultPayload(address=Address.from_row(row)),
             user_id=info.context.user.id,  # type: ignore[union-attr]
-            address_id=key_of(id, "Address"),
+            address_id=decode_id(id, "Address"),
             kind=addresses.AddressKind(type.value),
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from app.auth.permissions import Perm
 from app.auth.permissions import Role as DomainRole
@@ -16,7 +15,7 @@ from resolvers.base import (
     Info,
     Permission,
     UserError,
-    db_id,
+    decode_id,
     require_user,
     run_mutation,
     user_errors_field,
@@ -38,10 +37,6 @@ class UserAccessInput:
 class UserAdminPayload:
     user: User | None = strawberry.field(default=None, description="The account.")
     user_errors: list[UserError] = user_errors_field()
-
-
-def _user_id(id: relay.GlobalID) -> int:
-    return (db_id(id.node_id) if id.type_name == "User" else None) or 0
 
 
 @strawberry.type
@@ -84,7 +79,7 @@ class Mutation:
         permission_classes=MANAGE_USERS,
     )
     async def user_update_access(
-        self, info: Info, id: relay.GlobalID, input: UserAccessInput
+        self, info: Info, id: strawberry.ID, input: UserAccessInput
     ) -> UserAdminPayload:
         return await run_mutation(
             info,
@@ -92,7 +87,7 @@ class Mutation:
             account_admin.update_access,
             lambda row: UserAdminPayload(user=User.from_row(row)),
             actor=require_user(info.context),
-            user_id=_user_id(id),
+            user_id=decode_id(id, "User"),
             role=DomainRole(input.role.value) if input.role else None,
             permissions=input.permissions,
         )
@@ -101,27 +96,27 @@ class Mutation:
         description="Deactivate an account: its tokens stop working at once (MANAGE_USERS).",
         permission_classes=MANAGE_USERS,
     )
-    async def user_deactivate(self, info: Info, id: relay.GlobalID) -> UserAdminPayload:
+    async def user_deactivate(self, info: Info, id: strawberry.ID) -> UserAdminPayload:
         return await run_mutation(
             info,
             UserAdminPayload,
             account_admin.set_active,
             lambda row: UserAdminPayload(user=User.from_row(row)),
             actor=require_user(info.context),
-            user_id=_user_id(id),
+            user_id=decode_id(id, "User"),
             active=False,
         )
 
     @strawberry.mutation(
         description="Reactivate an account (MANAGE_USERS).", permission_classes=MANAGE_USERS
     )
-    async def user_activate(self, info: Info, id: relay.GlobalID) -> UserAdminPayload:
+    async def user_activate(self, info: Info, id: strawberry.ID) -> UserAdminPayload:
         return await run_mutation(
             info,
             UserAdminPayload,
             account_admin.set_active,
             lambda row: UserAdminPayload(user=User.from_row(row)),
             actor=require_user(info.context),
-            user_id=_user_id(id),
+            user_id=decode_id(id, "User"),
             active=True,
         )

@@ -7,9 +7,17 @@ from typing import Any
 import strawberry
 
 from app.services import accounts, profile
-from app.services.catalog_checks import UNSET
+from app.services.catalog_checks import Unset
 from resolvers.accounts.types import User
-from resolvers.base import Info, IsAuthenticated, UserError, run_mutation, user_errors_field
+from resolvers.base import (
+    Info,
+    IsAuthenticated,
+    UserError,
+    require_user,
+    run_mutation,
+    user_errors_field,
+)
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.input(
@@ -26,17 +34,17 @@ class AccountUpdateInput:
     phone: strawberry.Maybe[str | None] = strawberry.field(
         description="International phone number starting with + (stored in E.164); empty clears it."
     )
-    locale: strawberry.Maybe[str] = strawberry.field(
+    locale: strawberry.Maybe[str | None] = strawberry.field(
         description="Preferred language: a supported BCP 47 primary language tag "
         "(en, de, fr, es, it, nl, pl, pt, sv, uk), case-insensitive."
     )
 
     def to_changes(self) -> profile.ProfileChanges:
         values: dict[str, Any] = {}
-        for name in profile.ProfileChanges.__dataclass_fields__:
-            given = getattr(self, name)
-            values[name] = UNSET if given is None else (given.value or "")
-        return profile.ProfileChanges(**values)
+        for name in ("first_name", "last_name", "phone"):  # null clears these
+            value = given(getattr(self, name))
+            values[name] = value if isinstance(value, Unset) else value or ""
+        return profile.ProfileChanges(**values, locale=given_not_null(self.locale, field="locale"))
 
 
 @strawberry.type
@@ -72,13 +80,12 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def account_update(self, info: Info, input: AccountUpdateInput) -> AccountUpdatePayload:
-        return await run_mutation(
+        return await run_parsed(
             info,
             AccountUpdatePayload,
             profile.update_profile,
             lambda row: AccountUpdatePayload(user=User.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            changes=input.to_changes(),
+            lambda: {"user_id": require_user(info.context).id, "changes": input.to_changes()},
         )
 
     @strawberry.mutation(

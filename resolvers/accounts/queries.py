@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from app.auth.permissions import Perm
 from resolvers.accounts.types import User
-from resolvers.base import ApiError, HasPermission, Info, db_id
+from resolvers.base import MISSING_KEY, ApiError, HasPermission, Info, decode_id
 
 
 @strawberry.type
@@ -23,9 +22,9 @@ class Query:
         description="Look up any account (staff with MANAGE_USERS).",
         permission_classes=[HasPermission(Perm.MANAGE_USERS)],
     )
-    async def user(self, info: Info, id: relay.GlobalID) -> User | None:
-        key = db_id(id.node_id) if id.type_name == "User" else None
-        if key is None:
+    async def user(self, info: Info, id: strawberry.ID) -> User | None:
+        key = decode_id(id, "User")
+        if key == MISSING_KEY:  # a wrong ID is a missing account
             return None
         row = await info.context.loaders.user.load(key)
         return User.from_row(row) if row else None

@@ -13,7 +13,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm, effective_permissions, has_permission
 from models import accounts as models
-from resolvers.base import Info, Permission, db_id
+from resolvers.base import Info, Permission, node_keys
 from resolvers.connection import Connection
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
-        keys = [db_id(node_id) or 0 for node_id in node_ids]
+        keys = node_keys(node_ids)
         rows: list[Any] = await info.context.loaders.user.load_many(keys)
         viewer = info.context.user
         return [

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm
-from app.errors import ErrorCode, UserError
 from app.services.catalog import ImageData, ProductData
 from app.services.catalog_checks import UNSET, Unset
 from app.services.variants import MoneyData, VariantData
-from resolvers.base import HasPermission, Info, db_id, run_mutation
-
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-P = TypeVar("P")
-R = TypeVar("R")
+from resolvers.base import HasPermission, decode_id, decode_optional_id
+from resolvers.inputs import Given, given, given_not_null
 
 STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
 ERRORS = "Problems with the input; empty on success, and then nothing was written."
@@ -31,55 +23,9 @@ def deleted_id(type_name: str, key: int) -> relay.GlobalID:
     return relay.GlobalID(type_name, str(key))
 
 
-def node_key(value: str, type_name: str, *, field: str) -> int:
-    """The database key behind a global ID: INVALID if it names another type, NOT_FOUND if none."""
-    try:
-        global_id = relay.GlobalID.from_id(value)
-    except ValueError:
-        raise UserError(ErrorCode.INVALID, "Not a valid ID.", field=field) from None
-    if global_id.type_name != type_name:
-        raise UserError(ErrorCode.INVALID, f"Expected the ID of a {type_name}.", field=field)
-    key = db_id(global_id.node_id)
-    if key is None:
-        raise UserError(ErrorCode.NOT_FOUND, f"{type_name} not found.", field=field)
-    return key
-
-
-def optional_key(value: str | None, type_name: str, *, field: str) -> int | None:
-    return None if value is None else node_key(value, type_name, field=field)
-
-
-class Given(Protocol[T_co]):
-    """A `strawberry.Some`: the value of an input field the client gave (maybe null)."""
-
-    @property
-    def value(self) -> T_co: ...
-
-
-def given(value: Given[T] | None) -> T | Unset:
-    """A Maybe input field as service data: absent is UNSET, anything else its value."""
-    return UNSET if value is None else value.value
-
-
-def given_key(
-    value: Given[strawberry.ID | None] | None, type_name: str, *, field: str
-) -> int | Unset | None:
-    return UNSET if value is None else optional_key(value.value, type_name, field=field)
-
-
-async def run_parsed(
-    info: Info,
-    payload: Callable[..., P],
-    service: Callable[..., Awaitable[R]],
-    to_payload: Callable[[R], P],
-    parse: Callable[[], dict[str, Any]],
-) -> P:
-    """`run_mutation` with the input parsed inside it: a bad global ID is a userError too."""
-
-    async def call(session: AsyncSession) -> R:
-        return await service(session, **parse())
-
-    return await run_mutation(info, payload, call, to_payload)
+def given_key(value: Given[strawberry.ID | None] | None, type_name: str) -> int | Unset | None:
+    """A Maybe ID field: absent is UNSET, null is None, anything else its key."""
+    return UNSET if value is None else decode_optional_id(value.value, type_name)
 
 
 @strawberry.input(description="An amount in an ISO 4217 currency.")
@@ -108,7 +54,7 @@ def _images(images: list[ImageInput] | None) -> list[ImageData] | None:
 
 
 def _tag_keys(values: list[strawberry.ID] | None) -> list[int]:
-    return [node_key(value, "Tag", field="tagIds") for value in values or []]
+    return [decode_id(value, "Tag") for value in values or []]
 
 
 @strawberry.input(description="A new product; it starts unpublished.")
@@ -136,7 +82,7 @@ class ProductCreateInput:
             name=self.name,
             slug=self.slug,
             description=self.description,
-            category_id=optional_key(self.category_id, "Category", field="categoryId"),
+            category_id=decode_optional_id(self.category_id, "Category"),
             tag_ids=_tag_keys(self.tag_ids),
             attributes=self.attributes,
             images=_images(self.images),
@@ -147,7 +93,7 @@ class ProductCreateInput:
 
 @strawberry.input(description="Changes to a product; fields left out stay as they are.")
 class ProductUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
@@ -169,10 +115,10 @@ class ProductUpdateInput:
 
     def to_data(self) -> ProductData:
         return ProductData(
-            name=given(self.name),
+            name=given_not_null(self.name, field="name"),
             slug=given(self.slug),
             description=given(self.description),
-            category_id=given_key(self.category_id, "Category", field="categoryId"),
+            category_id=given_key(self.category_id, "Category"),
             tag_ids=UNSET if self.tag_ids is None else _tag_keys(self.tag_ids.value),
             attributes=given(self.attributes),
             images=UNSET if self.images is None else _images(self.images.value),
@@ -212,26 +158,27 @@ class VariantCreateInput:
 
 @strawberry.input(description="Changes to a variant; fields left out stay as they are.")
 class VariantUpdateInput:
-    sku: strawberry.Maybe[str] = strawberry.field(description="Unique stock keeping unit.")
+    sku: strawberry.Maybe[str | None] = strawberry.field(description="Unique stock keeping unit.")
     name: strawberry.Maybe[str | None] = strawberry.field(description="e.g. 'M / Red'.")
-    price: strawberry.Maybe[MoneyInput] = strawberry.field(description="Price.")
+    price: strawberry.Maybe[MoneyInput | None] = strawberry.field(description="Price.")
     compare_at_price: strawberry.Maybe[MoneyInput | None] = strawberry.field(
         description="Former price; null removes it."
     )
     attributes: strawberry.Maybe[JSON | None] = strawberry.field(description="Option values.")
     weight_grams: strawberry.Maybe[int | None] = strawberry.field(description="Weight, grams.")
-    track_inventory: strawberry.Maybe[bool] = strawberry.field(description="Count stock.")
+    track_inventory: strawberry.Maybe[bool | None] = strawberry.field(description="Count stock.")
 
     def to_data(self) -> VariantData:
         compare_at = given(self.compare_at_price)
+        price = given_not_null(self.price, field="price")
         return VariantData(
-            sku=given(self.sku),
+            sku=given_not_null(self.sku, field="sku"),
             name=given(self.name),
-            price=UNSET if self.price is None else self.price.value.to_data(),
+            price=UNSET if isinstance(price, Unset) else price.to_data(),
             compare_at_price=compare_at.to_data()
             if isinstance(compare_at, MoneyInput)
             else compare_at,
             attributes=given(self.attributes),
             weight_grams=given(self.weight_grams),
-            track_inventory=given(self.track_inventory),
+            track_inventory=given_not_null(self.track_inventory, field="trackInventory"),
         )

@@ -11,17 +11,10 @@ from app.services import inventory, warehouses
 from app.services.inventory import StockChange, StockLine
 from app.services.warehouses import WarehouseData
 from models import catalog as models
-from resolvers.base import Info, UserError
-from resolvers.catalog.inputs import (
-    ERRORS,
-    STAFF,
-    deleted_id,
-    given,
-    node_key,
-    optional_key,
-    run_parsed,
-)
+from resolvers.base import Info, UserError, decode_id, decode_optional_id
+from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id
 from resolvers.catalog.inventory_types import Stock, Warehouse
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.input(description="A new warehouse.")
@@ -40,17 +33,19 @@ class WarehouseCreateInput:
 
 @strawberry.input(description="Changes to a warehouse; fields left out stay as they are.")
 class WarehouseUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
-    is_default: strawberry.Maybe[bool] = strawberry.field(
+    is_default: strawberry.Maybe[bool | None] = strawberry.field(
         description="true makes it the default; the default cannot be unset, only replaced."
     )
 
     def to_data(self) -> WarehouseData:
         return WarehouseData(
-            name=given(self.name), slug=given(self.slug), is_default=given(self.is_default)
+            name=given_not_null(self.name, field="name"),
+            slug=given(self.slug),
+            is_default=given_not_null(self.is_default, field="isDefault"),
         )
 
 
@@ -64,8 +59,8 @@ class StockQuantityInput:
 
     def to_line(self) -> StockLine:
         return StockLine(
-            variant_id=node_key(self.variant_id, "Variant", field="items"),
-            warehouse_id=optional_key(self.warehouse_id, "Warehouse", field="items"),
+            variant_id=decode_id(self.variant_id, "Variant"),
+            warehouse_id=decode_optional_id(self.warehouse_id, "Warehouse"),
             quantity=self.quantity,
         )
 
@@ -130,8 +125,8 @@ class StockBulkUpdatePayload:
 
 def _stock_target(variant_id: strawberry.ID, warehouse_id: strawberry.ID | None) -> dict[str, Any]:
     return {
-        "variant_id": node_key(variant_id, "Variant", field="variantId"),
-        "warehouse_id": optional_key(warehouse_id, "Warehouse", field="warehouseId"),
+        "variant_id": decode_id(variant_id, "Variant"),
+        "warehouse_id": decode_optional_id(warehouse_id, "Warehouse"),
     }
 
 
@@ -162,7 +157,7 @@ class InventoryMutation:
             warehouses.update_warehouse,
             WarehouseUpdatePayload.of,
             lambda: {
-                "warehouse_id": node_key(id, "Warehouse", field="id"),
+                "warehouse_id": decode_id(id, "Warehouse"),
                 "data": input.to_data(),
             },
         )
@@ -177,7 +172,7 @@ class InventoryMutation:
             WarehouseDeletePayload,
             warehouses.delete_warehouse,
             lambda key: WarehouseDeletePayload(deleted_id=deleted_id("Warehouse", key)),
-            lambda: {"warehouse_id": node_key(id, "Warehouse", field="id")},
+            lambda: {"warehouse_id": decode_id(id, "Warehouse")},
         )
 
     @strawberry.mutation(

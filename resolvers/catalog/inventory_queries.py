@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import strawberry
 from sqlalchemy import select
-from strawberry import relay
 
 from app.auth.permissions import Perm
-from app.errors import ErrorCode, UserError
-from app.services.pagination import PageRequest, SortKey
+from app.services.pagination import PageRequest, SortKey, load_text
 from models import catalog as models
-from resolvers.base import HasPermission, Info, db_id
+from resolvers.base import HasPermission, Info, decode_id
 from resolvers.catalog.inventory_types import StockAdjustment, Warehouse
-from resolvers.connection import Connection, as_query_error, keyset_connection
+from resolvers.connection import Connection, keyset_connection
 
 STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
 
@@ -31,7 +29,7 @@ class Query:
         return await keyset_connection(
             info,
             select(models.Warehouse),
-            keys=[SortKey(models.Warehouse.name), SortKey(models.Warehouse.id)],
+            keys=[SortKey(models.Warehouse.name, load=load_text), SortKey(models.Warehouse.id)],
             tag="warehouse:name",
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Warehouse.from_row,
@@ -44,24 +42,20 @@ class Query:
     async def stock_history(
         self,
         info: Info,
-        variant_id: relay.GlobalID,
+        variant_id: strawberry.ID,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[StockAdjustment]:
-        async def run() -> Connection[StockAdjustment]:
-            key = db_id(variant_id.node_id) if variant_id.type_name == "Variant" else None
-            if key is None:
-                raise UserError(ErrorCode.INVALID, "Not a Variant ID.", field="variantId")
-            adjustment = models.StockAdjustment
-            return await keyset_connection(
-                info,
-                select(adjustment).where(adjustment.variant_id == key),
-                keys=[SortKey(adjustment.id, True)],
-                tag="stock:newest",
-                page=PageRequest(first=first, after=after, last=last, before=before),
-                node=StockAdjustment.from_row,
-            )
-
-        return await as_query_error(run)
+        # A wrong ID names no variant: no history, as for a missing variant.
+        key = decode_id(variant_id, "Variant")
+        adjustment = models.StockAdjustment
+        return await keyset_connection(
+            info,
+            select(adjustment).where(adjustment.variant_id == key),
+            keys=[SortKey(adjustment.id, True)],
+            tag="stock:newest",
+            page=PageRequest(first=first, after=after, last=last, before=before),
+            node=StockAdjustment.from_row,
+        )

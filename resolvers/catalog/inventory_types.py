@@ -10,7 +10,7 @@ from strawberry import relay
 
 from app.services.inventory import StockChange
 from models import catalog as models
-from resolvers.base import Info, db_id
+from resolvers.base import Info, node_keys
 from resolvers.catalog.types import Variant, can_see_unpublished
 
 
@@ -31,7 +31,7 @@ class Warehouse(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Warehouse | None]:
-        keys = [db_id(node_id) or 0 for node_id in node_ids]
+        keys = node_keys(node_ids)
         if not can_see_unpublished(info):  # warehouses are staff information
             return [None for _ in keys]
         rows = await info.context.loaders.warehouse.load_many(keys)

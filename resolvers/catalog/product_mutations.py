@@ -9,7 +9,7 @@ from strawberry import relay
 
 from app.services import catalog, variants
 from models import catalog as models
-from resolvers.base import Info, UserError
+from resolvers.base import Info, UserError, decode_id
 from resolvers.catalog.inputs import (
     ERRORS,
     STAFF,
@@ -18,10 +18,9 @@ from resolvers.catalog.inputs import (
     VariantCreateInput,
     VariantUpdateInput,
     deleted_id,
-    node_key,
-    run_parsed,
 )
 from resolvers.catalog.types import Product, Variant
+from resolvers.inputs import run_parsed
 
 
 @strawberry.type
@@ -116,7 +115,7 @@ class ProductMutation:
             ProductUpdatePayload,
             catalog.update_product,
             ProductUpdatePayload.of,
-            lambda: {"product_id": node_key(id, "Product", field="id"), "data": input.to_data()},
+            lambda: {"product_id": decode_id(id, "Product"), "data": input.to_data()},
         )
 
     @strawberry.mutation(
@@ -129,7 +128,7 @@ class ProductMutation:
             ProductDeletePayload,
             catalog.delete_product,
             lambda key: ProductDeletePayload(deleted_id=deleted_id("Product", key)),
-            lambda: {"product_id": node_key(id, "Product", field="id")},
+            lambda: {"product_id": decode_id(id, "Product")},
         )
 
     @strawberry.mutation(
@@ -141,7 +140,7 @@ class ProductMutation:
             ProductPublishPayload,
             catalog.set_product_published,
             ProductPublishPayload.of,
-            lambda: {"product_id": node_key(id, "Product", field="id"), "published": True},
+            lambda: {"product_id": decode_id(id, "Product"), "published": True},
         )
 
     @strawberry.mutation(
@@ -153,7 +152,7 @@ class ProductMutation:
             ProductUnpublishPayload,
             catalog.set_product_published,
             ProductUnpublishPayload.of,
-            lambda: {"product_id": node_key(id, "Product", field="id"), "published": False},
+            lambda: {"product_id": decode_id(id, "Product"), "published": False},
         )
 
     @strawberry.mutation(
@@ -166,7 +165,7 @@ class ProductMutation:
             variants.create_variant,
             VariantCreatePayload.of,
             lambda: {
-                "product_id": node_key(input.product_id, "Product", field="productId"),
+                "product_id": decode_id(input.product_id, "Product"),
                 "data": input.to_data(),
             },
         )
@@ -183,7 +182,7 @@ class ProductMutation:
             VariantUpdatePayload,
             variants.update_variant,
             VariantUpdatePayload.of,
-            lambda: {"variant_id": node_key(id, "Variant", field="id"), "data": input.to_data()},
+            lambda: {"variant_id": decode_id(id, "Variant"), "data": input.to_data()},
         )
 
     @strawberry.mutation(
@@ -195,5 +194,5 @@ class ProductMutation:
             VariantDeletePayload,
             variants.delete_variant,
             lambda key: VariantDeletePayload(deleted_id=deleted_id("Variant", key)),
-            lambda: {"variant_id": node_key(id, "Variant", field="id")},
+            lambda: {"variant_id": decode_id(id, "Variant")},
         )

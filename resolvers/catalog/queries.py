@@ -6,14 +6,17 @@ from decimal import Decimal
 
 import strawberry
 from sqlalchemy import func, select
-from strawberry import relay
 
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services import catalog_listing as listing
-from app.services.pagination import PageRequest, SortKey
+from app.services.catalog import MAX_SLUG_LENGTH
+from app.services.catalog_checks import MAX_ATTRIBUTE_LENGTH
+from app.services.categories import MAX_CATEGORY_SLUG_LENGTH
+from app.services.pagination import PageRequest, SortKey, load_text
+from app.services.validation import clean_decimal
 from models import catalog as models
-from resolvers.base import Info, db_id
+from resolvers.base import MISSING_KEY, Info, decode_id, decode_ids, decode_optional_id
 from resolvers.catalog.types import (
     Category,
     Product,
@@ -29,6 +32,12 @@ from resolvers.connection import (
     node_fields,
     selects_total_count,
 )
+
+MAX_FILTER_IDS = 100
+MAX_ATTRIBUTE_FILTERS = 10
+MAX_ATTRIBUTE_FILTER_VALUES = 20
+MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL = 50
+MAX_RATING = Decimal(5)
 
 ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
 
@@ -49,11 +58,11 @@ class AttributeFilterInput:
 @strawberry.input(description="Filters that combine (AND); lists inside a filter mean any of.")
 class ProductFilterInput:
     search: str | None = strawberry.field(default=None, description="Full-text search.")
-    categories: list[relay.GlobalID] | None = strawberry.field(
-        default=None, description="In these categories or their descendants."
+    categories: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="In these categories or their descendants (at most 100)."
     )
-    tags: list[relay.GlobalID] | None = strawberry.field(
-        default=None, description="Having any of these tags."
+    tags: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Having any of these tags (at most 100)."
     )
     price: PriceRangeInput | None = strawberry.field(
         default=None, description="Having a variant priced in this range."
@@ -62,24 +71,53 @@ class ProductFilterInput:
         default=None, description="Only products with a variant that can be sold now."
     )
     attributes: list[AttributeFilterInput] | None = strawberry.field(
-        default=None, description="Attribute values; several filters all apply."
+        default=None,
+        description="Attribute values; several filters all apply (at most 10 filters, 20 "
+        "values each, 50 in all).",
     )
     min_rating: Decimal | None = strawberry.field(
         default=None, description="Average rating at least this (1-5)."
     )
 
 
-def _ids(values: list[relay.GlobalID] | None, type_name: str, field: str) -> tuple[int, ...]:
-    keys = []
-    for value in values or []:
-        key = db_id(value.node_id) if value.type_name == type_name else None
-        if key is None:
-            raise UserError(ErrorCode.INVALID, f"Not a {type_name} ID: {value}.", field=field)
-        keys.append(key)
-    return tuple(keys)
+def _filter_ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> tuple[int, ...]:
+    # A wrong ID names no row: the filter then matches nothing, as for a missing object.
+    keys = decode_ids(values or [], type_name, field=field, limit=MAX_FILTER_IDS)
+    return tuple(dict.fromkeys(keys))
+
+
+def _attribute_filters(
+    items: list[AttributeFilterInput] | None,
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Attribute filters within caps: each value costs SQL conditions in several statements."""
+    items = items or []
+    if len(items) > MAX_ATTRIBUTE_FILTERS:
+        raise UserError(
+            ErrorCode.INVALID,
+            f"At most {MAX_ATTRIBUTE_FILTERS} attribute filters.",
+            field="attributes",
+        )
+    if any(len(item.values) > MAX_ATTRIBUTE_FILTER_VALUES for item in items) or (
+        sum(len(item.values) for item in items) > MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL
+    ):
+        raise UserError(
+            ErrorCode.INVALID,
+            f"At most {MAX_ATTRIBUTE_FILTER_VALUES} values per attribute and "
+            f"{MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL} in all.",
+            field="attributes",
+        )
+    texts = (text for item in items for text in (item.name, *item.values))
+    if any(len(text) > MAX_ATTRIBUTE_LENGTH for text in texts):
+        raise UserError(
+            ErrorCode.TOO_LONG,
+            f"Attribute names and values have at most {MAX_ATTRIBUTE_LENGTH} characters.",
+            field="attributes",
+        )
+    return tuple((item.name, tuple(item.values)) for item in items)
 
 
 def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
+    """The service filter of a client's filter; INVALID / TOO_LONG for what no product has."""
     if value is None:
         return listing.ProductFilter()
     price_gte = price_lte = None
@@ -90,22 +128,21 @@ def to_filter(value: ProductFilterInput | None) -> listing.ProductFilter:
             price_gte = to_minor(value.price.gte, currency, field="price")
         if value.price.lte is not None:
             price_lte = to_minor(value.price.lte, currency, field="price")
-    if value.min_rating is not None and not Decimal(0) <= value.min_rating <= Decimal(5):
-        raise UserError(ErrorCode.INVALID, "minRating is between 0 and 5.", field="minRating")
-    attributes = tuple(
-        (item.name[:100], tuple(v[:100] for v in item.values[:50]))
-        for item in (value.attributes or [])[:20]
-    )
+    min_rating = None
+    if value.min_rating is not None:
+        min_rating = clean_decimal(
+            value.min_rating, field="minRating", places=2, maximum=MAX_RATING
+        )
     return listing.ProductFilter(
         search=value.search,
-        category_ids=_ids(value.categories, "Category", "categories"),
-        tag_ids=_ids(value.tags, "Tag", "tags"),
+        category_ids=_filter_ids(value.categories, "Category", "categories"),
+        tag_ids=_filter_ids(value.tags, "Tag", "tags"),
         price_gte=price_gte,
         price_lte=price_lte,
         price_currency=currency,
         in_stock=value.in_stock,
-        attributes=attributes,
-        min_rating=value.min_rating,
+        attributes=_attribute_filters(value.attributes),
+        min_rating=min_rating,
     )
 
 
@@ -168,13 +205,13 @@ class Query:
 
     @strawberry.field(description="One product by ID or slug.")
     async def product(
-        self, info: Info, id: relay.GlobalID | None = None, slug: str | None = None
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> Product | None:
         context = info.context
         if id is not None:
-            key = db_id(id.node_id) if id.type_name == "Product" else None
-            row = await context.loaders.product.load(key) if key else None
-        elif slug is not None and len(slug) <= 255:
+            key = decode_id(id, "Product")
+            row = await context.loaders.product.load(key) if key != MISSING_KEY else None
+        elif slug is not None and len(slug) <= MAX_SLUG_LENGTH:
             async with context.db_lock:
                 row = await context.session.scalar(
                     select(models.Product).where(models.Product.slug == slug)
@@ -193,30 +230,30 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        parent: relay.GlobalID | None = None,
+        parent: strawberry.ID | None = None,
     ) -> Connection[Category]:
-        async def run() -> Connection[Category]:
-            parent_id = _ids([parent], "Category", "parent")[0] if parent else None
-            return await keyset_connection(
-                info,
-                select(models.Category).where(
-                    models.Category.parent_id == parent_id
-                    if parent_id is not None
-                    else models.Category.parent_id.is_(None)
-                ),
-                keys=[SortKey(models.Category.name), SortKey(models.Category.id)],
-                tag="category:name",
-                page=PageRequest(first=first, after=after, last=last, before=before),
-                node=Category.from_row,
-            )
-
-        return await as_query_error(run)
+        # A wrong parent ID names no category: no children, as for a missing parent.
+        parent_id = decode_optional_id(parent, "Category")
+        return await keyset_connection(
+            info,
+            select(models.Category).where(
+                models.Category.parent_id == parent_id
+                if parent_id is not None
+                else models.Category.parent_id.is_(None)
+            ),
+            keys=[SortKey(models.Category.name, load=load_text), SortKey(models.Category.id)],
+            tag="category:name",
+            page=PageRequest(first=first, after=after, last=last, before=before),
+            node=Category.from_row,
+        )
 
     @strawberry.field(description="One category by slug.")
     async def category(self, info: Info, slug: str) -> Category | None:
+        if len(slug) > MAX_CATEGORY_SLUG_LENGTH:  # no category has it (never a prefix match)
+            return None
         async with info.context.db_lock:
             row = await info.context.session.scalar(
-                select(models.Category).where(models.Category.slug == slug[:255])
+                select(models.Category).where(models.Category.slug == slug)
             )
         return Category.from_row(row) if row else None
 
@@ -232,7 +269,7 @@ class Query:
         return await keyset_connection(
             info,
             select(models.Tag),
-            keys=[SortKey(func.lower(models.Tag.name)), SortKey(models.Tag.id)],
+            keys=[SortKey(func.lower(models.Tag.name), load=load_text), SortKey(models.Tag.id)],
             tag="tag:name",
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Tag.from_row,

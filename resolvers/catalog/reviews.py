@@ -11,6 +11,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm
 from app.services import reviews
+from app.services.catalog_checks import Unset
 from app.services.pagination import PageRequest
 from models import catalog as models
 from models.accounts import User as UserRow
@@ -19,7 +20,9 @@ from resolvers.base import (
     Info,
     IsAuthenticated,
     UserError,
-    db_id,
+    decode_id,
+    node_keys,
+    require_user,
     run_mutation,
     user_errors_field,
 )
@@ -30,17 +33,10 @@ from resolvers.connection import (
     build_connection,
     selects_total_count,
 )
+from resolvers.inputs import given, given_not_null, run_parsed
 
 T = TypeVar("T")
 _EXTRA_LOADERS = "catalog_extra_loaders"
-
-
-def key_of(global_id: relay.GlobalID | None, type_name: str) -> int | None:
-    """The database key of an ID of `type_name`; 0 (matches nothing) for any other ID."""
-    if global_id is None:
-        return None
-    key = db_id(global_id.node_id) if global_id.type_name == type_name else None
-    return key or 0
 
 
 def display_name(user: UserRow | None) -> str:
@@ -86,9 +82,7 @@ class Review(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Review | None]:
         """Visible reviews; hidden ones (or of unpublished products) to staff and the author."""
-        rows = await info.context.loaders.review.load_many(
-            [db_id(node_id) or 0 for node_id in node_ids]
-        )
+        rows = await info.context.loaders.review.load_many(node_keys(node_ids))
         products = await info.context.loaders.product.load_many(
             [row.product_id if row else 0 for row in rows]
         )
@@ -155,20 +149,21 @@ class Query:
     async def product_reviews(
         self,
         info: Info,
-        product_id: relay.GlobalID,
+        product_id: strawberry.ID,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Review]:
         page = PageRequest(first=first, after=after, last=last, before=before)
-        key = key_of(product_id, "Product") or 0
+        # A wrong ID names no product: no reviews, as for a missing product.
+        key = decode_id(product_id, "Product")
         return await resolve_product_reviews(info, product_id=key, page=page)
 
 
 @strawberry.input(description="A new review.")
 class ReviewCreateInput:
-    product_id: relay.GlobalID = strawberry.field(description="The product to review.")
+    product_id: strawberry.ID = strawberry.field(description="The product to review.")
     rating: int = strawberry.field(description="Stars, 1 to 5.")
     title: str = strawberry.field(default="", description="Headline, up to 200 characters.")
     body: str = strawberry.field(default="", description="Text, up to 10,000 characters.")
@@ -176,9 +171,18 @@ class ReviewCreateInput:
 
 @strawberry.input(description="Changes to a review; fields left out stay as they are.")
 class ReviewUpdateInput:
-    rating: strawberry.Maybe[int] = strawberry.field(description="Stars, 1 to 5.")
-    title: strawberry.Maybe[str] = strawberry.field(description="Headline.")
-    body: strawberry.Maybe[str] = strawberry.field(description="Text.")
+    rating: strawberry.Maybe[int | None] = strawberry.field(description="Stars, 1 to 5.")
+    title: strawberry.Maybe[str | None] = strawberry.field(description="Headline; null clears it.")
+    body: strawberry.Maybe[str | None] = strawberry.field(description="Text; null clears it.")
+
+    def to_changes(self) -> reviews.ReviewChanges:
+        rating = given_not_null(self.rating, field="rating")
+        title, body = given(self.title), given(self.body)
+        return reviews.ReviewChanges(
+            rating=None if isinstance(rating, Unset) else rating,
+            title=None if isinstance(title, Unset) else title or "",
+            body=None if isinstance(body, Unset) else body or "",
+        )
 
 
 def _review_field() -> Any:
@@ -211,10 +215,6 @@ class ReviewVisibilityPayload:
     user_errors: list[UserError] = user_errors_field()
 
 
-def _value(field: Any) -> Any:
-    return field.value if field is not None else None
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -222,57 +222,58 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def review_create(self, info: Info, input: ReviewCreateInput) -> ReviewCreatePayload:
-        return await run_mutation(
+        return await run_parsed(
             info,
             ReviewCreatePayload,
             reviews.create_review,
             lambda row: ReviewCreatePayload(review=Review.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            product_id=key_of(input.product_id, "Product"),
-            data=reviews.ReviewData(rating=input.rating, title=input.title, body=input.body),
+            lambda: {
+                "user_id": require_user(info.context).id,
+                "product_id": decode_id(input.product_id, "Product"),
+                "data": reviews.ReviewData(rating=input.rating, title=input.title, body=input.body),
+            },
         )
 
     @strawberry.mutation(description="Edit your own review.", permission_classes=[IsAuthenticated])
     async def review_update(
-        self, info: Info, id: relay.GlobalID, input: ReviewUpdateInput
+        self, info: Info, id: strawberry.ID, input: ReviewUpdateInput
     ) -> ReviewUpdatePayload:
-        changes = reviews.ReviewChanges(
-            rating=_value(input.rating), title=_value(input.title), body=_value(input.body)
-        )
-        return await run_mutation(
+        return await run_parsed(
             info,
             ReviewUpdatePayload,
             reviews.update_review,
             lambda row: ReviewUpdatePayload(review=Review.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            review_id=key_of(id, "Review"),
-            changes=changes,
+            lambda: {
+                "user_id": require_user(info.context).id,
+                "review_id": decode_id(id, "Review"),
+                "changes": input.to_changes(),
+            },
         )
 
     @strawberry.mutation(
         description="Delete your own review.", permission_classes=[IsAuthenticated]
     )
-    async def review_delete(self, info: Info, id: relay.GlobalID) -> ReviewDeletePayload:
+    async def review_delete(self, info: Info, id: strawberry.ID) -> ReviewDeletePayload:
         return await run_mutation(
             info,
             ReviewDeletePayload,
             reviews.delete_review,
             lambda key: ReviewDeletePayload(deleted_review_id=relay.GlobalID("Review", str(key))),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            review_id=key_of(id, "Review"),
+            user_id=require_user(info.context).id,
+            review_id=decode_id(id, "Review"),
         )
 
     @strawberry.mutation(
         description="Hide a review from customers and from the rating (staff).",
         permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
     )
-    async def review_hide(self, info: Info, id: relay.GlobalID) -> ReviewVisibilityPayload:
+    async def review_hide(self, info: Info, id: strawberry.ID) -> ReviewVisibilityPayload:
         return await run_mutation(
             info,
             ReviewVisibilityPayload,
             reviews.set_review_hidden,
             lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
-            review_id=key_of(id, "Review"),
+            review_id=decode_id(id, "Review"),
             hidden=True,
         )
 
@@ -280,12 +281,12 @@ class Mutation:
         description="Show a hidden review again (staff).",
         permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
     )
-    async def review_unhide(self, info: Info, id: relay.GlobalID) -> ReviewVisibilityPayload:
+    async def review_unhide(self, info: Info, id: strawberry.ID) -> ReviewVisibilityPayload:
         return await run_mutation(
             info,
             ReviewVisibilityPayload,
             reviews.set_review_hidden,
             lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
-            review_id=key_of(id, "Review"),
+            review_id=decode_id(id, "Review"),
             hidden=False,
         )

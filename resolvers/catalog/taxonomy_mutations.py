@@ -10,18 +10,10 @@ from strawberry import relay
 from app.services import categories
 from app.services.categories import CategoryData, TagData
 from models import catalog as models
-from resolvers.base import Info, UserError
-from resolvers.catalog.inputs import (
-    ERRORS,
-    STAFF,
-    deleted_id,
-    given,
-    given_key,
-    node_key,
-    optional_key,
-    run_parsed,
-)
+from resolvers.base import Info, UserError, decode_id, decode_optional_id
+from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id, given_key
 from resolvers.catalog.types import Category, Tag
+from resolvers.inputs import given, given_not_null, run_parsed
 
 
 @strawberry.input(description="A new category.")
@@ -40,13 +32,13 @@ class CategoryCreateInput:
             name=self.name,
             slug=self.slug,
             description=self.description,
-            parent_id=optional_key(self.parent_id, "Category", field="parentId"),
+            parent_id=decode_optional_id(self.parent_id, "Category"),
         )
 
 
 @strawberry.input(description="Changes to a category; fields left out stay as they are.")
 class CategoryUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
@@ -57,10 +49,10 @@ class CategoryUpdateInput:
 
     def to_data(self) -> CategoryData:
         return CategoryData(
-            name=given(self.name),
+            name=given_not_null(self.name, field="name"),
             slug=given(self.slug),
             description=given(self.description),
-            parent_id=given_key(self.parent_id, "Category", field="parentId"),
+            parent_id=given_key(self.parent_id, "Category"),
         )
 
 
@@ -77,13 +69,13 @@ class TagCreateInput:
 
 @strawberry.input(description="Changes to a tag; fields left out stay as they are.")
 class TagUpdateInput:
-    name: strawberry.Maybe[str] = strawberry.field(description="Display name.")
+    name: strawberry.Maybe[str | None] = strawberry.field(description="Display name.")
     slug: strawberry.Maybe[str | None] = strawberry.field(
         description="URL name; null generates one from the name."
     )
 
     def to_data(self) -> TagData:
-        return TagData(name=given(self.name), slug=given(self.slug))
+        return TagData(name=given_not_null(self.name, field="name"), slug=given(self.slug))
 
 
 @strawberry.type
@@ -169,7 +161,7 @@ class TaxonomyMutation:
             categories.update_category,
             CategoryUpdatePayload.of,
             lambda: {
-                "category_id": node_key(id, "Category", field="id"),
+                "category_id": decode_id(id, "Category"),
                 "data": input.to_data(),
             },
         )
@@ -184,7 +176,7 @@ class TaxonomyMutation:
             CategoryDeletePayload,
             categories.delete_category,
             lambda key: CategoryDeletePayload(deleted_id=deleted_id("Category", key)),
-            lambda: {"category_id": node_key(id, "Category", field="id")},
+            lambda: {"category_id": decode_id(id, "Category")},
         )
 
     @strawberry.mutation(description="Create a tag (staff).", permission_classes=STAFF)
@@ -206,7 +198,7 @@ class TaxonomyMutation:
             TagUpdatePayload,
             categories.update_tag,
             TagUpdatePayload.of,
-            lambda: {"tag_id": node_key(id, "Tag", field="id"), "data": input.to_data()},
+            lambda: {"tag_id": decode_id(id, "Tag"), "data": input.to_data()},
         )
 
     @strawberry.mutation(
@@ -219,5 +211,5 @@ class TaxonomyMutation:
             TagDeletePayload,
             categories.delete_tag,
             lambda key: TagDeletePayload(deleted_id=deleted_id("Tag", key)),
-            lambda: {"tag_id": node_key(id, "Tag", field="id")},
+            lambda: {"tag_id": decode_id(id, "Tag")},
         )

@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 from app.auth.permissions import Perm, has_permission
 from app.money import to_major
 from models import catalog as models
-from resolvers.base import HasPermission, Info, db_id
+from resolvers.base import HasPermission, Info, node_keys
 from resolvers.connection import Connection
 
 if TYPE_CHECKING:
@@ -43,10 +43,6 @@ class Image:
         return cls(url=row.url, alt=row.alt, sort_order=row.sort_order)
 
 
-def _keys(node_ids: Iterable[str]) -> list[int]:
-    return [db_id(node_id) or 0 for node_id in node_ids]
-
-
 def can_see_unpublished(info: Info) -> bool:
     return has_permission(info.context.user, Perm.MANAGE_PRODUCTS)
 
@@ -65,7 +61,7 @@ class Tag(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Tag | None]:
-        rows = await info.context.loaders.tag.load_many(_keys(node_ids))
+        rows = await info.context.loaders.tag.load_many(node_keys(node_ids))
         return [cls.from_row(row) if row else None for row in rows]
 
 
@@ -85,7 +81,7 @@ class Category(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Category | None]:
-        rows = await info.context.loaders.category.load_many(_keys(node_ids))
+        rows = await info.context.loaders.category.load_many(node_keys(node_ids))
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="The parent category, null at the top.")
@@ -168,7 +164,7 @@ class Variant(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Variant | None]:
-        rows = await info.context.loaders.variant.load_many(_keys(node_ids))
+        rows = await info.context.loaders.variant.load_many(node_keys(node_ids))
         products = await info.context.loaders.product.load_many(
             [row.product_id if row else 0 for row in rows]
         )
@@ -254,7 +250,7 @@ class Product(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Product | None]:
-        rows = await info.context.loaders.product.load_many(_keys(node_ids))
+        rows = await info.context.loaders.product.load_many(node_keys(node_ids))
         staff = can_see_unpublished(info)
         return [cls.from_row(row) if row and (staff or row.is_published) else None for row in rows]
 

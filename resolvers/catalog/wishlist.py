@@ -16,11 +16,12 @@ from resolvers.base import (
     Info,
     IsAuthenticated,
     UserError,
-    db_id,
+    decode_id,
+    decode_optional_id,
+    node_keys,
     run_mutation,
     user_errors_field,
 )
-from resolvers.catalog.reviews import key_of
 from resolvers.catalog.types import Product, Variant, can_see_unpublished
 from resolvers.connection import (
     Connection,
@@ -48,9 +49,7 @@ class WishlistItem(relay.Node):
         viewer = info.context.user
         if viewer is None:
             return [None for _ in node_ids]
-        rows = await info.context.loaders.wishlist_item.load_many(
-            [db_id(node_id) or 0 for node_id in node_ids]
-        )
+        rows = await info.context.loaders.wishlist_item.load_many(node_keys(node_ids))
         products = await info.context.loaders.product.load_many(
             [row.product_id if row else 0 for row in rows]
         )
@@ -152,7 +151,7 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def wishlist_add_product(
-        self, info: Info, product_id: relay.GlobalID, variant_id: relay.GlobalID | None = None
+        self, info: Info, product_id: strawberry.ID, variant_id: strawberry.ID | None = None
     ) -> WishlistAddProductPayload:
         return await run_mutation(
             info,
@@ -160,8 +159,8 @@ class Mutation:
             wishlist.add_to_wishlist,
             lambda row: WishlistAddProductPayload(item=WishlistItem.from_row(row)),
             user_id=info.context.user.id,  # type: ignore[union-attr]
-            product_id=key_of(product_id, "Product"),
-            variant_id=key_of(variant_id, "Variant"),
+            product_id=decode_id(product_id, "Product"),
+            variant_id=decode_optional_id(variant_id, "Variant"),
         )
 
     @strawberry.mutation(
@@ -171,9 +170,9 @@ class Mutation:
     async def wishlist_remove(
         self,
         info: Info,
-        item_id: relay.GlobalID | None = None,
-        product_id: relay.GlobalID | None = None,
-        variant_id: relay.GlobalID | None = None,
+        item_id: strawberry.ID | None = None,
+        product_id: strawberry.ID | None = None,
+        variant_id: strawberry.ID | None = None,
     ) -> WishlistRemovePayload:
         return await run_mutation(
             info,
@@ -183,7 +182,7 @@ class Mutation:
                 removed_item_id=relay.GlobalID("WishlistItem", str(key))
             ),
             user_id=info.context.user.id,  # type: ignore[union-attr]
-            item_id=key_of(item_id, "WishlistItem"),
-            product_id=key_of(product_id, "Product"),
-            variant_id=key_of(variant_id, "Variant"),
+            item_id=decode_optional_id(item_id, "WishlistItem"),
+            product_id=decode_optional_id(product_id, "Product"),
+            variant_id=decode_optional_id(variant_id, "Variant"),
         )

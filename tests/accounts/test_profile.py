@@ -202,13 +202,19 @@ async def test_maximum_name_length_is_accepted(customer):
     assert (len(user["firstName"]), len(user["lastName"])) == (150, 150)
 
 
-async def test_locale_null_is_refused_by_the_schema(customer):
+async def test_locale_null_is_required(customer):
     ann = await customer()
 
-    body = await ann.raw(UPDATE, input={"locale": None})
+    data = await ann.execute(UPDATE, input={"locale": None, "firstName": "Eve"})
 
-    assert body["errors"]
-    assert (await ann.execute(ME))["me"]["locale"] == "en"
+    assert data["accountUpdate"] == {
+        "user": None,
+        "userErrors": [
+            {"field": ["locale"], "code": "REQUIRED", "message": "This field cannot be null."}
+        ],
+    }
+    me = (await ann.execute(ME))["me"]
+    assert (me["locale"], me["firstName"]) == ("en", "")
 
 
 async def test_anonymous_cannot_update_or_change_password(gql, customer, session_factory):

@@ -191,8 +191,11 @@ async def test_rating_of_the_wrong_type_is_a_graphql_error(customer, make_produc
 
     body = await ann.raw(CREATE, input={"productId": pid(mug), "rating": rating})
 
+    # Refused by GraphQL's own coercion, before any resolver runs (the request layer
+    # gives such errors their code).
     assert body.get("data") is None
-    assert body["errors"]
+    (error,) = body["errors"]
+    assert "$input" in error["message"] and "rating" in error["message"]
     assert await count(Review) == 0
 
 
@@ -312,10 +315,11 @@ async def test_update_validates_like_create(customer, make_product, session_fact
     review_id = await review(ann, mug, rating=4)
 
     bad = await ann.execute(UPDATE, id=review_id, input={"rating": 0, "body": "ok"})
-    null = await ann.raw(UPDATE, id=review_id, input={"rating": None})
+    null = await ann.execute(UPDATE, id=review_id, input={"rating": None, "title": "Changed"})
 
     assert bad["reviewUpdate"]["userErrors"] == [{"field": ["rating"], "code": "INVALID"}]
-    assert null.get("data") is None and null["errors"]
+    assert null["reviewUpdate"]["userErrors"] == [{"field": ["rating"], "code": "REQUIRED"}]
+    assert (await ann.execute(NODE, id=review_id))["node"]["rating"] == 4
     assert await totals(session_factory, mug) == (4, 1)
 
 

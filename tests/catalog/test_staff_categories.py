@@ -95,8 +95,8 @@ async def test_category_slugs_are_unique(mutate, make_category, count):
         ({"slug": "Shoes!"}, "slug", "INVALID"),
         ({"slug": "s" * 256}, "slug", "TOO_LONG"),
         ({"description": "d" * 50_001}, "description", "TOO_LONG"),
-        ({"parentId": gid("User", 1)}, "parentId", "INVALID"),
-        ({"parentId": gid("Tag", 1)}, "parentId", "INVALID"),
+        ({"parentId": gid("User", 1)}, "parentId", "NOT_FOUND"),
+        ({"parentId": gid("Tag", 1)}, "parentId", "NOT_FOUND"),
         ({"parentId": gid("Category", 987654)}, "parentId", "NOT_FOUND"),
     ],
 )
@@ -154,16 +154,19 @@ async def test_category_moves_within_the_tree(mutate, tree, session):
     assert await _parent_name(session, b.id) == "D"
 
 
-async def test_category_update_refuses_bad_ids(mutate, tree):
+async def test_category_update_refuses_bad_ids(mutate, tree, session):
     a = tree[0]
 
     wrong = await mutate(UPDATE, id=gid("Product", a.id), input={"name": "X"})
     unknown = await mutate(UPDATE, id=gid("Category", 987654), input={"name": "X"})
     bad_parent = await mutate(UPDATE, id=gid("Category", a.id), input={"parentId": gid("User", 1)})
 
-    assert errors_of(wrong) == [(["id"], "INVALID")]
+    assert errors_of(wrong) == [(["id"], "NOT_FOUND")]
     assert errors_of(unknown) == [(["id"], "NOT_FOUND")]
-    assert errors_of(bad_parent) == [(["parentId"], "INVALID")]
+    assert errors_of(bad_parent) == [(["parentId"], "NOT_FOUND")]
+    names = set((await session.scalars(select(Category.name))).all())
+    assert "X" not in names
+    assert await _parent_name(session, a.id) is None
 
 
 async def test_category_rename_rebuilds_its_products_search_index(
@@ -196,7 +199,7 @@ async def test_category_delete_refuses_a_category_with_children_or_products(
     assert errors_of(with_product) == [(["id"], "NOT_EMPTY")]
     assert leaf == {"deletedId": gid("Category", c.id), "userErrors": []}
     assert errors_of(unknown) == [(["id"], "NOT_FOUND")]
-    assert errors_of(wrong) == [(["id"], "INVALID")]
+    assert errors_of(wrong) == [(["id"], "NOT_FOUND")]
     assert await count(Category) == 3
 
 
@@ -249,7 +252,7 @@ async def test_tag_rename_and_delete_rebuild_the_search_index(
     assert await count(Product, Product.id == product.id) == 1
 
 
-async def test_tag_update_slug_rules(mutate, make_tag):
+async def test_tag_update_slug_rules(mutate, make_tag, session):
     sale, _ = await make_tag("Sale"), await make_tag("New")
 
     taken = await mutate(TAG_UPDATE, id=gid("Tag", sale.id), input={"slug": "new"})
@@ -260,7 +263,8 @@ async def test_tag_update_slug_rules(mutate, make_tag):
 
     assert errors_of(taken) == [(["slug"], "UNIQUE")]
     assert regenerated["tag"]["slug"] == "new-2"
-    assert errors_of(wrong) == [(["id"], "INVALID")]
+    assert errors_of(wrong) == [(["id"], "NOT_FOUND")]
+    assert (await session.get_one(Tag, sale.id, populate_existing=True)).name == "New"
 
 
 @pytest.mark.parametrize(

@@ -81,9 +81,18 @@ async def test_inventory_reads_are_staff_only(gql, make_user, sign_in, make_prod
         assert stocks["errors"][0]["extensions"]["code"] == code
 
 
-async def test_stock_history_refuses_an_id_of_another_type(gql, make_user, sign_in):
+async def test_stock_history_of_a_wrong_id_is_empty_like_a_missing_variant(
+    gql, make_user, sign_in, make_product
+):
     staff = await _staff(gql, make_user, sign_in)
+    product = await make_product("Mug", variants=[(500, 0)])
+    variant_id = await _variant_id(staff, product.id)
+    await staff.execute(SET, v=to_base64("Variant", variant_id), w=None, q=5, r="Delivery")
+    empty = {
+        "data": {
+            "stockHistory": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
+        }
+    }
 
-    body = await staff.raw(HISTORY, v=to_base64("Product", 1))
-
-    assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": "variantId"}
+    for wrong in (to_base64("Product", variant_id), to_base64("Variant", 987_654), "garbage"):
+        assert await staff.raw(HISTORY, v=wrong) == empty

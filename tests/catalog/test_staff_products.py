@@ -224,13 +224,17 @@ async def test_product_update_refreshes_the_search_index(mutate, make_product, s
     assert text == "ceramic cup"
 
 
-async def test_product_update_name_cannot_be_null(staff, make_product):
+async def test_product_update_name_cannot_be_null(mutate, make_product, session):
     product = await make_product("Mug")
 
-    body = await staff.raw(UPDATE, id=gid("Product", product.id), input={"name": None})
+    payload = await mutate(
+        UPDATE, id=gid("Product", product.id), input={"name": None, "description": "New"}
+    )
 
-    assert body["errors"]
-    assert body.get("data") is None
+    assert payload["product"] is None
+    assert errors_of(payload) == [(["name"], "REQUIRED")]
+    row = await session.get_one(Product, product.id, populate_existing=True)
+    assert (row.name, row.description) == ("Mug", "")
 
 
 async def test_publish_sets_published_at_the_first_time_only(mutate, make_product):

@@ -116,11 +116,11 @@ async def test_stock_cannot_exceed_ten_million(mutate, mug, session):
         (ADJUST, {"delta": 10_000_001}, "delta", "INVALID"),
         (ADJUST, {"delta": -(2**31)}, "delta", "INVALID"),
         (ADJUST, {"reason": ""}, "reason", "REQUIRED"),
-        (SET, {"variantId": gid("Product", 1)}, "variantId", "INVALID"),
+        (SET, {"variantId": gid("Product", 1)}, "variantId", "NOT_FOUND"),
         (SET, {"variantId": gid("Variant", 987654)}, "variantId", "NOT_FOUND"),
-        (SET, {"warehouseId": gid("User", 1)}, "warehouseId", "INVALID"),
+        (SET, {"warehouseId": gid("User", 1)}, "warehouseId", "NOT_FOUND"),
         (SET, {"warehouseId": gid("Warehouse", 987654)}, "warehouseId", "NOT_FOUND"),
-        (ADJUST, {"variantId": "nonsense"}, "variantId", "INVALID"),
+        (ADJUST, {"variantId": "nonsense"}, "variantId", "NOT_FOUND"),
         (ADJUST, {"warehouseId": gid("Warehouse", 987654)}, "warehouseId", "NOT_FOUND"),
     ],
 )
@@ -177,9 +177,9 @@ def _lines(variant_id: int, count: int = 1, **overrides: object) -> list[dict[st
     ("bad_line", "reason", "code"),
     [
         ({"variantId": gid("Variant", 987654), "quantity": 1}, "Count", "NOT_FOUND"),
-        ({"variantId": gid("Product", 1), "quantity": 1}, "Count", "INVALID"),
+        ({"variantId": gid("Product", 1), "quantity": 1}, "Count", "NOT_FOUND"),
         ({"warehouseId": gid("Warehouse", 987654)}, "Count", "NOT_FOUND"),
-        ({"warehouseId": gid("Tag", 1)}, "Count", "INVALID"),
+        ({"warehouseId": gid("Tag", 1)}, "Count", "NOT_FOUND"),
         ({"quantity": -5}, "Count", "INVALID"),
         ({"quantity": 10_000_001}, "Count", "INVALID"),
         ({}, "Count", "INVALID"),  # the first line repeated: one variant and warehouse twice

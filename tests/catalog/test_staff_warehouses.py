@@ -59,7 +59,7 @@ async def test_warehouse_create_rejects_bad_input(mutate, count, overrides, fiel
     assert await count(Warehouse) == 1
 
 
-async def test_warehouse_update_rules(mutate, annex, default_warehouse):
+async def test_warehouse_update_rules(mutate, annex, default_warehouse, count):
     default_id = gid("Warehouse", (await default_warehouse()).id)
 
     renamed = await mutate(W_UPDATE, id=annex["id"], input={"name": "Annex 2", "slug": None})
@@ -71,7 +71,8 @@ async def test_warehouse_update_rules(mutate, annex, default_warehouse):
     assert errors_of(unset_default) == [(["isDefault"], "INVALID")]
     assert swapped["warehouse"]["isDefault"] is True
     assert (await default_warehouse()).slug == "annex-2"
-    assert errors_of(wrong) == [(["id"], "INVALID")]
+    assert errors_of(wrong) == [(["id"], "NOT_FOUND")]
+    assert await count(Warehouse, Warehouse.name == "X") == 0
 
 
 async def test_warehouse_delete_rules(mutate, mug, annex, default_warehouse, count):

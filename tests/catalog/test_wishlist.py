@@ -121,7 +121,7 @@ async def test_a_variant_is_saved_apart_from_its_product(
     assert await count(WishlistItem) == 3
 
 
-@pytest.mark.parametrize("case", ["other_products", "unknown", "wrong_type"])
+@pytest.mark.parametrize("case", ["other_products", "unknown", "wrong_type", "malformed"])
 async def test_variant_must_belong_to_the_product(
     customer, make_product, count, session_factory, case
 ):
@@ -132,7 +132,8 @@ async def test_variant_must_belong_to_the_product(
     variant_id = {
         "other_products": gid("Variant", cups_variant.id),
         "unknown": gid("Variant", 987_654),
-        "wrong_type": gid("Product", cup.id),
+        "wrong_type": gid("Product", cups_variant.id),
+        "malformed": "Variant:1",
     }[case]
 
     data = await ann.execute(ADD, product=gid("Product", mug.id), variant=variant_id)
@@ -142,8 +143,8 @@ async def test_variant_must_belong_to_the_product(
         "userErrors": [
             {
                 "field": ["variantId"],
-                "code": "INVALID",
-                "message": "This variant is not one of the product's.",
+                "code": "NOT_FOUND",
+                "message": "This product has no such variant.",
             }
         ],
     }

@@ -283,7 +283,12 @@ class RequestGuard(SchemaExtension):
             ]
         if analysis is not None and analysis.too_many_ids is not None:
             return [
-                coded(f"`ids` takes at most {MAX_IDS} IDs.", "INVALID", [analysis.too_many_ids])
+                coded(
+                    f"`ids` takes at most {MAX_IDS} IDs.",
+                    "INVALID",
+                    [analysis.too_many_ids],
+                    field="ids",
+                )
             ]
         return []
 

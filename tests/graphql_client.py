@@ -7,6 +7,11 @@ from typing import Any
 from httpx import AsyncClient, Response
 
 
+def without_extensions(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer without `extensions` (the cost report, checked in tests/test_query_cost.py)."""
+    return {key: value for key, value in body.items() if key != "extensions"}
+
+
 class GraphQLError(AssertionError):
     """The response carried `errors` where the test expected none."""
 
@@ -39,6 +44,10 @@ class GraphQLClient:
         response = await self.post(query, variables)
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def data_and_errors(self, query: str, **variables: Any) -> dict[str, Any]:
+        """The response body without `extensions`."""
+        return without_extensions(await self.raw(query, **variables))
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
         """`data` of a response that must have no errors."""

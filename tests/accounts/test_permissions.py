@@ -112,7 +112,7 @@ async def test_node_with_a_bad_user_key_is_null(gql, make_user, sign_in, node_id
 
 @pytest.mark.parametrize("node_id", ["not-base64!", to_base64("Nope", 1), ""])
 async def test_node_with_a_malformed_or_unknown_type_id_is_null_like_a_missing_one(gql, node_id):
-    body = await gql.raw(NODE, id=node_id)
+    body = await gql.data_and_errors(NODE, id=node_id)
 
     assert body == {"data": {"node": None}}
 

@@ -191,10 +191,10 @@ async def test_rating_of_the_wrong_type_is_a_graphql_error(customer, make_produc
 
     body = await ann.raw(CREATE, input={"productId": pid(mug), "rating": rating})
 
-    # Refused by GraphQL's own coercion, before any resolver runs (the request layer
-    # gives such errors their code).
-    assert body.get("data") is None
+    # Refused by GraphQL's own coercion, before any resolver runs.
+    assert "data" not in body
     (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "$input" in error["message"] and "rating" in error["message"]
     assert await count(Review) == 0
 

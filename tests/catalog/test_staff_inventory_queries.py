@@ -95,4 +95,4 @@ async def test_stock_history_of_a_wrong_id_is_empty_like_a_missing_variant(
     }
 
     for wrong in (to_base64("Product", variant_id), to_base64("Variant", 987_654), "garbage"):
-        assert await staff.raw(HISTORY, v=wrong) == empty
+        assert await staff.data_and_errors(HISTORY, v=wrong) == empty

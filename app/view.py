@@ -22,6 +22,7 @@ from app.resources import Resources
 from app.response_cache import ResponseCache
 from app.services.accounts import user_for_access_token
 from app.settings import Settings
+from app.ws import SubscriptionSocketHandler
 
 _CONTEXT_KEY = "commerce.context"
 
@@ -82,6 +83,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class GraphQLView(GraphQL):
+    graphql_transport_ws_handler_class = SubscriptionSocketHandler
+
     def __init__(self, schema: BaseSchema, settings: Settings) -> None:
         super().__init__(
             schema,

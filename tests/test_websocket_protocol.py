@@ -325,11 +325,9 @@ async def test_a_reused_live_operation_id_closes_with_4409(
 async def test_close_reasons_fit_a_close_frame_under_uvicorn(
     app: Starlette, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Over real uvicorn (its websockets protocol refuses a close reason over 123 bytes).
-
-    The served app borrows the test app's resources only as references: an anonymous
-    socket that sends a syntax error never touches the database or pub/sub.
-    """
+    """Over real uvicorn: its websockets protocol drops a connection on a longer reason."""
+    # The served app borrows the test app's resources only as references: an anonymous
+    # socket that sends a syntax error never touches the database or pub/sub.
     served = create_app(make_settings())
     served.state.resources = app.state.resources
     # The error message quotes the string: 300 two-byte characters, far past 123 bytes.

@@ -209,9 +209,12 @@ class GraphQLView(GraphQL):
             context.auth_error = str(exc)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
-        await self._authenticate(context, _ws_token(context.connection_params))
+        token = _ws_token(context.connection_params)
+        await self._authenticate(context, token)
         if context.auth_error:
             raise ConnectionRejectionError(
                 {"message": context.auth_error, "code": "UNAUTHENTICATED"}
             )
+        if context.user is not None:
+            context.access_token = token  # re-checked while the socket is open (app/ws.py)
         return None

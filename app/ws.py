@@ -1,9 +1,12 @@
-"""graphql-transport-ws for subscriptions only, with every client message checked."""
+"""graphql-transport-ws for subscriptions only: checked messages, sockets re-checking their user."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
@@ -21,13 +24,18 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
+from app.auth.tokens import InvalidAccessToken, decode_access_token
 from app.context import Context
+from app.services.accounts import user_for_access_token
 
 log = logging.getLogger(__name__)
 
 MAX_OPERATION_ID_CHARS = 128  # clients use UUIDs or counters; the id is echoed in every message
 MAX_INIT_FRAME_CHARS = 16_384  # connection_init carries a token, not data
 MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: the close frame body is at most 125 bytes
+RECHECK_TIMEOUT_SECONDS = 5.0
+RECHECK_TASK_NAME = "ws-access-recheck"
+FORBIDDEN = (4403, "Forbidden")
 TRY_AGAIN_LATER = (1013, "Try again later")
 CLIENT_MESSAGE_TYPES = {"connection_init", "ping", "pong", "subscribe", "complete"}
 
@@ -103,7 +111,7 @@ class _ClosingSocket(AsyncWebSocketAdapter):
         return self.inner.iter_json(ignore_parsing_errors=ignore_parsing_errors)
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        # An operation can race the close: its message is dropped.
+        # An operation can race the close (the user lost access): its message is dropped.
         if self.is_open:
             await self.inner.send_json(message)
 
@@ -113,7 +121,7 @@ class _ClosingSocket(AsyncWebSocketAdapter):
 
 
 class SubscriptionSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
-    """Runs subscriptions only and closes the socket on malformed messages."""
+    """Runs subscriptions only, closes on malformed messages, and re-checks the socket's user."""
 
     context: Context
     websocket: _ClosingSocket
@@ -122,6 +130,8 @@ class SubscriptionSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
         super().__init__(*args, **kwargs)
         assert isinstance(self.websocket, ASGIWebSocketAdapter)
         self.websocket = _ClosingSocket(self.websocket)
+        self.recheck_task: asyncio.Task[None] | None = None
+        self.access_expires_at: datetime | None = None
 
     async def handle(self) -> None:
         """Read frames ourselves: Strawberry's loop lets non-object JSON reach handle_message."""
@@ -182,6 +192,12 @@ class SubscriptionSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
             log.warning("WebSocket connection_init failed: %r", exc)
             await self.websocket.close(*TRY_AGAIN_LATER)
             return
+        if self.connection_acknowledged and self.context.user is not None:
+            self.access_expires_at = _expiry(self.context)
+            self.recheck_task = asyncio.create_task(
+                self._close_when_access_ends(), name=RECHECK_TASK_NAME
+            )
+            self.recheck_task.add_done_callback(self._task_done)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if not self.connection_acknowledged:
@@ -215,9 +231,79 @@ class SubscriptionSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
         if limit is not None and len(self.operations) >= limit:
             await self._refuse(operation_id, "Subscription limit reached", "TOO_MANY_SUBSCRIPTIONS")
             return
+        # Last, so only a subscription that would start costs a read of the user.
+        if self.context.user is not None and not await self._access_still_allowed():
+            await self._close_forbidden()
+            return
         await super().handle_subscribe(message)
 
     async def _refuse(self, operation_id: str, message: str, code: str) -> None:
         """End one operation with an `error` message; nothing was executed."""
         error = GraphQLError(message, extensions={"code": code}).formatted
         await self.send_message(ErrorMessage(id=operation_id, type="error", payload=[error]))
+
+    async def shutdown(self) -> None:
+        if self.recheck_task is not None:
+            self.recheck_task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self.recheck_task
+        await super().shutdown()
+
+    async def _close_when_access_ends(self) -> None:
+        """Close with 4403 at the token's expiry or once a re-check finds the user gone."""
+        interval = self.context.settings.ws_auth_recheck_seconds
+        try:
+            try:
+                async with asyncio.timeout(_seconds_until(self.access_expires_at)):
+                    while True:
+                        await asyncio.sleep(interval)
+                        if not await self._access_still_allowed():
+                            break
+            except TimeoutError:
+                pass  # the access token expired
+            await self._close_forbidden()
+        except Exception as error:
+            await self.handle_task_exception(error)
+
+    async def _access_still_allowed(self) -> bool:
+        """The socket's token still stands for an active user; the last verdict on a DB error."""
+        if _seconds_until(self.access_expires_at) == 0:
+            return False
+        token = self.context.access_token
+        if token is None:
+            return False
+        settings = self.context.settings
+        try:
+            # A fresh short session each time: no connection is held between checks.
+            async with (
+                asyncio.timeout(RECHECK_TIMEOUT_SECONDS),
+                self.context.session_factory() as session,
+            ):
+                await user_for_access_token(session, token=token, settings=settings)
+        except InvalidAccessToken:
+            return False
+        except Exception as exc:
+            log.warning("WebSocket access re-check failed, retrying: %r", exc)
+        return True
+
+    async def _close_forbidden(self) -> None:
+        """End every operation of the socket, then close it with 4403."""
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        await self.websocket.close(*FORBIDDEN)
+
+
+def _expiry(context: Context) -> datetime | None:
+    """When the socket's access token expires; now if it no longer decodes."""
+    if context.access_token is None:
+        return None
+    try:
+        return decode_access_token(context.settings, context.access_token).expires_at
+    except InvalidAccessToken:
+        return datetime.now(UTC)
+
+
+def _seconds_until(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

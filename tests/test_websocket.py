@@ -58,6 +58,8 @@ async def closed_with(ws: AsyncWebSocketSession) -> tuple[int, str]:
 
 async def processed(ws: AsyncWebSocketSession) -> None:
     """Ping, then wait for the pong: the server has handled every message sent before it."""
+    # A subscribe re-reads the user and the tests' sessions share one connection:
+    # a sign-in must not run while a subscribe is still being handled.
     await ws.send_json({"type": "ping"})
     while (message := await receive(ws)) != {"type": "pong"}:
         assert message["type"] == "next", message
@@ -79,6 +81,7 @@ async def test_a_sign_in_reaches_the_users_subscription(
         await init(ws, token)
         assert await receive(ws) == ACK
         await ws.send_json({"id": "1", "type": "subscribe", "payload": ACCOUNT_EVENTS})
+        await processed(ws)
         # The subscription may not be listening yet when the first event is published.
         for _ in range(10):
             await sign_in(EMAIL)
@@ -170,6 +173,7 @@ async def test_a_cross_origin_handshake_needs_an_allowed_origin(
 
 async def _subscribe(ws: AsyncWebSocketSession, operation_id: str) -> None:
     await ws.send_json({"id": operation_id, "type": "subscribe", "payload": ACCOUNT_EVENTS})
+    await processed(ws)
 
 
 async def _message_for(ws: AsyncWebSocketSession, operation_id: str, timeout: float) -> Any:

@@ -39,6 +39,8 @@ class Context:
     user: User | None = None
     auth_error: str | None = None
     connection_params: dict[str, Any] | None = None
+    # WebSocket only: the access token the socket was opened with, re-checked by app/ws.py.
+    access_token: str | None = None
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     response_cache: ResponseCache | None = None
     rate_limiter: RateLimiter | None = None

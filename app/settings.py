@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions: int = Field(default=20, ge=1)
+    # An open socket re-reads its user this often (app/ws.py); token expiry is a timer of its own.
+    ws_auth_recheck_seconds: float = Field(default=5.0, gt=0, le=3_600)
 
     host: str = "127.0.0.1"
     port: int = 8000

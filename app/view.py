@@ -22,6 +22,7 @@ from app.resources import Resources
 from app.response_cache import ResponseCache
 from app.services.accounts import user_for_access_token
 from app.settings import Settings
+from app.ws import SubscriptionSocketHandler
 
 _CONTEXT_KEY = "commerce.context"
 
@@ -94,6 +95,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class GraphQLView(GraphQL):
+    graphql_transport_ws_handler_class = SubscriptionSocketHandler
+
     def __init__(self, schema: BaseSchema, settings: Settings) -> None:
         super().__init__(
             schema,
@@ -172,9 +175,12 @@ class GraphQLView(GraphQL):
             context.auth_error = str(exc)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
-        await self._authenticate(context, _ws_token(context.connection_params))
+        token = _ws_token(context.connection_params)
+        await self._authenticate(context, token)
         if context.auth_error:
             raise ConnectionRejectionError(
                 {"message": context.auth_error, "code": "UNAUTHENTICATED"}
             )
+        if context.user is not None:
+            context.access_token = token  # re-checked while the socket is open (app/ws.py)
         return None

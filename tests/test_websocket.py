@@ -56,6 +56,15 @@ async def closed_with(ws: AsyncWebSocketSession) -> tuple[int, str]:
     return closed.value.code, closed.value.reason
 
 
+async def processed(ws: AsyncWebSocketSession) -> None:
+    """Ping, then wait for the pong: the server has handled every message sent before it."""
+    # A subscribe re-reads the user and the tests' sessions share one connection:
+    # a sign-in must not run while a subscribe is still being handled.
+    await ws.send_json({"type": "ping"})
+    while (message := await receive(ws)) != {"type": "pong"}:
+        assert message["type"] == "next", message
+
+
 async def _sign_in(client: AsyncClient) -> str:
     data = await GraphQLClient(client).execute(TOKEN_CREATE, email=EMAIL, password=PASSWORD)
     assert data["tokenCreate"]["userErrors"] == []
@@ -72,6 +81,7 @@ async def test_a_sign_in_reaches_the_users_subscription(
         await init(ws, token)
         assert await receive(ws) == ACK
         await ws.send_json({"id": "1", "type": "subscribe", "payload": ACCOUNT_EVENTS})
+        await processed(ws)
         # The subscription may not be listening yet when the first event is published.
         for _ in range(10):
             await sign_in(EMAIL)
@@ -163,6 +173,7 @@ async def test_a_cross_origin_handshake_needs_an_allowed_origin(
 
 async def _subscribe(ws: AsyncWebSocketSession, operation_id: str) -> None:
     await ws.send_json({"id": operation_id, "type": "subscribe", "payload": ACCOUNT_EVENTS})
+    await processed(ws)
 
 
 async def _message_for(ws: AsyncWebSocketSession, operation_id: str, timeout: float) -> Any:
@@ -196,7 +207,7 @@ async def test_subscriptions_beyond_the_limit_are_refused(
             first = await _event_for(ws, "1", client)
             await _subscribe(ws, "2")
             second = await _event_for(ws, "2", client)
-            await _subscribe(ws, "3")
+            await ws.send_json({"id": "3", "type": "subscribe", "payload": ACCOUNT_EVENTS})
             refusal = await _message_for(ws, "3", timeout=2.0)
             # The refusal did not end the two live subscriptions.
             still_first = await _event_for(ws, "1", client)
@@ -206,7 +217,12 @@ async def test_subscriptions_beyond_the_limit_are_refused(
     assert refusal == {
         "id": "3",
         "type": "error",
-        "payload": [{"message": "Subscription limit reached"}],
+        "payload": [
+            {
+                "message": "Subscription limit reached",
+                "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"},
+            }
+        ],
     }
     assert still_first == first
 

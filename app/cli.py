@@ -69,6 +69,8 @@ def serve(
         # TRUSTED_PROXIES is applied by the app itself (app/client_address.py), the same
         # under any ASGI server; uvicorn's own header rewriting would trust 127.0.0.1.
         proxy_headers=False,
+        # A WebSocket frame is never read whole past the request-size limit (16 MiB else).
+        ws_max_size=settings.max_request_bytes,
     )
 
 

@@ -91,3 +91,35 @@ async def test_subscriber_recovers_after_redis_drops_the_connection(pubsub, redi
         await _publish_until_received(pubsub, channel, received, {"after": True})
 
     assert received[0] == {"after": True}
+
+
+async def test_subscriptions_cancelled_while_subscribing_leave_nothing_behind(
+    pubsub, caplog
+) -> None:
+    """A client that subscribes and hangs up at once: every task ends, no channel leaks."""
+    import logging
+    import random
+
+    caplog.set_level(logging.ERROR)
+    rng = random.Random(7)
+
+    async def subscriber(channel: str) -> None:
+        async with pubsub.subscribe(channel) as messages:
+            async for _ in messages:
+                pass
+
+    for round_ in range(60):
+        tasks = [
+            asyncio.create_task(subscriber(f"race-{round_}-{i % 3}-{uuid.uuid4()}"))
+            for i in range(6)
+        ]
+        await asyncio.sleep(rng.choice([0, 0, 0.0005, 0.001, 0.003]))
+        for task in tasks:
+            task.cancel()
+        done, pending = await asyncio.wait(tasks, timeout=5)
+        assert pending == set(), f"round {round_}: {len(pending)} subscriptions never ended"
+    await pubsub.settled()
+
+    assert pubsub.backend._channels == set()
+    assert pubsub._broadcast._subscribers == {}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

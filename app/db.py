@@ -53,7 +53,9 @@ def to_asyncpg_url(url: str) -> str:
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     """One engine per process; statement timeout so a runaway query cannot pin a connection."""
-    server_settings = {"application_name": "commerce"}
+    # No JIT: our statements are short, and compiling a facet count with many OR'd
+    # attribute filters took 150 ms of a 170 ms statement (2 ms without).
+    server_settings = {"application_name": "commerce", "jit": "off"}
     if settings.database_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.database_statement_timeout_ms)
     return create_async_engine(

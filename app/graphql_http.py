@@ -258,7 +258,10 @@ class GraphQLHTTPHandler:
                 503, "REQUEST_TIMEOUT", "The request took too long and was stopped."
             ) from None
         finally:
-            await context.close()
+            try:
+                await context.close()
+            except Exception:  # a statement cut off by the timeout leaves a broken connection
+                log.warning("closing the request's session failed", exc_info=True)
         headers: dict[str, str] = {}
         for error in result.errors or ():
             retry = (error.extensions or {}).get("retryAfter")
@@ -276,6 +279,10 @@ class GraphQLHTTPHandler:
         headers = dict(scope["headers"])
         media = JSON
         try:
+            if scope["method"] not in ("GET", "POST"):
+                raise HttpProblem(
+                    405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"}
+                )
             media = negotiate(headers.get(b"accept", b"").decode("latin-1"))
             content_type = headers.get(b"content-type", b"").decode("latin-1") or None
             request = read_request(scope["method"], content_type, body, Request(scope).query_params)

@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         debug=False,
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers others with a coded 405
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -3,14 +3,14 @@
 Each fragment is measured once, in dependency order, and every spread reuses that
 measure: a document whose fragments spread each other many times over costs one walk.
 
-The cost model follows Shopify's: a leaf field costs 1, an object field 2 plus its
-selection, a root mutation field 10 plus its selection. A list of objects costs 2 plus
-its length times its selection: the number of `ids` it was given, else LIST_SIZE. A
-connection (a type with `edges` and `pageInfo`) costs 2 plus its selection, with what
-sits under `edges`/`nodes` counted once per item of the page (`first`/`last`, read from
-the variables; 20 by default, at most 100). Introspection fields cost 1: the
-introspection depth rule bounds them. `actual_cost` walks an answer with the same rules
-and the real lengths.
+The cost model follows Shopify's. A leaf field costs 1. An object field costs 2 plus its
+selection; a root mutation field 10; a connection 10 (each is a database query), a list
+of objects 2, each plus its length times its selection: for a connection the page
+(`first`/`last`, read from the variables; 20 by default, at most 100) times what sits
+under `edges`/`nodes`, for a list the number of `ids` it was given, else LIST_SIZE.
+Fields known to be heavy cost more (FIELD_COSTS: facets aggregate the whole catalog, an
+introspection answer is the whole schema). `actual_cost` walks an answer with the same
+rules and the real lengths.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from graphql import (
     IntValueNode,
     ListValueNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -45,8 +44,15 @@ from app.services.pagination import DEFAULT_PAGE, MAX_PAGE
 
 LIST_SIZE = 10  # assumed length of a list without paging arguments
 MAX_IDS = 100  # most IDs one `ids:` list may carry
-MUTATION_FIELD_COST = 10
 OBJECT_COST = 2
+CONNECTION_COST = 10
+MUTATION_FIELD_COST = 10
+# (parent type, field): base cost. Introspection answers are sized by the schema.
+FIELD_COSTS = {
+    ("Query", "productFacets"): 100,
+    ("*", "__schema"): 1_000,
+    ("*", "__type"): 100,
+}
 COST_CEILING = 10**15  # costs saturate here: JSON numbers stay exact in every client
 ITEM_FIELDS = ("edges", "nodes")
 
@@ -82,6 +88,20 @@ def connection_types(schema: GraphQLSchema) -> frozenset[str]:
         and "edges" in type_.fields
         and "pageInfo" in type_.fields
     )
+
+
+def base_cost(schema: GraphQLSchema, parent: GraphQLNamedType | None, name: str, named: Any) -> int:
+    """What a field costs before its selection: the same rule for asked and answered."""
+    special = FIELD_COSTS.get(("*", name)) or FIELD_COSTS.get((parent.name if parent else "", name))
+    if special:
+        return special
+    if name.startswith("__") or named is None or not is_composite_type(named):
+        return 1
+    if parent is not None and parent is schema.mutation_type:
+        return MUTATION_FIELD_COST
+    if named.name in connection_types(schema):
+        return CONNECTION_COST
+    return OBJECT_COST
 
 
 def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
@@ -126,6 +146,8 @@ def _int_value(node: Any, variables: Mapping[str, Any], default: int | None) -> 
         return int(node.value)
     if isinstance(node, VariableNode):
         value = variables.get(node.name.value, default)
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**31:
+            return int(value)  # GraphQL coerces 100.0 to the Int 100: so must the cost
         return value if isinstance(value, int) and not isinstance(value, bool) else default
     return default
 
@@ -146,29 +168,28 @@ class _Walker:
         self.too_many_ids: FieldNode | None = None
 
     def selection(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, root_cost: int
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
     ) -> Measure:
         measure = Measure()
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                measure += self.field(node, parent, root_cost)
+                measure += self.field(node, parent)
             elif isinstance(node, InlineFragmentNode):
                 condition = node.type_condition
                 type_ = self.schema.get_type(condition.name.value) if condition else parent
-                measure += self.selection(node.selection_set, type_, root_cost)
+                measure += self.selection(node.selection_set, type_)
             elif isinstance(node, FragmentSpreadNode):
                 measure += self.measures.get(node.name.value, Measure())
         return measure
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType | None, base: int) -> Measure:
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> Measure:
         name = node.name.value
-        if name.startswith("__") or node.selection_set is None:
-            return Measure(0, 1, 0)
         definition: GraphQLField | None = getattr(parent, "fields", {}).get(name)
         named = get_named_type(definition.type) if definition else None
-        sub = self.selection(
-            node.selection_set, named if named and is_composite_type(named) else None, OBJECT_COST
-        )
+        base = base_cost(self.schema, parent, name, named)
+        if name.startswith("__") or node.selection_set is None:
+            return Measure(0, base, 0)
+        sub = self.selection(node.selection_set, named if is_composite_type(named) else None)
         depth = 1 + sub.depth
         if parent is not None and parent.name in self.connections and name in ITEM_FIELDS:
             # One item of the page; the connection field multiplies it.
@@ -225,46 +246,57 @@ def analyse(
     for name in fragment_order(operation.selection_set, fragments):
         fragment = fragments[name]
         type_ = schema.get_type(fragment.type_condition.name.value)
-        base = MUTATION_FIELD_COST if type_ is schema.mutation_type else OBJECT_COST
-        walker.measures[name] = walker.selection(fragment.selection_set, type_, base)
+        walker.measures[name] = walker.selection(fragment.selection_set, type_)
     root = schema.get_root_type(operation.operation)
-    root_cost = MUTATION_FIELD_COST if operation.operation is OperationType.MUTATION else 2
-    measure = walker.selection(operation.selection_set, root, root_cost)
+    measure = walker.selection(operation.selection_set, root)
     return Analysis(depth=measure.depth, cost=measure.cost, too_many_ids=walker.too_many_ids)
 
 
-class _Collected:
-    """Fields of an object's merged selection sets, by response key (as execution merges)."""
+Collected = dict[str, list[tuple[FieldNode, GraphQLNamedType | None]]]
 
-    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+
+class FieldCollector:
+    """The fields of merged selection sets by response key, with the type each was selected
+    on, as execution merges them: each fragment at most once, whatever its spreads."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]):
+        self.schema = schema
         self.fragments = fragments
-        self.cache: dict[tuple[int, ...], dict[str, list[FieldNode]]] = {}
+        self.cache: dict[tuple[int, ...], Collected] = {}
 
-    def __call__(self, selection_sets: Sequence[SelectionSetNode]) -> dict[str, list[FieldNode]]:
-        key = tuple(id(s) for s in selection_sets)
+    def __call__(
+        self, selections: Sequence[tuple[SelectionSetNode, GraphQLNamedType | None]]
+    ) -> Collected:
+        key = tuple(id(selection_set) for selection_set, _ in selections)
         found = self.cache.get(key)
         if found is not None:
             return found
-        fields: dict[str, list[FieldNode]] = {}
+        fields: Collected = {}
         visited: set[str] = set()
-        stack = list(reversed(selection_sets))
+        stack = list(reversed(selections))
         while stack:
-            for node in stack.pop().selections:
+            selection_set, parent = stack.pop()
+            for node in selection_set.selections:
                 if isinstance(node, FieldNode):
                     response_key = node.alias.value if node.alias else node.name.value
-                    fields.setdefault(response_key, []).append(node)
+                    fields.setdefault(response_key, []).append((node, parent))
                 elif isinstance(node, InlineFragmentNode):
-                    stack.append(node.selection_set)
+                    condition = node.type_condition
+                    type_ = self.schema.get_type(condition.name.value) if condition else parent
+                    stack.append((node.selection_set, type_))
                 elif isinstance(node, FragmentSpreadNode):
                     name = node.name.value
-                    if name not in visited and name in self.fragments:
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and name not in visited:
                         visited.add(name)
-                        stack.append(self.fragments[name].selection_set)
+                        type_ = self.schema.get_type(fragment.type_condition.name.value)
+                        stack.append((fragment.selection_set, type_))
         self.cache[key] = fields
         return fields
 
 
 def actual_cost(
+    schema: GraphQLSchema,
     data: Any,
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
@@ -272,29 +304,52 @@ def actual_cost(
     """The cost of an answer: the rules of `analyse`, with the lengths the answer has."""
     if not isinstance(data, dict):
         return 0
-    collect = _Collected(fragments)
-    root_cost = MUTATION_FIELD_COST if operation.operation is OperationType.MUTATION else 2
+    collect = FieldCollector(schema, fragments)
+    root = schema.get_root_type(operation.operation)
     total = 0
-    # (value, its selection sets, base cost of the field holding it); lists add no base.
-    stack: list[tuple[Any, list[SelectionSetNode], int]] = [(data, [operation.selection_set], -1)]
+    # (an object of the answer, the selection sets that asked for it)
+    stack: list[tuple[Any, list[tuple[SelectionSetNode, GraphQLNamedType | None]]]] = [
+        (data, [(operation.selection_set, root)])
+    ]
     while stack:
-        value, selection_sets, base = stack.pop()
-        if isinstance(value, list):
-            total += max(base, 0)
-            stack.extend((item, selection_sets, 0) for item in value)
+        value, selections = stack.pop()
+        if isinstance(value, list):  # items of a list or page: no base of their own
+            stack.extend((item, selections) for item in value)
             continue
-        total += max(base, 0)
         if not isinstance(value, dict):
             continue
-        child_base = root_cost if base == -1 else OBJECT_COST
-        for key, nodes in collect(selection_sets).items():
+        for key, nodes in collect(selections).items():
             if key not in value:
                 continue
-            subsets = [node.selection_set for node in nodes if node.selection_set is not None]
-            if not subsets or nodes[0].name.value.startswith("__"):
-                total += 1
-            else:
-                stack.append((value[key], subsets, child_base))
+            node, parent = nodes[0]
+            definition = getattr(parent, "fields", {}).get(node.name.value)
+            named = get_named_type(definition.type) if definition else None
+            total += base_cost(schema, parent, node.name.value, named)
+            child: GraphQLNamedType | None = named if is_composite_type(named) else None
+            subsets = [(n.selection_set, child) for n, _ in nodes if n.selection_set is not None]
+            if subsets and not node.name.value.startswith("__"):
+                stack.append((value[key], subsets))
         if total >= COST_CEILING:
             return COST_CEILING
     return total
+
+
+def selected_names(
+    info_field_nodes: Sequence[FieldNode],
+    schema: GraphQLSchema,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    path: Sequence[str] = (),
+) -> set[str]:
+    """Names of the fields selected under `path` (field names) below these field nodes,
+    fragments included once each: linear, unlike Strawberry's `selected_fields`."""
+    collect = FieldCollector(schema, fragments)
+    level = [(node.selection_set, None) for node in info_field_nodes if node.selection_set]
+    for step in path:
+        found = collect(level).values()
+        level = [
+            (node.selection_set, None)
+            for nodes in found
+            for node, _ in nodes
+            if node.name.value == step and node.selection_set is not None
+        ]
+    return {node.name.value for nodes in collect(level).values() for node, _ in nodes}

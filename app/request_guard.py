@@ -16,31 +16,17 @@ After the operation it settles the budget to the answer's actual cost, reports
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    ArgumentNode,
-    DirectiveNode,
     DocumentNode,
-    ExecutableDefinitionNode,
-    FieldNode,
-    FloatValueNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSyntaxError,
-    InlineFragmentNode,
-    IntValueNode,
-    ListValueNode,
-    ObjectFieldNode,
-    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
-    StringValueNode,
-    VariableDefinitionNode,
     specified_rules,
     validate,
 )
@@ -58,6 +44,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from app.cost_budget import CostBudget, Throttled, ThrottleStatus, client_key
 from app.document_cache import DocumentCache
+from app.document_scan import BAD_TEXT_MESSAGE, MAX_NUMBER_LENGTH, scan_document, scan_variables
 from app.query_cost import MAX_IDS, actual_cost, analyse
 
 log = logging.getLogger(__name__)
@@ -69,9 +56,10 @@ log = logging.getLogger(__name__)
 OVERLAP_BUDGET = 5_000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
 
-BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
-BAD_TEXT_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
-MAX_NUMBER_LENGTH = 64  # digits, sign, point and exponent: far beyond any 64-bit value
+# Every request pays for its text before it is parsed, whatever becomes of it: a
+# document refused after 80 ms of parsing and validation is not free (5,000 tokens are
+# some 15,000 characters, about 940 points).
+FEE_CHARS_PER_POINT = 16
 DEFER_STREAM_RULES = (
     DeferStreamDirectiveLabel,
     DeferStreamDirectiveOnRootField,
@@ -86,6 +74,7 @@ class GuardConfig:
     max_aliases: int
     max_cost: int
     introspection: bool
+    max_variable_values: int = 5_000
 
     @property
     def rules(self) -> tuple[Any, ...]:
@@ -112,73 +101,6 @@ def coded(message: str, code: str, nodes: Any = None, **extensions: Any) -> Grap
     return GraphQLError(message, nodes, extensions={"code": code, **extensions})
 
 
-@dataclass
-class DocumentScan:
-    """What one pass over every node of a document found."""
-
-    aliases: int = 0
-    bad_text: StringValueNode | None = None
-    long_number: IntValueNode | FloatValueNode | None = None
-
-
-def scan_document(document: DocumentNode) -> DocumentScan:
-    """Count aliases and find a string literal with NUL or a lone surrogate, in one pass."""
-    scan = DocumentScan()
-    stack: list[Any] = list(document.definitions)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, FieldNode):
-            if node.alias is not None:
-                scan.aliases += 1
-            stack.extend(node.arguments or ())
-            stack.extend(node.directives or ())
-            if node.selection_set is not None:
-                stack.extend(node.selection_set.selections)
-        elif isinstance(node, StringValueNode):
-            if scan.bad_text is None and BAD_TEXT.search(node.value):
-                scan.bad_text = node
-        elif isinstance(node, IntValueNode | FloatValueNode):
-            if scan.long_number is None and len(node.value) > MAX_NUMBER_LENGTH:
-                scan.long_number = node
-        elif isinstance(node, ArgumentNode | ObjectFieldNode):
-            stack.append(node.value)
-        elif isinstance(node, ListValueNode):
-            stack.extend(node.values)
-        elif isinstance(node, ObjectValueNode):
-            stack.extend(node.fields)
-        elif isinstance(node, DirectiveNode):
-            stack.extend(node.arguments or ())
-        elif isinstance(node, VariableDefinitionNode):
-            if node.default_value is not None:
-                stack.append(node.default_value)
-            stack.extend(node.directives or ())
-        elif isinstance(node, ExecutableDefinitionNode | InlineFragmentNode):
-            stack.extend(getattr(node, "variable_definitions", None) or ())
-            stack.extend(node.directives or ())
-            stack.extend(node.selection_set.selections)
-        elif isinstance(node, FragmentSpreadNode):
-            stack.extend(node.directives or ())
-    return scan
-
-
-def bad_text_path(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) in `value` holding NUL or a lone surrogate."""
-    stack = [(value, path)]
-    while stack:
-        item, where = stack.pop()
-        if isinstance(item, str):
-            if BAD_TEXT.search(item):
-                return where
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if isinstance(key, str) and BAD_TEXT.search(key):
-                    return where
-                stack.append((child, f"{where}.{key}"))
-        elif isinstance(item, list):
-            stack.extend((child, f"{where}.{index}") for index, child in enumerate(item))
-    return None
-
-
 class RequestGuard(SchemaExtension):
     """See the module docstring; one instance per operation."""
 
@@ -186,6 +108,8 @@ class RequestGuard(SchemaExtension):
         self.config = config
         self.cache = cache
         self.requested = 0
+        self.taken = 0  # points taken from the client's bucket so far
+        self.fee = 0  # what reading the document costs, paid whatever happens next
         self.actual: int | None = None
         self.status: ThrottleStatus | None = None
         self.client: str | None = None
@@ -205,6 +129,20 @@ class RequestGuard(SchemaExtension):
             user_id=user.id if user is not None else None,
             address=client.host if client is not None else None,
         )
+
+    async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
+        budget = self._budget()
+        query = self.execution_context.query or ""
+        if budget is not None:
+            fee = max(1, len(query) // FEE_CHARS_PER_POINT)
+            self.client = self._client()
+            try:
+                self.status = await budget.take(self.client, fee)
+            except Throttled as exc:  # refused before parsing: nothing taken
+                self.status, self.client = exc.status, None
+                raise _throttled(exc, fee) from None
+            self.taken = self.fee = fee
+        yield
 
     async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
         ec = self.execution_context
@@ -227,6 +165,8 @@ class RequestGuard(SchemaExtension):
             self.config.rules,
             hide_suggestions=not self.config.introspection,
         )
+        for error in errors:  # coded here: WebSocket error messages carry them too
+            _give_code(error, validation=True)
         return [_complexity_error(error) for error in errors]
 
     def _static_errors(self, document: Any) -> list[GraphQLError]:
@@ -255,14 +195,20 @@ class RequestGuard(SchemaExtension):
         if self.operation is not None:  # else graphql-core says what is wrong with it
             analysis = analyse(ec.schema._schema, self.operation, self.fragments, ec.variables)
             self.requested = analysis.cost
+        if walk.empty_selection is not None:
+            message = "Syntax Error: A selection set must select at least one field."
+            return [coded(message, "GRAPHQL_PARSE_FAILED", [walk.empty_selection])]
         if walk.bad_text is not None:
             return [coded(BAD_TEXT_MESSAGE, "INVALID", [walk.bad_text])]
         if walk.long_number is not None:
             message = f"Numbers may have at most {MAX_NUMBER_LENGTH} characters."
             return [coded(message, "INVALID", [walk.long_number])]
-        where = bad_text_path(ec.variables or {}, "$")
-        if where is not None:
-            return [coded(BAD_TEXT_MESSAGE, "INVALID", variable=where)]
+        variables = scan_variables(ec.variables or {}, max_values=self.config.max_variable_values)
+        if variables.bad_text is not None:
+            return [coded(BAD_TEXT_MESSAGE, "INVALID", variable=variables.bad_text)]
+        if variables.values > self.config.max_variable_values:
+            limit = self.config.max_variable_values
+            return [coded(f"Variables may hold at most {limit} values.", "INVALID")]
         if walk.aliases > self.config.max_aliases:
             return [
                 coded(
@@ -306,36 +252,34 @@ class RequestGuard(SchemaExtension):
 
     async def _take_budget(self) -> list[GraphQLError]:
         budget = self._budget()
-        if budget is None:
+        extra = self.requested - self.taken
+        if budget is None or self.client is None or extra <= 0:
             return []
-        self.client = self._client()
         try:
-            self.status = await budget.take(self.client, self.requested)
-        except Throttled as exc:
+            self.status = await budget.take(self.client, extra)
+        except Throttled as exc:  # the fee stays taken: the document was read
             self.status = exc.status
-            self.client = None  # nothing taken, nothing to settle
-            return [
-                coded(
-                    f"Throttled: this query costs {self.requested} and the budget holds "
-                    f"{exc.status.as_json()['currentlyAvailable']}; try again in "
-                    f"{exc.retry_after} seconds.",
-                    "THROTTLED",
-                    retryAfter=exc.retry_after,
-                )
-            ]
+            return [_throttled(exc, self.requested)]
+        self.taken = self.requested
         return []
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
         result = self.execution_context.result
         data = getattr(result, "data", None)
+        schema = self.execution_context.schema._schema
         if self.operation is not None and data is not None:
-            self.actual = actual_cost(data, self.operation, self.fragments)
+            self.actual = actual_cost(schema, data, self.operation, self.fragments)
         else:
             self.actual = 0
+        # A clean answer pays what it holds, and at least its fee. One with errors may
+        # hold less than ran (a null bubbles up and hides the work): it pays at least what
+        # it asked for. A cancelled one never gets here and keeps what it took.
+        errors = getattr(result, "errors", None)
+        final = max(self.actual, self.taken if errors else self.fee)
         budget = self._budget()
         if budget is not None and self.client is not None:
-            self.status = await budget.settle(self.client, self.actual - self.requested)
+            self.status = await budget.settle(self.client, final - self.taken)
 
     def on_operation(self) -> Iterator[None]:
         try:
@@ -360,6 +304,16 @@ class RequestGuard(SchemaExtension):
         if self.status is not None:
             cost["throttleStatus"] = self.status.as_json()
         return {"cost": cost}
+
+
+def _throttled(exc: Throttled, cost: int) -> GraphQLError:
+    return coded(
+        f"Throttled: this request costs {cost} and the budget holds "
+        f"{exc.status.as_json()['currentlyAvailable']}; try again in "
+        f"{exc.retry_after} seconds.",
+        "THROTTLED",
+        retryAfter=exc.retry_after,
+    )
 
 
 def _give_code(error: GraphQLError, *, validation: bool) -> None:

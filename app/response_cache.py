@@ -26,9 +26,13 @@ class CachedAnswer:
 
 
 class ResponseCache:
-    def __init__(self, *, ttl_seconds: float, max_entries: int) -> None:
+    def __init__(self, *, ttl_seconds: float, max_entries: int, max_bytes: int) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        # One answer may take at most this share: big answers are not worth the memory.
+        self.max_entry_bytes = max_bytes // 32
+        self.bytes = 0
         self._entries: OrderedDict[bytes, tuple[float, CachedAnswer]] = OrderedDict()
         # Single flight: while one request computes an answer, identical ones wait for it
         # instead of all executing when an entry expires under load.
@@ -48,7 +52,7 @@ class ResponseCache:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             if entry is not None:
-                del self._entries[key]
+                self._drop(key)
             self.misses += 1
             return None
         self._entries.move_to_end(key)
@@ -56,13 +60,28 @@ class ResponseCache:
         return entry[1]
 
     def put(self, key: bytes, answer: CachedAnswer) -> None:
-        self._entries[key] = (time.monotonic() + self.ttl, answer)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        """Keep `answer` (unless it is too big), dropping expired and least used entries."""
+        if len(answer.body) > self.max_entry_bytes:
+            return
+        now = time.monotonic()
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = (now + self.ttl, answer)
+        self.bytes += len(answer.body)
+        while self._entries:
+            oldest, (expires, _) = next(iter(self._entries.items()))
+            full = len(self._entries) > self.max_entries or self.bytes > self.max_bytes
+            if not full and expires >= now:
+                break
+            self._drop(oldest)
+
+    def _drop(self, key: bytes) -> None:
+        _, answer = self._entries.pop(key)
+        self.bytes -= len(answer.body)
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0
         for future in self._inflight.values():
             if not future.done():
                 future.set_result(None)

@@ -63,11 +63,13 @@ class Settings(BaseSettings):
     # Query cost (app/query_cost.py) and the per-client budget it is drawn from.
     max_query_cost: int = Field(default=10_000, ge=1)
     cost_budget_enabled: bool = True
-    cost_budget_capacity: int = Field(default=50_000, ge=1)
-    cost_budget_restore_rate: float = Field(default=5_000.0, gt=0)
+    cost_budget_capacity: int = Field(default=20_000, ge=1)
+    cost_budget_restore_rate: float = Field(default=1_000.0, gt=0)
     request_timeout_seconds: float = Field(default=30.0, gt=0)
+    request_body_timeout_seconds: float = Field(default=10.0, gt=0)
     public_cache_seconds: float = Field(default=2.0, ge=0)
     public_cache_max_entries: int = Field(default=2_000, ge=0)
+    public_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions: int = Field(default=20, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -82,16 +83,15 @@ def _wants_ide(scope: Scope) -> bool:
     return b"text/html" in accept
 
 
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str
+) -> None:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    await JSONResponse(body, status_code=status)(scope, receive, send)
+
+
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(
-        {
-            "errors": [
-                {"message": "Request body too large.", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
-            ]
-        },
-        status_code=413,
-    )
-    await response(scope, receive, send)
+    await _refuse(scope, receive, send, 413, "PAYLOAD_TOO_LARGE", "Request body too large.")
 
 
 class GraphQLView(GraphQL):
@@ -115,6 +115,7 @@ class GraphQLView(GraphQL):
         self.cache = ResponseCache(
             ttl_seconds=settings.public_cache_seconds,
             max_entries=settings.public_cache_max_entries,
+            max_bytes=settings.public_cache_max_bytes,
         )
         self.http = GraphQLHTTPHandler(self, settings, self.cache)
 
@@ -123,11 +124,15 @@ class GraphQLView(GraphQL):
             await super().__call__(scope, receive, send)  # WebSocket, GraphiQL (or its 404)
             return
         try:
-            body = await _read_body(
-                receive, dict(scope["headers"]), self.settings.max_request_bytes
+            body = await asyncio.wait_for(
+                _read_body(receive, dict(scope["headers"]), self.settings.max_request_bytes),
+                self.settings.request_body_timeout_seconds,
             )
         except _BodyTooLarge:
             await _too_large(scope, receive, send)
+            return
+        except TimeoutError:  # a body trickled in byte by byte holds a connection for ever
+            await _refuse(scope, receive, send, 408, "REQUEST_TIMEOUT", "The body came too slowly.")
             return
         await self.http(scope, _empty_body, send, body)
 

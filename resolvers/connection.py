@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
-from strawberry.types.nodes import SelectedField
 
 from app.errors import UserError
+from app.query_cost import selected_names
 from app.services.pagination import PageRequest, SortKey, count_rows, fetch_page
 from resolvers.base import ApiError, Info
 
@@ -63,38 +63,23 @@ async def as_query_error(call: Callable[[], Awaitable[R]]) -> R:
         raise error from None
 
 
+def _selected(info: Info, *path: str) -> set[str]:
+    raw = info._raw_info
+    return selected_names(raw.field_nodes, raw.schema, raw.fragments, path)
+
+
 def selects_total_count(info: Info) -> bool:
-    """True when the query asks the connection for `totalCount` (it costs a COUNT)."""
+    """True when the query asks the connection for `totalCount` (it costs a COUNT).
 
-    def names(selections: Iterable[Any]) -> Iterator[str]:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                yield selection.name
-            else:  # a fragment: look inside
-                yield from names(selection.selections)
-
-    return "totalCount" in names(s for field in info.selected_fields for s in field.selections)
+    Our own walk, each fragment once: Strawberry's `selected_fields` expands a fragment
+    at every spread, exponential for fragments that spread each other twice.
+    """
+    return "totalCount" in _selected(info)
 
 
 def node_fields(info: Info) -> set[str]:
     """Names selected on `edges { node { ... } }` of this connection field (fragments included)."""
-
-    def flatten(selections: Iterable[Any]) -> Iterator[Any]:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                yield selection
-            else:
-                yield from flatten(selection.selections)
-
-    names: set[str] = set()
-    for field in info.selected_fields:
-        for edges in flatten(field.selections):
-            if edges.name != "edges":
-                continue
-            for node in flatten(edges.selections):
-                if node.name == "node":
-                    names.update(child.name for child in flatten(node.selections))
-    return names
+    return _selected(info, "edges", "node")
 
 
 async def keyset_connection(

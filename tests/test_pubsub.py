@@ -116,7 +116,7 @@ async def test_subscriptions_cancelled_while_subscribing_leave_nothing_behind(
         await asyncio.sleep(rng.choice([0, 0, 0.0005, 0.001, 0.003]))
         for task in tasks:
             task.cancel()
-        done, pending = await asyncio.wait(tasks, timeout=5)
+        _, pending = await asyncio.wait(tasks, timeout=5)
         assert pending == set(), f"round {round_}: {len(pending)} subscriptions never ended"
     await pubsub.settled()
 

@@ -38,30 +38,35 @@ def cost_of(body: dict[str, Any]) -> dict[str, Any]:
     [
         ("{ __typename }", None, 1),
         ("{ me { id email } }", None, 4),  # object 2 + two leaves
-        # A connection: 2, its `edges` 2, then each of the page's items: node 2 + name 1.
-        (PAGE, {"n": 5}, 2 + 2 + 5 * 3),
-        (PAGE, {"n": 50}, 2 + 2 + 50 * 3),
-        (PAGE, {}, 2 + 2 + 20 * 3),  # no `first`: the default page of 20
-        (PAGE, {"n": 5000}, 2 + 2 + 100 * 3),  # beyond the cap: the resolver refuses it
-        ("query($n: Int = 7) { products(first: $n) { edges { node { name } } } }", None, 25),
+        # A connection: 10 (a query), its `edges` 2, then per item of the page: node 2 +
+        # name 1.
+        (PAGE, {"n": 5}, 10 + 2 + 5 * 3),
+        (PAGE, {"n": 50}, 10 + 2 + 50 * 3),
+        (PAGE, {"n": 50.0}, 10 + 2 + 50 * 3),  # GraphQL takes an integral float as an Int
+        (PAGE, {}, 10 + 2 + 20 * 3),  # no `first`: the default page of 20
+        (PAGE, {"n": 5000}, 10 + 2 + 100 * 3),  # beyond the cap: the resolver refuses it
+        ("query($n: Int = 7) { products(first: $n) { edges { node { name } } } }", None, 33),
         # `pageInfo` and `totalCount` are paid once, not per item.
         (
             "{ products(first: 10) { totalCount pageInfo { hasNextPage } edges { cursor } } }",
             None,
-            2 + 1 + (2 + 1) + 2 + 10 * 1,
+            10 + 1 + (2 + 1) + 2 + 10 * 1,
         ),
         # A plain list assumes 10 items; fragments and inline fragments add up.
         (
             "{ categories(first: 2) { edges { node { ...C } } } } "
             "fragment C on Category { name children { name } }",
             None,
-            2 + 2 + 2 * (2 + 1 + 2 + 10 * 1),
+            10 + 2 + 2 * (2 + 1 + 2 + 10 * 1),
         ),
         # `nodes(ids:)` costs per id.
         ('{ nodes(ids: ["a", "b", "c"]) { id } }', None, 2 + 3 * 1),
         ("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["a"] * 40}, 2 + 40),
         # A root mutation field costs 10.
         ('mutation { tokenRevoke(refreshToken: "x") { revoked } }', None, 11),
+        # Facets aggregate the catalog: 100. An introspection answer is the schema: 1,000.
+        ("{ productFacets { tags { count } } }", None, 100 + 2 + 10 * 1),
+        ('{ __schema { queryType { name } } __type(name: "Product") { name } }', None, 1100),
     ],
 )
 async def test_the_requested_cost_reads_the_document_and_its_variables(
@@ -94,7 +99,7 @@ async def test_an_anonymous_answer_with_nothing_in_it_costs_little(http: AsyncCl
     response = await http.post("/graphql", json={"query": PAGE, "variables": {"n": 50}})
 
     assert response.json()["data"] == {"products": {"edges": []}}
-    assert cost_of(response.json()) == {"requestedQueryCost": 154, "actualQueryCost": 4}
+    assert cost_of(response.json()) == {"requestedQueryCost": 162, "actualQueryCost": 12}
 
 
 async def test_a_query_over_the_cost_limit_is_refused_before_it_runs(
@@ -180,8 +185,9 @@ async def test_an_exhausted_budget_throttles_and_runs_nothing(
         assert response.status_code == status
         [error] = response.json()["errors"]
         assert error["extensions"]["code"] == "THROTTLED"
-        # 11 points at 0.01 a second: 1,100 s, less what trickled in meanwhile.
-        assert 1_090 <= error["extensions"]["retryAfter"] <= 1_100
+        # Refused before parsing, for want of its fee (its text: 91 characters, 5
+        # points); at 0.01 a second that is 500 s, less what trickled in meanwhile.
+        assert 490 <= error["extensions"]["retryAfter"] <= 500
         assert response.headers["retry-after"] == str(error["extensions"]["retryAfter"])
         assert "data" not in response.json()
         assert cost_of(response.json())["throttleStatus"]["currentlyAvailable"] == 0
@@ -206,8 +212,8 @@ async def test_an_answer_gives_back_what_it_did_not_use(start_app: Callable[...,
     async with start_app(**_budget(cost_budget_capacity=200, max_query_cost=200)) as (_, http):
         response = await http.post("/graphql", json={"query": PAGE, "variables": {"n": 50}})
 
-    # 154 were taken before it ran; the empty page cost 4, so 150 came back.
-    assert cost_of(response.json())["throttleStatus"]["currentlyAvailable"] == 196
+    # 162 were taken before it ran; the empty page cost 12, so 150 came back.
+    assert cost_of(response.json())["throttleStatus"]["currentlyAvailable"] == 188
 
 
 async def test_a_signed_in_user_has_a_bucket_of_their_own(

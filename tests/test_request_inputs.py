@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from app.request_guard import bad_text_path
+from app.document_scan import scan_variables
 from models.accounts import User
 
 SEARCH = "query($f: ProductFilterInput) { products(filter: $f) { totalCount } }"
@@ -75,8 +75,9 @@ async def test_a_lone_surrogate_never_reaches_the_database(http: AsyncClient, es
 
 def test_the_guard_finds_a_lone_surrogate_in_variables() -> None:
     """WebSocket payloads are parsed by the stdlib, which keeps lone surrogates."""
-    assert bad_text_path({"a": ["ok", {"b": "x\udc00"}]}, "$") == "$.a.1.b"
-    assert bad_text_path({"a": ["ok", {"b": "ok"}]}, "$") is None
+    found = scan_variables({"a": ["ok", {"b": "x\udc00"}]}, max_values=100)
+    assert found.bad_text == "$.a.1.b"
+    assert scan_variables({"a": ["ok", {"b": "ok"}]}, max_values=100).bad_text is None
 
 
 async def test_nul_in_a_mutation_input_writes_nothing(

@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -74,7 +74,10 @@ def load_timestamp(value: Any) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("naive timestamp")
-    return moment
+    try:  # 0001-01-01T00:00+14:00 is a valid string but no moment the database can hold
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp out of range") from None
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import tokens
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AccountError, ErrorCode
-from app.events import emit
 from app.notifications.outbox import enqueue
+from app.services.account_sessions import end_sessions
 from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_email
 from app.settings import Settings
 from models.account_tokens import AccountToken
-from models.accounts import RefreshToken, User
+from models.accounts import User
 
 PASSWORD_RESET = "password_reset"
 EMAIL_VERIFICATION = "email_verification"
@@ -167,16 +167,9 @@ async def set_password_with_token(
         new_password, email=user.email, min_length=settings.password_min_length, field="password"
     )
     user.password_hash = await hash_password(new_password)
-    user.token_version += 1
     # Receiving the reset mail proves the address, too.
     user.email_verified_at = user.email_verified_at or datetime.now(UTC)
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-    await session.flush()
-    emit(session, f"user:{user.id}", {"kind": "TOKENS_REVOKED"})
+    await end_sessions(session, user=user)
     return user
 
 
@@ -257,12 +250,15 @@ async def request_email_change(
 
 
 async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
+    """Make the link's new address the account's email; every session and link ends."""
     row = await _spend(session, token=token, purpose=EMAIL_CHANGE)
     user = await _active_user(session, row.user_id)
     assert row.new_email is not None
     await _email_taken(session, row.new_email, field="token")
     user.email = row.new_email
     user.email_verified_at = datetime.now(UTC)
-    await session.flush()
+    # The email is a credential (it receives reset links): whoever had a session before
+    # the change keeps none after it.
+    await end_sessions(session, user=user)
     await session.refresh(user)  # updated_at is set by the database
     return user

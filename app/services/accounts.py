@@ -16,6 +16,7 @@ from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode, TokenReuseError, UserError, ValidationErrors
 from app.events import emit
 from app.services import account_flows
+from app.services.account_sessions import end_sessions
 from app.services.validation import check_password, clean_email, clean_name
 from app.settings import Settings
 from models.accounts import RefreshToken, User
@@ -229,17 +230,12 @@ async def user_for_access_token(session: AsyncSession, *, token: str, settings: 
 
 
 async def set_user_active(session: AsyncSession, *, user_id: int, active: bool) -> User:
-    """Activate or deactivate; deactivation kills every token at once."""
+    """Activate or deactivate; deactivation kills every token and pending link at once."""
     user = await session.get(User, user_id, with_for_update=True)
     if user is None:
         raise AccountError(ErrorCode.NOT_FOUND, "User not found.", field="id")
     user.is_active = active
     if not active:
-        user.token_version += 1
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
+        await end_sessions(session, user=user)
     await session.flush()
     return user

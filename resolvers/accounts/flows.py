@@ -92,7 +92,10 @@ class Mutation:
             settings=info.context.settings,
         )
 
-    @strawberry.mutation(description="Make the new email yours with the token of its link.")
+    @strawberry.mutation(
+        description="Make the new email yours with the token of its link; every session and "
+        "pending link of the account ends, so sign in again with the new address."
+    )
     async def confirm_email_change(self, info: Info, token: str) -> AccountFlowPayload:
         return await run_mutation(
             info, AccountFlowPayload, account_flows.confirm_email_change, _done, token=token

@@ -33,8 +33,9 @@ async def test_staff_only_query_is_forbidden_without_the_permission(gql, make_us
     body = await gql.as_user(token).raw(USER, id=to_base64("User", target.id))
 
     assert body["data"] == {"user": None}
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    assert "MANAGE_USERS" in body["errors"][0]["message"]
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("You need the MANAGE_USERS permission to do this.", "FORBIDDEN")
+    ]
 
 
 async def test_admin_has_every_permission(gql, make_user, sign_in):
@@ -110,12 +111,23 @@ async def test_node_with_a_bad_user_key_is_null(gql, make_user, sign_in, node_id
     assert data == {"node": None}
 
 
-@pytest.mark.parametrize("node_id", ["not-base64!", to_base64("Nope", 1), ""])
-async def test_node_with_a_malformed_or_unknown_type_id_is_an_error(gql, node_id):
+@pytest.mark.parametrize(
+    ("node_id", "message"),
+    [
+        ("not-base64!", 'Value cannot represent a GlobalID: "not-base64!".'),
+        (
+            to_base64("Nope", 1),
+            "Cannot resolve. GlobalID requires a GraphQL type, received `Nope`.",
+        ),
+        ("", 'Value cannot represent a GlobalID: "".'),
+    ],
+)
+async def test_node_with_a_malformed_or_unknown_type_id_is_an_error(gql, node_id, message):
     body = await gql.raw(NODE, id=node_id)
 
-    assert body["data"] is None or body["data"] == {"node": None}
-    assert body["errors"]
+    # No extensions.code yet: global ID decoding is being reworked in another branch.
+    assert body["data"] == {"node": None}
+    assert [(e["message"], e["path"]) for e in body["errors"]] == [(message, ["node"])]
 
 
 async def test_user_query_with_an_id_of_another_type_is_null(gql, make_user, sign_in):

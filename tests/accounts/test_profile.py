@@ -207,7 +207,16 @@ async def test_locale_null_is_refused_by_the_schema(customer):
 
     body = await ann.raw(UPDATE, input={"locale": None})
 
-    assert body["errors"]
+    # Strawberry refuses null for Maybe[str] before our code runs, so there is no
+    # extensions.code yet (input parsing is being reworked in another branch).
+    assert body["data"] is None
+    assert [(e["message"], e["path"]) for e in body["errors"]] == [
+        (
+            "Expected value of type 'str', found null. Field of type 'Maybe[str]' cannot be "
+            "explicitly set to null. Use 'Maybe[str | None]' if you need to allow null values.",
+            ["accountUpdate"],
+        )
+    ]
     assert (await ann.execute(ME))["me"]["locale"] == "en"
 
 
@@ -254,7 +263,9 @@ async def test_password_change_ends_every_session_and_returns_a_new_pair(
     # The new password signs in, the old one no longer does.
     assert await sign_in("ann@example.com", NEW_PASSWORD)
     old_sign_in = await gql.execute(TOKEN_CREATE, email="ann@example.com", password=PASSWORD)
-    assert old_sign_in["tokenCreate"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert old_sign_in["tokenCreate"]["userErrors"] == [
+        {"field": ["email"], "code": "INVALID_CREDENTIALS", "message": ANY}
+    ]
     after = await stored(session_factory, ann.user.id)
     assert after["token_version"] == 1
     assert await verify_password(after["password_hash"], NEW_PASSWORD)

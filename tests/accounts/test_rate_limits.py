@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.social import clear_jwks_cache
+from app.services.accounts import INVALID_CREDENTIALS
 from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from models.notifications import Notification
@@ -72,11 +73,13 @@ async def test_sign_in_per_account_trips_says_when_and_recovers(start_app, make_
         recovered = await http.post("/graphql", json=_sign_in("ann@example.com"))
 
     for response in wrong:
-        assert response.json()["data"]["tokenCreate"]["userErrors"][0]["code"] == (
-            "INVALID_CREDENTIALS"
-        )
+        assert response.json()["data"]["tokenCreate"]["userErrors"] == [
+            {"field": ["email"], "code": "INVALID_CREDENTIALS", "message": INVALID_CREDENTIALS}
+        ]
     assert_rate_limited(blocked, longest=2)
-    assert other.json()["data"]["tokenCreate"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert other.json()["data"]["tokenCreate"]["userErrors"] == [
+        {"field": ["email"], "code": "INVALID_CREDENTIALS", "message": INVALID_CREDENTIALS}
+    ]
     assert recovered.json()["data"]["tokenCreate"]["userErrors"] == []
 
 
@@ -113,9 +116,9 @@ async def test_redis_limits_are_shared_by_two_app_instances(start_app, make_user
         four = await second.post("/graphql", json=_sign_in("ann@example.com"))
 
     for response in (one, two):
-        assert response.json()["data"]["tokenCreate"]["userErrors"][0]["code"] == (
-            "INVALID_CREDENTIALS"
-        )
+        assert response.json()["data"]["tokenCreate"]["userErrors"] == [
+            {"field": ["email"], "code": "INVALID_CREDENTIALS", "message": INVALID_CREDENTIALS}
+        ]
     assert_rate_limited(three, longest=60)
     assert_rate_limited(four, longest=60)
 

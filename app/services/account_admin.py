@@ -6,6 +6,7 @@ change may leave the shop without an active admin, even when two run at the same
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,11 @@ def users_statement(*, search: str | None, role: Role | None) -> Select[Any]:
     if search and search.strip():
         if len(search) > MAX_SEARCH_LENGTH:
             raise AccountError(ErrorCode.TOO_LONG, "Search is too long.", field="search")
+        if any(unicodedata.category(char) in ("Cc", "Cs") for char in search):
+            # NUL or a lone surrogate would fail in PostgreSQL instead of matching nothing.
+            raise AccountError(
+                ErrorCode.INVALID, "Search must not contain control characters.", field="search"
+            )
         escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         statement = statement.where(

@@ -8,6 +8,7 @@ A reset request answers the same whether or not the account exists.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -30,6 +31,19 @@ EMAIL_CHANGE = "email_change"
 MAX_TOKEN_LENGTH = 128
 
 
+def _has_unstorable(value: str) -> bool:
+    """Control characters (NUL among them) or lone surrogates: PostgreSQL takes neither."""
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
+
+
+def lookup_address(email: str) -> str | None:
+    """The form an account's email is stored in, or None if no account can have this one."""
+    address = email.strip().lower()
+    if not 0 < len(address) <= 254 or _has_unstorable(address):
+        return None
+    return address
+
+
 def _origin(url: str) -> str | None:
     try:
         parts = urlsplit(url.strip())
@@ -45,7 +59,7 @@ def clean_redirect_url(url: str, *, settings: Settings, field: str = "redirectUr
     allowed = {
         o.rstrip("/").lower() for o in (*settings.cors_origins, *settings.account_redirect_origins)
     }
-    origin = _origin(url) if len(url) <= 2_000 else None
+    origin = _origin(url) if len(url) <= 2_000 and not _has_unstorable(url) else None
     if origin is None or origin not in allowed or "?" in url or "#" in url:
         raise AccountError(
             ErrorCode.INVALID, "The redirect URL is not an allowed address.", field=field
@@ -136,8 +150,8 @@ async def request_password_reset(
 ) -> None:
     """Mail a reset link if an active account has this email; the same outcome either way."""
     redirect_url = clean_redirect_url(redirect_url, settings=settings)
-    address = email.strip().lower()
-    if not 0 < len(address) <= 254:
+    address = lookup_address(email)
+    if address is None:
         return
     user = await session.scalar(select(User).where(User.email == address))
     if user is None or not user.is_active:

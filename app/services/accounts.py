@@ -148,8 +148,9 @@ async def create_tokens(
 ) -> TokenSet:
     """Sign in; the same INVALID_CREDENTIALS whether the email is unknown or the password wrong."""
     user = None
-    if 0 < len(email) <= 254 and len(password) <= 256:
-        user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    address = account_flows.lookup_address(email)
+    if address is not None and len(password) <= 256:
+        user = await session.scalar(select(User).where(User.email == address))
     password_ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:
         raise AccountError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, field="email")

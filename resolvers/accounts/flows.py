@@ -38,9 +38,8 @@ class Mutation:
     ) -> AccountFlowPayload:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_reset_ip, "reset:ip", client_ip(info))
-        await rate_limit(
-            info, settings.rate_limit_reset_account, "reset:account", email.strip().lower()
-        )
+        account = account_flows.lookup_address(email) or "-"  # as for sign-in
+        await rate_limit(info, settings.rate_limit_reset_account, "reset:account", account)
         return await run_mutation(
             info,
             AccountFlowPayload,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -329,3 +330,26 @@ async def test_account_without_password_is_signed_in(
     assert payload["user"]["email"] == "nopass@example.com"
     async with session_factory() as session:
         assert (await session.get_one(User, user.id)).last_login_at is not None
+
+
+@pytest.mark.parametrize("provider", ["GOOGLE", "FACEBOOK"])
+@pytest.mark.parametrize(
+    "token", ["a\ud800b", "EAAB\x00good", "x" * 5000], ids=["surrogate", "nul", "huge"]
+)
+async def test_tokens_that_cannot_be_provider_tokens_are_invalid(
+    social_api, google, facebook, count, provider, token
+):
+    facebook.add_user(token, FacebookUser(id="106"))  # even one the fake would accept
+    async with social_api() as gql:
+        response = await gql.http.post(
+            "/graphql",
+            content=json.dumps(
+                {"query": SOCIAL, "variables": {"provider": provider, "token": token}}
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+
+    payload = response.json()["data"]["socialTokenCreate"]
+    assert _errors(payload) == [("token", "INVALID_TOKEN")]
+    assert await count(User) == 0
+    assert google.fetches == 0 and facebook.app_token_uses == 0  # refused before any call

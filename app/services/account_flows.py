@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import tokens
@@ -133,6 +134,7 @@ async def _spend(session: AsyncSession, *, token: str, purpose: str) -> AccountT
             ErrorCode.INVALID_TOKEN, "The link is invalid or has expired.", field="token"
         )
     row.used_at = now
+    await session.flush()  # spent in the database now, whatever bulk statement comes next
     return row
 
 
@@ -271,6 +273,15 @@ async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
     await _email_taken(session, row.new_email, field="token")
     user.email = row.new_email
     user.email_verified_at = datetime.now(UTC)
+    try:
+        # Another confirmation or a registration may take the address between the check
+        # above and this write; the unique index decides, in a savepoint we can recover.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise AccountError(
+            ErrorCode.UNIQUE, "An account with this email already exists.", field="token"
+        ) from None
     # The email is a credential (it receives reset links): whoever had a session before
     # the change keeps none after it.
     await end_sessions(session, user=user)

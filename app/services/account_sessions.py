@@ -21,6 +21,9 @@ async def end_sessions(session: AsyncSession, *, user: User) -> None:
 
     The caller holds the user's row lock (FOR UPDATE), so the version bump cannot be lost.
     """
+    # Sessions do not autoflush: what the caller changed (the link it just spent) must be
+    # in the database before the bulk statements below look at the rows.
+    await session.flush()
     # Access tokens carry the version: bumping it ends every one issued before.
     user.token_version += 1
     await session.execute(

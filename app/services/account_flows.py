@@ -120,14 +120,20 @@ async def _spend(session: AsyncSession, *, token: str, purpose: str) -> AccountT
     """Lock and mark used a valid token of `purpose`; INVALID_TOKEN otherwise."""
     row = None
     if 0 < len(token) <= MAX_TOKEN_LENGTH:
-        row = await session.scalar(
-            select(AccountToken)
-            .where(
-                AccountToken.token_hash == tokens.hash_refresh_token(token),
-                AccountToken.purpose == purpose,
-            )
-            .with_for_update()
+        match = (
+            AccountToken.token_hash == tokens.hash_refresh_token(token),
+            AccountToken.purpose == purpose,
         )
+        owner = await session.scalar(select(AccountToken.user_id).where(*match))
+        # The account's row before its link: the order end_sessions (under that row's
+        # lock) deletes links in, so the two never wait for each other crosswise.
+        if owner is not None and await _lock_user(session, owner) is not None:
+            row = await session.scalar(
+                select(AccountToken)
+                .where(*match)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
     now = datetime.now(UTC)
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise AccountError(
@@ -138,8 +144,12 @@ async def _spend(session: AsyncSession, *, token: str, purpose: str) -> AccountT
     return row
 
 
+async def _lock_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id, with_for_update=True, populate_existing=True)
+
+
 async def _active_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    user = await _lock_user(session, user_id)
     if user is None or not user.is_active:
         raise AccountError(
             ErrorCode.INVALID_TOKEN, "The link is invalid or has expired.", field="token"
@@ -155,7 +165,8 @@ async def request_password_reset(
     address = lookup_address(email)
     if address is None:
         return
-    user = await session.scalar(select(User).where(User.email == address))
+    # Locked: the link replaces older ones, and end_sessions must not interleave with that.
+    user = await session.scalar(select(User).where(User.email == address).with_for_update())
     if user is None or not user.is_active:
         return
     token = await _new_token(

@@ -15,7 +15,7 @@ from app.auth.permissions import Role
 from app.auth.social import SocialIdentity, SocialProvider, verify_social_token
 from app.errors import AccountError, ErrorCode, UserError
 from app.events import emit
-from app.services.accounts import INVALID_CREDENTIALS, TokenSet, issue_new_session
+from app.services.accounts import INVALID_CREDENTIALS, TokenSet, issue_new_session, lock_user
 from app.services.validation import clean_email, clean_name
 from app.settings import Settings
 from models.accounts import User
@@ -85,6 +85,8 @@ async def social_sign_in(
     # The provider is called before the first query, so no database connection waits on it.
     identity = await verify_social_token(settings, provider, token)
     user = await _account_for(session, identity)
+    if user is not None:  # as for a password: a concurrent deactivation is seen or waits
+        user = await lock_user(session, user.id)
     if user is None or not user.is_active:  # None: lost a race with a deletion
         raise AccountError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, field="token")
     if not _may_link(user):

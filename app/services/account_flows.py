@@ -45,6 +45,12 @@ def lookup_address(email: str) -> str | None:
     return address
 
 
+def rate_limit_key(email: str) -> str:
+    """The per-account rate-limit key: the stored form, one shared "-" for impossible ones."""
+    # A lone surrogate could not even be encoded into a Redis key.
+    return lookup_address(email) or "-"
+
+
 def _origin(url: str) -> str | None:
     try:
         parts = urlsplit(url.strip())

@@ -38,7 +38,7 @@ class Mutation:
     ) -> AccountFlowPayload:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_reset_ip, "reset:ip", client_ip(info))
-        account = account_flows.lookup_address(email) or "-"  # as for sign-in
+        account = account_flows.rate_limit_key(email)
         await rate_limit(info, settings.rate_limit_reset_account, "reset:account", account)
         return await run_mutation(
             info,

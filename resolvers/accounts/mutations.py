@@ -80,9 +80,7 @@ class Mutation:
     async def token_create(self, info: Info, email: str, password: str) -> TokenPayload:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_sign_in_ip, "sign-in:ip", client_ip(info))
-        # The address the service looks up; every address no account can have shares one
-        # bucket (a lone surrogate would not even encode into a Redis key).
-        account = account_flows.lookup_address(email) or "-"
+        account = account_flows.rate_limit_key(email)
         await rate_limit(info, settings.rate_limit_sign_in_account, "sign-in:account", account)
         return await run_mutation(
             info,

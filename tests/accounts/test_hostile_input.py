@@ -1,111 +1,118 @@
-"""NUL bytes and lone surrogates (valid JSON, not storable in PostgreSQL or encodable as
-UTF-8) in every account input: a coded answer, never a traceback, and nothing written."""
+"""NUL bytes and lone surrogates (valid in JSON; PostgreSQL stores neither, UTF-8 cannot
+encode the second) reaching the account services: a coded error, nothing written.
+
+The services are called directly: the GraphQL layer may refuse such text before any
+resolver runs (another branch does), and these checks must hold for every caller anyway.
+"""
 
 from __future__ import annotations
 
-import json
+import uuid
 from typing import Any
 
 import pytest
 
-from app.auth.permissions import Role
+from app.errors import UserError
+from app.ratelimit import RateLimited, RateLimiter
+from app.services import account_admin, account_flows, accounts, privacy, profile
 from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from models.notifications import Notification
-from tests.accounts.flows import REGISTER, REQUEST_RESET, RESET_URL, SHOP, sign_in
-from tests.conftest import PASSWORD, TOKEN_CREATE
+from tests.accounts.flows import NEW_PASSWORD, RESET_URL, SHOP
+from tests.conftest import PASSWORD
 
 NUL = "ann\x00@example.com"
 SURROGATE = "ann\ud800@example.com"
-BAD = pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "lone-surrogate"])
-PASSWORD_CHANGE = """mutation($old: String!, $new: String!) {
-  passwordChange(oldPassword: $old, newPassword: $new) { userErrors { field code } } }"""
-DELETE = "mutation($p: String!) { accountDelete(password: $p) { deleted userErrors { code } } }"
-USERS = "query($s: String) { users(search: $s) { edges { node { email } } } }"
+UNSTORABLE = pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "lone-surrogate"])
 
 
-async def post(http, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
-    """POST with json.dumps, which escapes a lone surrogate as JSON allows (httpx would not)."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    response = await http.post(
-        "/graphql", content=json.dumps({"query": query, "variables": variables}), headers=headers
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+@pytest.fixture
+def refused(session_factory):
+    """Run a service in its own transaction; the (code, field) of the UserError it raised."""
+
+    async def run(service, **kwargs: Any) -> tuple[str, str | None]:
+        with pytest.raises(UserError) as caught:
+            async with session_factory() as session, session.begin():
+                await service(session, **kwargs)
+        return caught.value.code.value, caught.value.field
+
+    return run
 
 
-@BAD
-async def test_sign_in_with_unstorable_email_or_password_is_invalid_credentials(
-    http, make_user, count, bad
+@UNSTORABLE
+async def test_sign_in_with_an_unstorable_email_or_password(
+    refused, make_user, settings, count, bad
 ):
     await make_user(email="ann@example.com")
 
-    by_email = await post(http, TOKEN_CREATE, email=bad, password=PASSWORD)
-    by_password = await post(http, TOKEN_CREATE, email="ann@example.com", password=bad)
-
-    for body in (by_email, by_password):
-        assert [(e["field"], e["code"]) for e in body["data"]["tokenCreate"]["userErrors"]] == [
-            (["email"], "INVALID_CREDENTIALS")
-        ]
+    for email, password in ((bad, PASSWORD), ("ann@example.com", bad)):
+        assert await refused(
+            accounts.create_tokens, email=email, password=password, settings=settings
+        ) == ("INVALID_CREDENTIALS", "email")
     assert await count(RefreshToken) == 0
 
 
-@BAD
-async def test_reset_for_an_unstorable_email_answers_as_for_an_unknown_one(
-    api, make_user, count, bad
+@UNSTORABLE
+async def test_reset_for_an_unstorable_email_is_the_answer_for_nobody(
+    session_factory, make_user, settings, count, bad
 ):
     await make_user(email="ann@example.com")
-    async with await api() as (_, http):
-        unknown = await post(http, REQUEST_RESET, email="nobody@example.com", url=RESET_URL)
-        hostile = await post(http, REQUEST_RESET, email=bad, url=RESET_URL)
+    settings = settings.model_copy(update={"account_redirect_origins": [SHOP]})
 
-    assert hostile == unknown == {"data": {"requestPasswordReset": {"userErrors": []}}}
+    async with session_factory() as session, session.begin():
+        answer = await account_flows.request_password_reset(
+            session, email=bad, redirect_url=RESET_URL, settings=settings
+        )
+
+    assert answer is None
     assert await count(Notification) == 0
+    assert await count(AccountToken) == 0
 
 
 @pytest.mark.parametrize(
     "suffix", ["\x00", "\ud800", "\n"], ids=["nul", "lone-surrogate", "newline"]
 )
-async def test_redirect_urls_with_unstorable_characters_are_invalid(api, make_user, count, suffix):
+async def test_redirect_urls_with_unstorable_characters_are_invalid(
+    refused, make_user, settings, count, suffix
+):
     await make_user(email="ann@example.com")
-    async with await api() as (_, http):
-        reset = await post(http, REQUEST_RESET, email="ann@example.com", url=RESET_URL + suffix)
-        registered = await post(
-            http,
-            REGISTER,
-            input={"email": "new@example.com", "password": PASSWORD, "redirectUrl": SHOP + suffix},
-        )
+    settings = settings.model_copy(update={"account_redirect_origins": [SHOP]})
 
-    assert reset["data"]["requestPasswordReset"]["userErrors"] == [
-        {"field": ["redirectUrl"], "code": "INVALID"}
-    ]
-    assert registered["data"]["accountRegister"] == {
-        "user": None,
-        "userErrors": [{"field": ["redirectUrl"], "code": "INVALID"}],
-    }
+    reset = await refused(
+        account_flows.request_password_reset,
+        email="ann@example.com",
+        redirect_url=RESET_URL + suffix,
+        settings=settings,
+    )
+    registered = await refused(
+        accounts.register_account,
+        data=accounts.RegistrationData("new@example.com", PASSWORD),
+        settings=settings,
+        redirect_url=SHOP + suffix,
+    )
+
+    assert reset == registered == ("INVALID", "redirectUrl")
     assert await count(Notification) == 0
     assert await count(AccountToken) == 0
     assert await count(User) == 1
 
 
 async def test_wrong_passwords_with_a_lone_surrogate_change_nothing(
-    http, make_user, session_factory, count
+    refused, make_user, settings, session_factory
 ):
     user = await make_user(email="ann@example.com")
-    token = (await sign_in(http, "ann@example.com"))["accessToken"]
 
-    changed = await post(http, PASSWORD_CHANGE, token, old="x\ud800", new="another-Staple-horse-7")
-    deleted = await post(http, DELETE, token, p="x\ud800")
+    changed = await refused(
+        profile.change_password,
+        user_id=user.id,
+        old_password="x\ud800",
+        new_password=NEW_PASSWORD,
+        settings=settings,
+    )
+    deleted = await refused(privacy.delete_account, user=user, password="x\ud800")
 
-    assert changed["data"]["passwordChange"]["userErrors"] == [
-        {"field": ["oldPassword"], "code": "INVALID_CREDENTIALS"}
-    ]
-    assert deleted["data"]["accountDelete"] == {
-        "deleted": False,
-        "userErrors": [{"code": "INVALID_CREDENTIALS"}],
-    }
+    assert changed == ("INVALID_CREDENTIALS", "oldPassword")
+    assert deleted == ("INVALID_CREDENTIALS", "password")
     async with session_factory() as session:
         row = await session.get_one(User, user.id)
         assert (row.password_hash, row.is_active, row.token_version) == (
@@ -113,31 +120,37 @@ async def test_wrong_passwords_with_a_lone_surrogate_change_nothing(
             True,
             0,
         )
-    assert await count(RefreshToken, RefreshToken.revoked_at.is_(None)) == 1
 
 
-async def test_a_password_with_a_lone_surrogate_round_trips(http, count):
+async def test_a_password_with_a_lone_surrogate_round_trips(session_factory, settings, count):
     odd = "Lone-\ud800-surrogate-9"
-    registered = await post(http, REGISTER, input={"email": "odd@example.com", "password": odd})
-    signed = await post(http, TOKEN_CREATE, email="odd@example.com", password=odd)
-    wrong = await post(http, TOKEN_CREATE, email="odd@example.com", password="Lone--surrogate-9")
+    async with session_factory() as session, session.begin():
+        await accounts.register_account(
+            session, data=accounts.RegistrationData("odd@example.com", odd), settings=settings
+        )
+    async with session_factory() as session, session.begin():
+        issued = await accounts.create_tokens(
+            session, email="odd@example.com", password=odd, settings=settings
+        )
 
-    assert registered["data"]["accountRegister"]["userErrors"] == []
-    assert signed["data"]["tokenCreate"]["userErrors"] == []
-    assert [e["code"] for e in wrong["data"]["tokenCreate"]["userErrors"]] == [
-        "INVALID_CREDENTIALS"
-    ]
+    assert issued.user.email == "odd@example.com"
     assert await count(RefreshToken) == 1
 
 
 @pytest.mark.parametrize("search", ["a\x00b", "a\ud800b"], ids=["nul", "lone-surrogate"])
-async def test_user_search_with_unstorable_characters_is_invalid(http, make_user, search):
-    await make_user(email="boss@example.com", role=Role.ADMIN)
-    token = (await sign_in(http, "boss@example.com"))["accessToken"]
+def test_user_search_with_unstorable_characters_is_invalid(search):
+    with pytest.raises(UserError) as caught:
+        account_admin.users_statement(search=search, role=None)
 
-    body = await post(http, USERS, token, s=search)
+    assert (caught.value.code.value, caught.value.field) == ("INVALID", "search")
 
-    assert body["data"] is None
-    assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
-        ("Search must not contain control characters.", {"code": "INVALID", "field": "search"})
-    ]
+
+@UNSTORABLE
+async def test_rate_limit_keys_of_unstorable_addresses_are_one_bucket(redis_url, bad):
+    limiter = RateLimiter(redis_url, prefix=f"rl-{uuid.uuid4()}")
+    key = account_flows.rate_limit_key(bad)
+
+    await limiter.hit("1/minute", "sign-in:account", key)  # encodable into a Redis key
+    with pytest.raises(RateLimited):
+        await limiter.hit("1/minute", "sign-in:account", account_flows.rate_limit_key("x" * 300))
+    assert account_flows.rate_limit_key(" Ann@Example.COM ") == "ann@example.com"

@@ -92,8 +92,9 @@ async def social_sign_in(
     if not _may_link(user):
         raise AccountError(
             ErrorCode.EMAIL_NOT_VERIFIED,
-            "An account with this email has a password but an unconfirmed address: sign in "
-            f"with the password or reset it first, then {provider.name.title()} sign-in works.",
+            "An account with this email has a password but an unconfirmed address: confirm "
+            "it first (a verification or password reset link does), then "
+            f"{provider.name.title()} sign-in works.",
             field="token",
         )
     user.last_login_at = datetime.now(UTC)

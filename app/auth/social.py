@@ -17,6 +17,7 @@ from app.settings import Settings
 log = logging.getLogger("app.auth.social")
 
 JWKS_TTL_SECONDS = 3600.0
+MAX_TOKEN_CHARS = 4096
 HTTP_TIMEOUT = httpx.Timeout(5.0)
 INVALID_TOKEN_MESSAGE = "The sign-in token is invalid or expired."
 UNAVAILABLE_MESSAGE = "The sign-in provider is unavailable; try again later."
@@ -37,6 +38,12 @@ class SocialIdentity:
     email_verified: bool
     first_name: str = ""
     last_name: str = ""
+
+
+def _plain_token(token: str) -> bool:
+    """Provider tokens are short printable ASCII; anything else cannot be one."""
+    # Checked first: PyJWT and httpx raise on a lone surrogate instead of refusing it.
+    return 0 < len(token) <= MAX_TOKEN_CHARS and token.isascii() and token.isprintable()
 
 
 def _invalid() -> UserError:
@@ -110,6 +117,8 @@ async def verify_google_id_token(settings: Settings, token: str) -> SocialIdenti
     """Check a Google ID token's RS256 signature, audience, issuer, expiry and verified email."""
     if not settings.google_client_id:
         raise _disabled(SocialProvider.GOOGLE)
+    if not _plain_token(token):
+        raise _invalid()
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -154,7 +163,7 @@ async def verify_facebook_token(settings: Settings, token: str) -> SocialIdentit
     """Check a Facebook user access token with debug_token, then read the profile from /me."""
     if not settings.facebook_app_id or settings.facebook_app_secret is None:
         raise _disabled(SocialProvider.FACEBOOK)
-    if not token or len(token) > 4096:
+    if not _plain_token(token):
         raise _invalid()
     graph = settings.facebook_graph_url.rstrip("/")
     app_token = f"{settings.facebook_app_id}|{settings.facebook_app_secret.get_secret_value()}"

@@ -19,6 +19,9 @@ from models.notification_preferences import NotificationPreference
 from models.notifications import CHANNELS, KINDS
 
 LOCKED_KIND = "account_security"
+UNSUBSCRIBE_KEY_LABEL = b"commerce/list-unsubscribe/v1"
+MAX_TOKEN_CHARS = 200
+MAX_USER_ID = 2**63 - 1
 
 DEFAULTS: dict[tuple[str, str], bool] = {
     **{(LOCKED_KIND, channel): True for channel in CHANNELS},
@@ -92,27 +95,39 @@ async def set_preference(
     )
 
 
-def _signature(key: str, body: str) -> str:
-    digest = hmac.new(key.encode(), body.encode(), hashlib.sha256).digest()
+def unsubscribe_key(signing_key: str) -> bytes:
+    """The key of unsubscribe tokens: derived from the signing key, never the key itself."""
+    # HMAC-SHA256 under the signing key of a fixed label (HKDF-Expand with one block): a
+    # token signed with the raw JWT key is no unsubscribe token, and no unsubscribe
+    # signature says anything about the JWT key.
+    return hmac.new(signing_key.encode(), UNSUBSCRIBE_KEY_LABEL, hashlib.sha256).digest()
+
+
+def _signature(signing_key: str, body: str) -> str:
+    digest = hmac.new(unsubscribe_key(signing_key), body.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def unsubscribe_token(key: str, user_id: int, kind: str) -> str:
+def unsubscribe_token(signing_key: str, user_id: int, kind: str) -> str:
     """A signed, non-expiring `user_id:kind` token for List-Unsubscribe links."""
     if is_locked(kind):
         raise ValueError("account_security mail cannot be unsubscribed from")
     body = f"{user_id}:{kind}"
-    return f"{body}:{_signature(key, body)}"
+    return f"{body}:{_signature(signing_key, body)}"
 
 
-def read_unsubscribe_token(key: str, token: str) -> tuple[int, str] | None:
+def read_unsubscribe_token(signing_key: str, token: str) -> tuple[int, str] | None:
     """(user_id, kind) of a valid token, else None; security tokens are refused."""
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+        return None
     parts = token.split(":")
-    if len(parts) != 3 or len(token) > 200:
+    if len(parts) != 3:
         return None
     user_id, kind, signature = parts
-    if not hmac.compare_digest(signature, _signature(key, f"{user_id}:{kind}")):
+    expected = _signature(signing_key, f"{user_id}:{kind}")
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
         return None
-    if not user_id.isdigit() or kind not in KINDS or is_locked(kind):
+    if not user_id.isdigit() or len(user_id) > 19 or kind not in KINDS or is_locked(kind):
         return None
-    return int(user_id), kind
+    account = int(user_id)
+    return (account, kind) if 0 < account <= MAX_USER_ID else None

@@ -8,26 +8,47 @@ A reset request answers the same whether or not the account exists.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import tokens
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AccountError, ErrorCode
-from app.events import emit
 from app.notifications.outbox import enqueue
+from app.services.account_sessions import end_sessions
 from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_email
 from app.settings import Settings
 from models.account_tokens import AccountToken
-from models.accounts import RefreshToken, User
+from models.accounts import User
 
 PASSWORD_RESET = "password_reset"
 EMAIL_VERIFICATION = "email_verification"
 EMAIL_CHANGE = "email_change"
 MAX_TOKEN_LENGTH = 128
+
+
+def _has_unstorable(value: str) -> bool:
+    """Control characters (NUL among them) or lone surrogates: PostgreSQL takes neither."""
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
+
+
+def lookup_address(email: str) -> str | None:
+    """The form an account's email is stored in, or None if no account can have this one."""
+    address = email.strip().lower()
+    if not 0 < len(address) <= 254 or _has_unstorable(address):
+        return None
+    return address
+
+
+def rate_limit_key(email: str) -> str:
+    """The per-account rate-limit key: the stored form, one shared "-" for impossible ones."""
+    # A lone surrogate could not even be encoded into a Redis key.
+    return lookup_address(email) or "-"
 
 
 def _origin(url: str) -> str | None:
@@ -45,7 +66,7 @@ def clean_redirect_url(url: str, *, settings: Settings, field: str = "redirectUr
     allowed = {
         o.rstrip("/").lower() for o in (*settings.cors_origins, *settings.account_redirect_origins)
     }
-    origin = _origin(url) if len(url) <= 2_000 else None
+    origin = _origin(url) if len(url) <= 2_000 and not _has_unstorable(url) else None
     if origin is None or origin not in allowed or "?" in url or "#" in url:
         raise AccountError(
             ErrorCode.INVALID, "The redirect URL is not an allowed address.", field=field
@@ -105,25 +126,36 @@ async def _spend(session: AsyncSession, *, token: str, purpose: str) -> AccountT
     """Lock and mark used a valid token of `purpose`; INVALID_TOKEN otherwise."""
     row = None
     if 0 < len(token) <= MAX_TOKEN_LENGTH:
-        row = await session.scalar(
-            select(AccountToken)
-            .where(
-                AccountToken.token_hash == tokens.hash_refresh_token(token),
-                AccountToken.purpose == purpose,
-            )
-            .with_for_update()
+        match = (
+            AccountToken.token_hash == tokens.hash_refresh_token(token),
+            AccountToken.purpose == purpose,
         )
+        owner = await session.scalar(select(AccountToken.user_id).where(*match))
+        # The account's row before its link: the order end_sessions (under that row's
+        # lock) deletes links in, so the two never wait for each other crosswise.
+        if owner is not None and await _lock_user(session, owner) is not None:
+            row = await session.scalar(
+                select(AccountToken)
+                .where(*match)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
     now = datetime.now(UTC)
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise AccountError(
             ErrorCode.INVALID_TOKEN, "The link is invalid or has expired.", field="token"
         )
     row.used_at = now
+    await session.flush()  # spent in the database now, whatever bulk statement comes next
     return row
 
 
+async def _lock_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id, with_for_update=True, populate_existing=True)
+
+
 async def _active_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    user = await _lock_user(session, user_id)
     if user is None or not user.is_active:
         raise AccountError(
             ErrorCode.INVALID_TOKEN, "The link is invalid or has expired.", field="token"
@@ -136,10 +168,11 @@ async def request_password_reset(
 ) -> None:
     """Mail a reset link if an active account has this email; the same outcome either way."""
     redirect_url = clean_redirect_url(redirect_url, settings=settings)
-    address = email.strip().lower()
-    if not 0 < len(address) <= 254:
+    address = lookup_address(email)
+    if address is None:
         return
-    user = await session.scalar(select(User).where(User.email == address))
+    # Locked: the link replaces older ones, and end_sessions must not interleave with that.
+    user = await session.scalar(select(User).where(User.email == address).with_for_update())
     if user is None or not user.is_active:
         return
     token = await _new_token(
@@ -167,16 +200,9 @@ async def set_password_with_token(
         new_password, email=user.email, min_length=settings.password_min_length, field="password"
     )
     user.password_hash = await hash_password(new_password)
-    user.token_version += 1
     # Receiving the reset mail proves the address, too.
     user.email_verified_at = user.email_verified_at or datetime.now(UTC)
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-    await session.flush()
-    emit(session, f"user:{user.id}", {"kind": "TOKENS_REVOKED"})
+    await end_sessions(session, user=user)
     return user
 
 
@@ -257,12 +283,24 @@ async def request_email_change(
 
 
 async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
+    """Make the link's new address the account's email; every session and link ends."""
     row = await _spend(session, token=token, purpose=EMAIL_CHANGE)
     user = await _active_user(session, row.user_id)
     assert row.new_email is not None
     await _email_taken(session, row.new_email, field="token")
     user.email = row.new_email
     user.email_verified_at = datetime.now(UTC)
-    await session.flush()
+    try:
+        # Another confirmation or a registration may take the address between the check
+        # above and this write; the unique index decides, in a savepoint we can recover.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise AccountError(
+            ErrorCode.UNIQUE, "An account with this email already exists.", field="token"
+        ) from None
+    # The email is a credential (it receives reset links): whoever had a session before
+    # the change keeps none after it.
+    await end_sessions(session, user=user)
     await session.refresh(user)  # updated_at is set by the database
     return user

@@ -16,6 +16,7 @@ from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode, TokenReuseError, UserError, ValidationErrors
 from app.events import emit
 from app.services import account_flows
+from app.services.account_sessions import end_sessions
 from app.services.validation import check_password, clean_email, clean_name
 from app.settings import Settings
 from models.accounts import RefreshToken, User
@@ -147,10 +148,18 @@ async def create_tokens(
 ) -> TokenSet:
     """Sign in; the same INVALID_CREDENTIALS whether the email is unknown or the password wrong."""
     user = None
-    if 0 < len(email) <= 254 and len(password) <= 256:
-        user = await session.scalar(select(User).where(User.email == email.strip().lower()))
-    password_ok = await verify_password(user.password_hash if user else None, password)
+    address = account_flows.lookup_address(email)
+    if address is not None and len(password) <= 256:
+        user = await session.scalar(select(User).where(User.email == address))
+    verified_hash = user.password_hash if user else None
+    password_ok = await verify_password(verified_hash, password)
+    if user is not None and password_ok:
+        # Locked after the slow check, then read again: a password change or deactivation
+        # that committed meanwhile wins, one that comes later waits and ends this session.
+        user = await lock_user(session, user.id)
     if user is None or not password_ok or not user.is_active:
+        raise AccountError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, field="email")
+    if user.password_hash != verified_hash:
         raise AccountError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, field="email")
     if settings.email_verification_required and user.email_verified_at is None:
         raise AccountError(
@@ -172,14 +181,33 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
     )
 
 
+async def lock_user(session: AsyncSession, user_id: int, *, share: bool = False) -> User | None:
+    """The user row as committed now, locked (FOR UPDATE, or FOR SHARE with `share`)."""
+    # Lock order everywhere: a user's row before their tokens and links. end_sessions runs
+    # under the row's FOR UPDATE, so whatever holds a token of that user must not wait
+    # for the row while holding the token (a deadlock), nor slip a new token past it.
+    return await session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update(read=share)
+        .execution_options(populate_existing=True)
+    )
+
+
 async def _locked_token(session: AsyncSession, refresh_token: str) -> RefreshToken:
     row = None
     if 0 < len(refresh_token) <= 512:
-        row = await session.scalar(
-            select(RefreshToken)
-            .where(RefreshToken.token_hash == tokens.hash_refresh_token(refresh_token))
-            .with_for_update()
+        digest = tokens.hash_refresh_token(refresh_token)
+        owner = await session.scalar(
+            select(RefreshToken.user_id).where(RefreshToken.token_hash == digest)
         )
+        if owner is not None and await lock_user(session, owner, share=True) is not None:
+            row = await session.scalar(
+                select(RefreshToken)
+                .where(RefreshToken.token_hash == digest)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
     if row is None:
         raise AccountError(
             ErrorCode.INVALID_TOKEN, "Refresh token is invalid.", field="refreshToken"
@@ -203,7 +231,7 @@ async def refresh_tokens(
         await _revoke_family(session, row.family_id)
         emit(session, f"user:{row.user_id}", {"kind": "TOKENS_REVOKED"})
         raise TokenReuseError()
-    user = await session.get_one(User, row.user_id)
+    user = await session.get_one(User, row.user_id)  # locked and read by _locked_token
     if not user.is_active:
         raise AccountError(ErrorCode.INACTIVE, "This account is inactive.", field="refreshToken")
     row.used_at = now
@@ -229,17 +257,12 @@ async def user_for_access_token(session: AsyncSession, *, token: str, settings: 
 
 
 async def set_user_active(session: AsyncSession, *, user_id: int, active: bool) -> User:
-    """Activate or deactivate; deactivation kills every token at once."""
-    user = await session.get(User, user_id, with_for_update=True)
+    """Activate or deactivate; deactivation kills every token and pending link at once."""
+    user = await lock_user(session, user_id)
     if user is None:
         raise AccountError(ErrorCode.NOT_FOUND, "User not found.", field="id")
     user.is_active = active
     if not active:
-        user.token_version += 1
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
+        await end_sessions(session, user=user)
     await session.flush()
     return user

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import verify_password
 from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode
-from app.events import emit
+from app.services.account_sessions import end_sessions
 from app.services.validation import MAX_PASSWORD_LENGTH
 from models.accounts import RefreshToken, User
 from models.addresses import Address
@@ -161,6 +161,8 @@ async def delete_account(session: AsyncSession, *, user: User, password: str) ->
             ErrorCode.INVALID_CREDENTIALS, "The current password is wrong.", field="password"
         )
     if row.role != Role.CUSTOMER.value:
+        # This is also what keeps the last admin: no admin deletes their own account, and
+        # the row lock makes a concurrent promotion wait or be seen.
         raise AccountError(
             ErrorCode.INVALID,
             "Staff accounts cannot be deleted by their owner; ask an admin to demote it first.",
@@ -174,14 +176,8 @@ async def delete_account(session: AsyncSession, *, user: User, password: str) ->
     row.permissions = []
     row.role = Role.CUSTOMER.value
     row.is_active = False
-    row.token_version += 1
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == row.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
+    await end_sessions(session, user=row)
     await session.execute(delete(Address).where(Address.user_id == row.id))
     await session.execute(delete(WishlistItem).where(WishlistItem.user_id == row.id))
     await session.flush()
-    emit(session, f"user:{row.id}", {"kind": "TOKENS_REVOKED"})
     return True

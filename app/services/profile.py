@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import phonenumbers
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AccountError, ErrorCode, UserError, ValidationErrors
-from app.events import emit
+from app.services.account_sessions import end_sessions
 from app.services.accounts import TokenSet, issue_new_session
 from app.services.catalog_checks import UNSET, Unset
 from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_name
 from app.settings import Settings
-from models.accounts import RefreshToken, User
+from models.accounts import User
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pl", "pt", "sv", "uk")
 MAX_PHONE_INPUT_LENGTH = 32
@@ -143,14 +141,7 @@ async def change_password(
         field="newPassword",
     )
     user.password_hash = await hash_password(new_password)
-    # Access tokens carry the version: bumping it ends every one issued before.
-    user.token_version += 1
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-    await session.flush()
+    await end_sessions(session, user=user)
     await session.refresh(user)  # updated_at is set by the database
-    emit(session, f"user:{user.id}", {"kind": "TOKENS_REVOKED"})
+    # Issued after end_sessions, so this pair carries the new version and survives it.
     return await issue_new_session(session, user=user, settings=settings, user_agent=user_agent)

@@ -1,4 +1,7 @@
-"""Social sign-in: a verified Google or Facebook email signs in (or creates) a customer account."""
+"""Social sign-in: a verified Google or Facebook email signs in (or creates) a customer account.
+
+An existing account is signed in only if its email is confirmed or it has no password.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from app.auth.permissions import Role
 from app.auth.social import SocialIdentity, SocialProvider, verify_social_token
 from app.errors import AccountError, ErrorCode, UserError
 from app.events import emit
-from app.services.accounts import INVALID_CREDENTIALS, TokenSet, issue_new_session
+from app.services.accounts import INVALID_CREDENTIALS, TokenSet, issue_new_session, lock_user
 from app.services.validation import clean_email, clean_name
 from app.settings import Settings
 from models.accounts import User
@@ -24,6 +27,13 @@ def _name(value: str) -> str:
         return clean_name(value, field="token")
     except UserError:
         return ""
+
+
+def _may_link(user: User) -> bool:
+    """Whether a provider's word on the email may sign in this existing account."""
+    # Anyone can register someone else's address with a password of their own; until
+    # the address is confirmed, the provider's owner of that address must not get it.
+    return user.email_verified_at is not None or user.password_hash is None
 
 
 async def _account_for(session: AsyncSession, identity: SocialIdentity) -> User | None:
@@ -71,14 +81,22 @@ async def social_sign_in(
     settings: Settings,
     user_agent: str | None = None,
 ) -> TokenSet:
-    """Verify the provider token, then sign in the account of its verified email (or create one).
-
-    The provider is called before the first query, so no database connection waits on it.
-    """
+    """Verify the provider token, then sign in the account of its verified email (or create one)."""
+    # The provider is called before the first query, so no database connection waits on it.
     identity = await verify_social_token(settings, provider, token)
     user = await _account_for(session, identity)
+    if user is not None:  # as for a password: a concurrent deactivation is seen or waits
+        user = await lock_user(session, user.id)
     if user is None or not user.is_active:  # None: lost a race with a deletion
         raise AccountError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS, field="token")
+    if not _may_link(user):
+        raise AccountError(
+            ErrorCode.EMAIL_NOT_VERIFIED,
+            "An account with this email has a password but an unconfirmed address: confirm "
+            "it first (a verification or password reset link does), then "
+            f"{provider.name.title()} sign-in works.",
+            field="token",
+        )
     user.last_login_at = datetime.now(UTC)
     issued = await issue_new_session(session, user=user, settings=settings, user_agent=user_agent)
     emit(session, f"user:{user.id}", {"kind": "SIGNED_IN"})

@@ -75,7 +75,7 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         description="Change an account's role and extra permissions (MANAGE_USERS; staff "
-        "access also needs MANAGE_STAFF).",
+        "access also needs MANAGE_STAFF). The last active admin cannot be demoted (LAST_ADMIN).",
         permission_classes=MANAGE_USERS,
     )
     async def user_update_access(
@@ -93,7 +93,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Deactivate an account: its tokens stop working at once (MANAGE_USERS).",
+        description="Deactivate an account: its tokens and mailed links stop working at once "
+        "(MANAGE_USERS; staff accounts also need MANAGE_STAFF). The last active admin cannot "
+        "be deactivated (LAST_ADMIN).",
         permission_classes=MANAGE_USERS,
     )
     async def user_deactivate(self, info: Info, id: strawberry.ID) -> UserAdminPayload:
@@ -108,7 +110,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Reactivate an account (MANAGE_USERS).", permission_classes=MANAGE_USERS
+        description="Reactivate an account (MANAGE_USERS; staff accounts also need MANAGE_STAFF).",
+        permission_classes=MANAGE_USERS,
     )
     async def user_activate(self, info: Info, id: strawberry.ID) -> UserAdminPayload:
         return await run_mutation(

@@ -38,9 +38,8 @@ class Mutation:
     ) -> AccountFlowPayload:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_reset_ip, "reset:ip", client_ip(info))
-        await rate_limit(
-            info, settings.rate_limit_reset_account, "reset:account", email.strip().lower()
-        )
+        account = account_flows.rate_limit_key(email)
+        await rate_limit(info, settings.rate_limit_reset_account, "reset:account", account)
         return await run_mutation(
             info,
             AccountFlowPayload,
@@ -92,7 +91,10 @@ class Mutation:
             settings=info.context.settings,
         )
 
-    @strawberry.mutation(description="Make the new email yours with the token of its link.")
+    @strawberry.mutation(
+        description="Make the new email yours with the token of its link; every session and "
+        "pending link of the account ends, so sign in again with the new address."
+    )
     async def confirm_email_change(self, info: Info, token: str) -> AccountFlowPayload:
         return await run_mutation(
             info, AccountFlowPayload, account_flows.confirm_email_change, _done, token=token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.services import accounts
+from app.services import account_flows, accounts
 from resolvers.accounts.types import User
 from resolvers.base import Info, UserError, client_ip, rate_limit, run_mutation, user_errors_field
 
@@ -80,7 +80,7 @@ class Mutation:
     async def token_create(self, info: Info, email: str, password: str) -> TokenPayload:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_sign_in_ip, "sign-in:ip", client_ip(info))
-        account = email.strip().lower()
+        account = account_flows.rate_limit_key(email)
         await rate_limit(info, settings.rate_limit_sign_in_account, "sign-in:account", account)
         return await run_mutation(
             info,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import strawberry
 from sqlalchemy import delete
@@ -13,17 +13,21 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError, ValidationErrors
+from app.services.push_endpoints import MAX_ENDPOINT_CHARS, check_push_endpoint, is_plain_text
 from models.push_subscriptions import PushSubscription
 from resolvers.base import Info, IsAuthenticated, run_mutation, user_errors_field
 from resolvers.base import UserError as UserErrorType
 
-MAX_ENDPOINT_CHARS = 2_048
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_KEY_CHARS = 200
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
 @strawberry.input(description="A browser's PushSubscription (its JSON form).")
 class PushSubscriptionInput:
-    endpoint: str = strawberry.field(description="The push service URL (https).")
+    endpoint: str = strawberry.field(
+        description="The push service URL: https on a public host name (no IP address, "
+        "local name, user info or other port)."
+    )
     p256dh: str = strawberry.field(description="keys.p256dh, base64url (P-256 public key).")
     auth: str = strawberry.field(description="keys.auth, base64url (16-byte secret).")
 
@@ -43,35 +47,22 @@ class PushSubscriptionRemovePayload:
 
 
 def _b64url(value: str) -> bytes | None:
+    # Strict alphabet first: the decoder skips characters it does not know (NUL too),
+    # which would let them through into the database.
+    if len(value) > MAX_KEY_CHARS or not _BASE64URL.fullmatch(value):
+        return None
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return None
 
 
-def _secure(endpoint: str, *, allow_loopback_http: bool) -> bool:
-    """https only; outside production plain http to a loopback host is allowed too (as
-    browsers treat localhost as a secure context), for local push services."""
-    parts = urlsplit(endpoint)
-    if not parts.hostname:
-        return False
-    if parts.scheme == "https":
-        return True
-    return allow_loopback_http and parts.scheme == "http" and parts.hostname in LOOPBACK
-
-
-def _validate(item: PushSubscriptionInput, *, allow_loopback_http: bool) -> list[UserError]:
+def _validate(item: PushSubscriptionInput) -> list[UserError]:
     errors: list[UserError] = []
-    if len(item.endpoint) > MAX_ENDPOINT_CHARS:
-        errors.append(
-            UserError(ErrorCode.INVALID, "The endpoint is too long.", field="input.endpoint")
-        )
-    elif not _secure(item.endpoint, allow_loopback_http=allow_loopback_http):
-        errors.append(
-            UserError(
-                ErrorCode.INVALID, "The endpoint must be an https URL.", field="input.endpoint"
-            )
-        )
+    try:
+        check_push_endpoint(item.endpoint, field="input.endpoint")
+    except UserError as exc:
+        errors.append(exc)
     key = _b64url(item.p256dh)
     if key is None or len(key) != 65 or key[0] != 4:
         errors.append(UserError(ErrorCode.INVALID, "Not a P-256 public key.", field="input.p256dh"))
@@ -83,10 +74,8 @@ def _validate(item: PushSubscriptionInput, *, allow_loopback_http: bool) -> list
     return errors
 
 
-async def _add(
-    session: AsyncSession, *, user_id: int, item: PushSubscriptionInput, allow_loopback_http: bool
-) -> str:
-    errors = _validate(item, allow_loopback_http=allow_loopback_http)
+async def _add(session: AsyncSession, *, user_id: int, item: PushSubscriptionInput) -> str:
+    errors = _validate(item)
     if errors:
         raise ValidationErrors(errors)
     values = {"user_id": user_id, "p256dh": item.p256dh, "auth": item.auth}
@@ -98,6 +87,8 @@ async def _add(
 
 
 async def _remove(session: AsyncSession, *, user_id: int, endpoint: str) -> bool:
+    if len(endpoint) > MAX_ENDPOINT_CHARS or not is_plain_text(endpoint):
+        return False  # no stored endpoint looks like this (and NUL would upset PostgreSQL)
     result = await session.execute(
         delete(PushSubscription)
         .where(PushSubscription.user_id == user_id, PushSubscription.endpoint == endpoint)
@@ -126,7 +117,6 @@ class Mutation:
             to_payload,
             user_id=info.context.user.id,  # type: ignore[union-attr]
             item=input,
-            allow_loopback_http=not info.context.settings.is_production,
         )
 
     @strawberry.mutation(

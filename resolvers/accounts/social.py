@@ -28,7 +28,8 @@ class Mutation:
     @strawberry.mutation(
         description=(
             "Sign in with a Google ID token or a Facebook user access token. A verified email "
-            "that matches an account signs it in; otherwise a customer account is created."
+            "that matches an account signs it in if that account's email is confirmed or it "
+            "has no password (else EMAIL_NOT_VERIFIED); otherwise a customer account is created."
         )
     )
     async def social_token_create(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from strawberry.relay import to_base64
 
 from app.auth.permissions import Perm, Role
 from models.accounts import User
+from tests.conftest import PASSWORD
 
 USERS = """query($search: String, $role: Role, $first: Int, $after: String) {
   users(search: $search, role: $role, first: $first, after: $after) {
@@ -61,8 +63,9 @@ async def test_user_admin_needs_manage_users(gql, make_user, sign_in, count):
     for client, code in ((gql, "UNAUTHENTICATED"), (staff, "FORBIDDEN")):
         listed = await client.raw(USERS)
         deactivated = await client.raw(DEACTIVATE, id=node)
-        assert listed["errors"][0]["extensions"]["code"] == code
-        assert deactivated["errors"][0]["extensions"]["code"] == code
+        assert listed["data"] is None and deactivated["data"] is None
+        assert [e["extensions"]["code"] for e in listed["errors"]] == [code]
+        assert [e["extensions"]["code"] for e in deactivated["errors"]] == [code]
     assert await count(User, User.is_active.is_(False)) == 0
 
 
@@ -76,7 +79,8 @@ async def test_deactivation_ends_sessions_and_activation_restores_sign_in(gql, m
     on = await admin.execute(ACTIVATE, id=node)
 
     assert off["userDeactivate"] == {"user": {"isActive": False}, "userErrors": []}
-    assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert me["data"] == {"me": None}
+    assert [e["extensions"]["code"] for e in me["errors"]] == ["UNAUTHENTICATED"]
     assert on["userActivate"] == {"user": {"isActive": True}, "userErrors": []}
     assert (await sign_in("ann@example.com"))["accessToken"]
 
@@ -120,3 +124,152 @@ async def test_nobody_changes_their_own_access_or_unknown_ids(gql, make_user, si
         "role": "ADMIN",
         "isActive": True,
     }
+
+
+ME = "{ me { email isActive role } }"
+DELETE = (
+    "mutation($p: String!) { accountDelete(password: $p) { deleted userErrors { field code } } }"
+)
+STAFF_MANAGER = [Perm.MANAGE_USERS.value, Perm.MANAGE_STAFF.value]
+
+
+async def _state(session_factory, user_id):
+    async with session_factory() as session:
+        row = await session.get_one(User, user_id)
+        return row.is_active, row.role, row.token_version
+
+
+@pytest.mark.parametrize(
+    ("role", "grants"),
+    [(Role.STAFF, []), (Role.ADMIN, []), (Role.CUSTOMER, [Perm.MANAGE_ORDERS.value])],
+    ids=["staff", "admin", "customer-with-a-grant"],
+)
+async def test_staff_accounts_need_manage_staff_to_be_deactivated_or_activated(
+    gql, make_user, sign_in, session_factory, role, grants
+):
+    target, target_client = await _as(
+        gql, make_user, sign_in, "staffer@example.com", role=role, permissions=grants
+    )
+    _, manager = await _as(
+        gql, make_user, sign_in, "mgr@example.com", permissions=[Perm.MANAGE_USERS.value]
+    )
+    node = to_base64("User", target.id)
+    before = await _state(session_factory, target.id)
+
+    off = await manager.execute(DEACTIVATE, id=node)
+
+    assert off["userDeactivate"] == {
+        "user": None,
+        "userErrors": [{"field": ["id"], "code": "INVALID"}],
+    }
+    assert await _state(session_factory, target.id) == before
+    assert (await target_client.execute(ME))["me"]["isActive"] is True
+    # Switched off by someone who may, it stays off for the manager without MANAGE_STAFF.
+    _, admin = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    assert (await admin.execute(DEACTIVATE, id=node))["userDeactivate"]["userErrors"] == []
+    on = await manager.execute(ACTIVATE, id=node)
+    assert on["userActivate"] == {"user": None, "userErrors": [{"code": "INVALID"}]}
+    assert (await _state(session_factory, target.id))[0] is False
+
+
+async def test_manage_users_alone_still_deactivates_customers(
+    gql, make_user, sign_in, session_factory
+):
+    target = await make_user(email="ann@example.com")
+    _, manager = await _as(
+        gql, make_user, sign_in, "mgr@example.com", permissions=[Perm.MANAGE_USERS.value]
+    )
+
+    off = await manager.execute(DEACTIVATE, id=to_base64("User", target.id))
+
+    assert off["userDeactivate"] == {"user": {"isActive": False}, "userErrors": []}
+    assert (await _state(session_factory, target.id))[0] is False
+
+
+async def test_manage_users_alone_cannot_strip_a_customers_staff_grants(
+    gql, make_user, sign_in, session_factory
+):
+    target = await make_user(email="helper@example.com", permissions=[Perm.MANAGE_USERS.value])
+    _, manager = await _as(
+        gql, make_user, sign_in, "mgr@example.com", permissions=[Perm.MANAGE_USERS.value]
+    )
+
+    data = await manager.execute(ACCESS, id=to_base64("User", target.id), input={"permissions": []})
+
+    assert data["userUpdateAccess"] == {
+        "user": None,
+        "userErrors": [{"field": ["role"], "code": "INVALID"}],
+    }
+    async with session_factory() as session:
+        assert (await session.get_one(User, target.id)).permissions == ["MANAGE_USERS"]
+
+
+@pytest.mark.parametrize("other_admin", [None, "inactive"])
+async def test_the_last_active_admin_is_never_deactivated_or_demoted(
+    gql, make_user, sign_in, session_factory, other_admin
+):
+    admin, admin_client = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    if other_admin:  # an inactive admin does not count
+        await make_user(email="former@example.com", role=Role.ADMIN, is_active=False)
+    # Not an admin, but allowed to manage staff: the only kind of actor who could.
+    _, manager = await _as(
+        gql, make_user, sign_in, "mgr@example.com", role=Role.STAFF, permissions=STAFF_MANAGER
+    )
+    node = to_base64("User", admin.id)
+    before = await _state(session_factory, admin.id)
+
+    off = await manager.execute(DEACTIVATE, id=node)
+    demoted = await manager.execute(ACCESS, id=node, input={"role": "STAFF"})
+    to_customer = await manager.execute(ACCESS, id=node, input={"role": "CUSTOMER"})
+
+    assert off["userDeactivate"] == {
+        "user": None,
+        "userErrors": [{"field": ["id"], "code": "LAST_ADMIN"}],
+    }
+    for payload in (demoted, to_customer):
+        assert payload["userUpdateAccess"] == {
+            "user": None,
+            "userErrors": [{"field": ["role"], "code": "LAST_ADMIN"}],
+        }
+    assert await _state(session_factory, admin.id) == before
+    assert (await admin_client.execute(ME))["me"] == {
+        "email": "boss@example.com",
+        "isActive": True,
+        "role": "ADMIN",
+    }
+    # Grants may still change, and the admin may stay an admin.
+    kept = await manager.execute(ACCESS, id=node, input={"role": "ADMIN", "permissions": []})
+    assert kept["userUpdateAccess"]["userErrors"] == []
+
+
+async def test_one_of_two_admins_can_be_deactivated_or_demoted(
+    gql, make_user, sign_in, session_factory
+):
+    _, first = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    second = await make_user(email="boss2@example.com", role=Role.ADMIN)
+    node = to_base64("User", second.id)
+
+    demoted = await first.execute(ACCESS, id=node, input={"role": "STAFF"})
+    off = await first.execute(DEACTIVATE, id=node)
+
+    assert demoted["userUpdateAccess"]["userErrors"] == []
+    assert off["userDeactivate"] == {"user": {"isActive": False}, "userErrors": []}
+    assert (await _state(session_factory, second.id))[:2] == (False, "staff")
+
+
+async def test_the_last_admin_cannot_delete_their_account(
+    gql, make_user, sign_in, session_factory, count
+):
+    admin, client = await _as(gql, make_user, sign_in, "boss@example.com", role=Role.ADMIN)
+    before = await _state(session_factory, admin.id)
+
+    data = await client.execute(DELETE, p=PASSWORD)
+
+    # Refused by the rule that staff never delete themselves (demote first).
+    assert data["accountDelete"] == {
+        "deleted": False,
+        "userErrors": [{"field": ["password"], "code": "INVALID"}],
+    }
+    assert await _state(session_factory, admin.id) == before
+    assert (await client.execute(ME))["me"]["email"] == "boss@example.com"
+    assert await count(User, User.role == "admin", User.is_active.is_(True)) == 1

@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func
 
-from app.auth.social import clear_jwks_cache
-from models.accounts import User
+from app.auth.social import SocialProvider, clear_jwks_cache, verify_social_token
+from app.errors import UserError
+from models.accounts import RefreshToken, User
+from tests.accounts.events import listening
 from tests.conftest import PASSWORD
 from tests.fakes import facebook_graph, google_jwks
 from tests.fakes.facebook_graph import FacebookUser, FakeFacebook
@@ -64,8 +68,10 @@ def social_api(start_app: Callable, google: FakeGoogle, facebook: FakeFacebook) 
             "facebook_graph_url": facebook.graph_url,
         }
         settings.update(overrides)
-        async with start_app(**settings) as (_, http):
-            yield GraphQLClient(http)
+        async with start_app(**settings) as (app, http):
+            client = GraphQLClient(http)
+            client.app = app  # type: ignore[attr-defined]  # for listening to its events
+            yield client
 
     return start
 
@@ -105,7 +111,7 @@ async def test_google_creates_an_account_then_signs_it_in_again(social_api, goog
 async def test_google_links_an_existing_password_account_ignoring_case(
     social_api, google, make_user, sign_in
 ):
-    user = await make_user(email="jane.doe@gmail.com")
+    user = await make_user(email="jane.doe@gmail.com", email_verified_at=datetime.now(UTC))
     async with social_api() as gql:
         payload = await _social(gql, "GOOGLE", google.id_token(email="Jane.Doe@Gmail.COM"))
 
@@ -165,8 +171,13 @@ async def test_google_unverified_email_is_refused(social_api, google, count):
         no_email = await _social(gql, "GOOGLE", google.id_token(email=None, email_verified=None))
 
     for payload in (unverified, no_email):
-        assert _errors(payload) == [("token", "INVALID")]
-        assert "verified email" in payload["userErrors"][0]["message"]
+        assert payload["userErrors"] == [
+            {
+                "field": ["token"],
+                "code": "INVALID",
+                "message": "The Google account has no verified email address.",
+            }
+        ]
     assert await count(User) == 0
 
 
@@ -225,8 +236,14 @@ async def test_facebook_without_email_is_refused(social_api, facebook, count):
     async with social_api() as gql:
         payload = await _social(gql, "FACEBOOK", token)
 
-    assert _errors(payload) == [("token", "INVALID")]
-    assert "verified email" in payload["userErrors"][0]["message"]
+    assert payload["userErrors"] == [
+        {
+            "field": ["token"],
+            "code": "INVALID",
+            "message": "Your Facebook account did not share a verified email address; sign up "
+            "with email and password instead.",
+        }
+    ]
     assert await count(User) == 0
 
 
@@ -249,6 +266,30 @@ async def test_disabled_provider_is_refused(social_api, google, provider, settin
     assert google.fetches == 0
 
 
+@pytest.mark.parametrize("provider", list(SocialProvider))
+@pytest.mark.parametrize("token", ["a\ud800b", "EAAB\x00good"], ids=["surrogate", "nul"])
+async def test_unencodable_tokens_are_invalid_before_the_provider_is_asked(
+    google, facebook, settings, provider, token
+):
+    # Called directly: the GraphQL layer may refuse such text before resolvers run.
+    facebook.add_user(token, FacebookUser(id="107"))
+    configured = settings.model_copy(
+        update={
+            "google_client_id": CLIENT_ID,
+            "google_jwks_url": google.jwks_url,
+            "facebook_app_id": facebook_graph.APP_ID,
+            "facebook_app_secret": SecretStr(facebook_graph.APP_SECRET),
+            "facebook_graph_url": facebook.graph_url,
+        }
+    )
+
+    with pytest.raises(UserError) as caught:
+        await verify_social_token(configured, provider, token)
+
+    assert (caught.value.code.value, caught.value.field) == ("INVALID_TOKEN", "token")
+    assert google.fetches == 0 and facebook.app_token_uses == 0
+
+
 async def test_inactive_linked_account_is_refused(social_api, google, make_user):
     await make_user(email="jane.doe@gmail.com", is_active=False)
     async with social_api() as gql:
@@ -262,3 +303,71 @@ def test_fake_issuer_matches_the_default_setting():
     from app.settings import Settings
 
     assert google_jwks.ISSUER in Settings.model_fields["google_issuers"].default
+
+
+def _provider_token(provider: str, google: FakeGoogle, facebook: FakeFacebook, email: str) -> str:
+    if provider == "GOOGLE":
+        return google.id_token(email=email)
+    return facebook.add_user("EAAB-takeover", FacebookUser(id="105", email=email))
+
+
+@pytest.mark.parametrize("provider", ["GOOGLE", "FACEBOOK"])
+async def test_unconfirmed_password_account_is_not_taken_over(
+    social_api, google, facebook, make_user, session_factory, count, provider
+):
+    # Someone registered the address with a password of their own and never confirmed it.
+    squatter = await make_user(email="victim@example.com")
+    token = _provider_token(provider, google, facebook, "Victim@Example.com")
+    async with social_api() as gql:
+        async with listening(gql.app, f"user:{squatter.id}") as events:
+            payload = await _social(gql, provider, token)
+
+        assert _errors(payload) == [("token", "EMAIL_NOT_VERIFIED")]
+        assert payload["accessToken"] is None and payload["refreshToken"] is None
+        assert events == []
+        assert await count(RefreshToken) == 0
+        assert await count(User) == 1
+        async with session_factory() as session:
+            row = await session.get_one(User, squatter.id)
+            assert (row.last_login_at, row.email_verified_at) == (None, None)
+            assert row.password_hash == squatter.password_hash
+
+        # Once the owner of the password confirms the address, the provider may link it.
+        async with session_factory() as session, session.begin():
+            (await session.get_one(User, squatter.id)).email_verified_at = datetime.now(UTC)
+        linked = await _social(gql, provider, token)
+
+    assert linked["userErrors"] == []
+    assert linked["user"]["email"] == "victim@example.com"
+    assert await count(RefreshToken) == 1
+
+
+@pytest.mark.parametrize("provider", ["GOOGLE", "FACEBOOK"])
+async def test_account_without_password_is_signed_in(
+    social_api, google, facebook, make_user, session_factory, provider
+):
+    user = await make_user(email="nopass@example.com", password_hash=None)
+    token = _provider_token(provider, google, facebook, "nopass@example.com")
+    async with social_api() as gql:
+        payload = await _social(gql, provider, token)
+
+    assert payload["userErrors"] == []
+    assert payload["user"]["email"] == "nopass@example.com"
+    async with session_factory() as session:
+        assert (await session.get_one(User, user.id)).last_login_at is not None
+
+
+@pytest.mark.parametrize("provider", ["GOOGLE", "FACEBOOK"])
+@pytest.mark.parametrize(
+    "token", ["EAAB\x01good", "EAAB-gööd", "x" * 5000], ids=["control", "non-ascii", "huge"]
+)
+async def test_tokens_that_cannot_be_provider_tokens_are_invalid(
+    social_api, google, facebook, count, provider, token
+):
+    facebook.add_user(token, FacebookUser(id="106"))  # even one the fake would accept
+    async with social_api() as gql:
+        payload = await _social(gql, provider, token)
+
+    assert _errors(payload) == [("token", "INVALID_TOKEN")]
+    assert await count(User) == 0
+    assert google.fetches == 0 and facebook.app_token_uses == 0  # refused before any call

@@ -11,11 +11,12 @@ import jwt
 import pytest
 
 from app.auth import tokens
-from app.services.accounts import set_user_active
+from app.services.accounts import INVALID_CREDENTIALS, set_user_active
 from models.accounts import RefreshToken, User
 from tests.conftest import PASSWORD, TOKEN_CREATE
 
 ME = "{ me { id email firstName role } }"
+REVOKED = "Refresh token has expired or was revoked."
 REFRESH = """
 mutation($token: String!) {
   tokenRefresh(refreshToken: $token) {
@@ -94,12 +95,15 @@ async def test_failed_sign_in_does_not_reveal_whether_the_email_exists(
     assert await count(RefreshToken) == 0
 
 
-async def test_inactive_user_cannot_sign_in(gql, make_user):
+async def test_inactive_user_cannot_sign_in(gql, make_user, count):
     await make_user(email="gone@example.com", is_active=False)
 
     data = await gql.execute(TOKEN_CREATE, email="gone@example.com", password=PASSWORD)
 
-    assert data["tokenCreate"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert data["tokenCreate"]["userErrors"] == [
+        {"field": ["email"], "code": "INVALID_CREDENTIALS", "message": INVALID_CREDENTIALS}
+    ]
+    assert await count(RefreshToken) == 0
 
 
 async def test_refresh_rotates_and_the_new_pair_works(gql, make_user, sign_in):
@@ -132,7 +136,9 @@ async def test_reusing_a_refresh_token_revokes_the_whole_family(gql, make_user, 
     assert replay["tokenRefresh"]["accessToken"] is None
     # The thief's (or victim's) newer token of the same family is dead too ...
     after = await gql.execute(REFRESH, token=second["refreshToken"])
-    assert after["tokenRefresh"]["userErrors"][0]["code"] == "INVALID_TOKEN"
+    assert after["tokenRefresh"]["userErrors"] == [
+        {"field": ["refreshToken"], "code": "INVALID_TOKEN", "message": REVOKED}
+    ]
     # ... but the session signed in separately on another device is untouched.
     other = await gql.execute(REFRESH, token=other_device["refreshToken"])
     assert other["tokenRefresh"]["userErrors"] == []
@@ -162,7 +168,10 @@ async def test_expired_refresh_token_is_refused(gql, make_user, sign_in, session
 
     data = await gql.execute(REFRESH, token=issued["refreshToken"])
 
-    assert data["tokenRefresh"]["userErrors"][0]["code"] == "INVALID_TOKEN"
+    assert data["tokenRefresh"]["userErrors"] == [
+        {"field": ["refreshToken"], "code": "INVALID_TOKEN", "message": REVOKED}
+    ]
+    assert data["tokenRefresh"]["accessToken"] is None
 
 
 async def test_revoke_signs_out_that_session(gql, make_user, sign_in):
@@ -173,7 +182,9 @@ async def test_revoke_signs_out_that_session(gql, make_user, sign_in):
 
     assert data["tokenRevoke"] == {"revoked": True, "userErrors": []}
     after = await gql.execute(REFRESH, token=issued["refreshToken"])
-    assert after["tokenRefresh"]["userErrors"][0]["code"] == "INVALID_TOKEN"
+    assert after["tokenRefresh"]["userErrors"] == [
+        {"field": ["refreshToken"], "code": "INVALID_TOKEN", "message": REVOKED}
+    ]
 
 
 async def test_revoke_of_unknown_token_is_a_user_error(gql):
@@ -255,14 +266,19 @@ async def test_bad_access_tokens_are_unauthenticated(gql, make_user, settings, c
     body = await gql.as_user(forged).raw(ME)
 
     assert body["data"] == {"me": None}
-    assert body["errors"][0]["message"] == message
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (message, "UNAUTHENTICATED")
+    ]
 
 
 async def test_malformed_authorization_header_is_unauthenticated(gql):
     response = await gql.post(ME, headers={"Authorization": "Token abc"})
 
-    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = response.json()
+    assert body["data"] == {"me": None}
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("Authorization header must be 'Bearer <access token>'.", "UNAUTHENTICATED")
+    ]
 
 
 async def test_tokens_of_a_deactivated_user_stop_working_at_once(
@@ -276,9 +292,13 @@ async def test_tokens_of_a_deactivated_user_stop_working_at_once(
         await set_user_active(session, user_id=user.id, active=False)
 
     body = await gql.as_user(issued["accessToken"]).raw(ME)
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("Access token is no longer valid.", "UNAUTHENTICATED")
+    ]
     refreshed = await gql.execute(REFRESH, token=issued["refreshToken"])
-    assert refreshed["tokenRefresh"]["userErrors"][0]["code"] == "INVALID_TOKEN"
+    assert refreshed["tokenRefresh"]["userErrors"] == [
+        {"field": ["refreshToken"], "code": "INVALID_TOKEN", "message": REVOKED}
+    ]
     async with session_factory() as session:
         assert (await session.get_one(User, user.id)).is_active is False
 

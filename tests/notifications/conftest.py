@@ -21,6 +21,17 @@ DOMAIN = "@notify.test"
 
 
 @pytest.fixture
+def session_factory(connection) -> async_sessionmaker[AsyncSession]:
+    """As the shared fixture, but without autoflush, like the app's own sessions."""
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
 async def factory(engine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on the real engine; the test's notifications are removed after."""
     factory = create_session_factory(engine)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import email
+import hashlib
+import hmac
 from email.message import EmailMessage
 from email.policy import default
 from urllib.parse import urlsplit
 
 from app.notifications.channels import Router
 from app.notifications.outbox import enqueue
-from app.notifications.preferences import unsubscribe_token
+from app.notifications.preferences import is_enabled, unsubscribe_key, unsubscribe_token
 from app.notifications.worker import run_once
 from models.notifications import Notification
 from tests.conftest import TEST_SECRET, make_settings
@@ -150,17 +153,76 @@ async def test_one_click_unsubscribe_from_marketing(
     assert await _enqueue(session_factory, user, "marketing") is None
 
 
-async def test_forged_or_security_tokens_are_refused(http, make_user):
+def _signed(key: bytes, body: str) -> str:
+    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    return f"{body}:{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+
+
+async def _marketing_email_on(session_factory, user_id) -> bool:
+    async with session_factory() as session:
+        return await is_enabled(session, user_id, "marketing", "email")
+
+
+async def test_forged_or_security_tokens_are_refused(
+    http, gql, make_user, sign_in, session_factory
+):
     user = await make_user(email="forged@example.com")
+    token = (await sign_in("forged@example.com"))["accessToken"]
+    await gql.as_user(token).execute(
+        UPDATE, input=[{"kind": "marketing", "channel": "email", "enabled": True}]
+    )
+    raw_key = TEST_SECRET.get_secret_value().encode()
     forged = unsubscribe_token("not-the-key", user.id, "marketing")
     tampered = unsubscribe_token(TEST_SECRET.get_secret_value(), user.id, "marketing").replace(
         "marketing", "shipping"
     )
     security = f"{user.id}:account_security:whatever"
-    for token in (forged, tampered, security, "", "garbage"):
-        response = await http.post("/unsubscribe", params={"token": token})
-        assert response.status_code == 400
-        assert response.json()["error"]["code"] == "INVALID_TOKEN"
+    with_jwt_key = _signed(raw_key, f"{user.id}:marketing")  # the key itself, not derived
+    non_ascii = f"{user.id}:marketing:{'é' * 43}"
+    huge_id = _signed(unsubscribe_key(TEST_SECRET.get_secret_value()), f"{10**19}:marketing")
+    arabic_id = _signed(unsubscribe_key(TEST_SECRET.get_secret_value()), "١٢:marketing")
+    for bad in (
+        forged,
+        tampered,
+        security,
+        with_jwt_key,
+        non_ascii,
+        huge_id,
+        arabic_id,
+        "",
+        "garbage",
+    ):
+        response = await http.post("/unsubscribe", params={"token": bad})
+        assert (response.status_code, response.json()) == (
+            400,
+            {"error": {"code": "INVALID_TOKEN", "message": "This unsubscribe link is not valid."}},
+        ), bad
+        assert await _marketing_email_on(session_factory, user.id) is True
+
+
+async def test_unsubscribe_tokens_are_signed_with_a_key_derived_for_them(
+    http, gql, make_user, sign_in, session_factory
+):
+    user = await make_user(email="derived@example.com")
+    token = (await sign_in("derived@example.com"))["accessToken"]
+    await gql.as_user(token).execute(
+        UPDATE, input=[{"kind": "marketing", "channel": "email", "enabled": True}]
+    )
+    # HMAC-SHA256 under the JWT key of the fixed label, as documented.
+    derived = hmac.new(
+        TEST_SECRET.get_secret_value().encode(), b"commerce/list-unsubscribe/v1", hashlib.sha256
+    ).digest()
+    assert derived != TEST_SECRET.get_secret_value().encode()
+
+    response = await http.post(
+        "/unsubscribe", params={"token": _signed(derived, f"{user.id}:marketing")}
+    )
+
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "unsubscribed", "kind": "marketing", "channel": "email"},
+    )
+    assert await _marketing_email_on(session_factory, user.id) is False
 
 
 async def test_german_user_gets_german_template(make_user, session_factory, tmp_path):

@@ -1,0 +1,42 @@
+"""Fixtures of the accounts tests: an app for the mailed flows and the mailbox it fills."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from tests.accounts.flows import SHOP, Mailbox
+
+
+@pytest.fixture
+async def api(start_app, tmp_path):
+    """An app that accepts SHOP as redirect origin; keyword arguments override settings."""
+
+    async def start(**overrides):
+        return start_app(
+            account_redirect_origins=[SHOP],
+            data_dir=tmp_path,
+            pubsub_prefix=f"flows-{uuid.uuid4()}",
+            **overrides,
+        )
+
+    return start
+
+
+@pytest.fixture
+def mailbox(session_factory, tmp_path) -> Mailbox:
+    return Mailbox(session_factory, tmp_path)
+
+
+@pytest.fixture
+def session_factory(connection):
+    """As the shared fixture, but without autoflush, like the app's own sessions
+    (app.db.create_session_factory): a service must flush what a bulk statement needs."""
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )

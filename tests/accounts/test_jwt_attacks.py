@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.auth.tokens import ACCESS_TYPE
 from tests.conftest import PASSWORD, TOKEN_CREATE
+from tests.graphql_client import without_extensions
 
 ME = "{ me { id } }"
 INVALID = "Access token is invalid."
@@ -62,7 +63,7 @@ def _raw_json_token(settings, payload: str) -> str:
 
 async def _me(gql, token: str) -> tuple[int, dict[str, Any]]:
     response = await gql.post(ME, headers={"Authorization": f"Bearer {token}"})
-    return response.status_code, response.json()
+    return response.status_code, without_extensions(response.json())
 
 
 def _refused(message: str = INVALID) -> tuple[int, dict[str, Any]]:

@@ -141,13 +141,18 @@ async def test_register_accepts_an_internationalised_email(gql):
 async def test_register_with_wrong_types_is_a_graphql_error(gql, count):
     body = await gql.raw(REGISTER, input={"email": 42, "password": ["x"]})
 
-    # Variable coercion errors carry no extensions.code yet (the HTTP layer's part).
-    assert body["data"] is None
-    assert [e["message"] for e in body["errors"]] == [
-        "Variable '$input' has invalid value at .email: "
-        "String cannot represent a non string value: 42",
-        "Variable '$input' has invalid value at .password: "
-        "String cannot represent a non string value: ['x']",
+    assert "data" not in body  # a request error: nothing ran
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (
+            "Variable '$input' has invalid value at .email: "
+            "String cannot represent a non string value: 42",
+            "BAD_USER_INPUT",
+        ),
+        (
+            "Variable '$input' has invalid value at .password: "
+            "String cannot represent a non string value: ['x']",
+            "BAD_USER_INPUT",
+        ),
     ]
     assert await count(User) == 0
 
@@ -155,10 +160,14 @@ async def test_register_with_wrong_types_is_a_graphql_error(gql, count):
 async def test_register_missing_required_field_is_a_graphql_error(gql, count):
     body = await gql.raw(REGISTER, input={"email": "a@example.com"})
 
-    assert body["data"] is None
-    assert [e["message"] for e in body["errors"]] == [
-        "Variable '$input' has invalid value: Expected value of type 'AccountRegisterInput' "
-        "to include required field 'password', found: {'email': 'a@example.com'}."
+    assert "data" not in body
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (
+            "Variable '$input' has invalid value: Expected value of type "
+            "'AccountRegisterInput' to include required field 'password', found: "
+            "{'email': 'a@example.com'}.",
+            "BAD_USER_INPUT",
+        )
     ]
     assert await count(User) == 0
 

@@ -35,6 +35,7 @@ class ResilientRedisBackend(BroadcastBackend):
         self._changed = asyncio.Event()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.reconnects = 0
 
     async def connect(self) -> None:
@@ -43,8 +44,12 @@ class ResilientRedisBackend(BroadcastBackend):
 
     async def disconnect(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            self._stopping = True
+            # On Python 3.11 `wait_for` can swallow a cancel that lands as its event is
+            # set; the stop flag ends the loop then, and the cancel is repeated until done.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
         if self._pubsub is not None:
             await self._pubsub.aclose()
         await self._subscriber.aclose()
@@ -76,7 +81,7 @@ class ResilientRedisBackend(BroadcastBackend):
 
     async def _run(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
             except asyncio.CancelledError:
@@ -95,7 +100,7 @@ class ResilientRedisBackend(BroadcastBackend):
         if self._channels:
             await pubsub.subscribe(*self._channels)
         self._pubsub = pubsub
-        while True:
+        while not self._stopping:
             if self._channels and not pubsub.subscribed:
                 await pubsub.subscribe(*self._channels)
             if not pubsub.subscribed:

@@ -123,3 +123,15 @@ async def test_subscriptions_cancelled_while_subscribing_leave_nothing_behind(
     assert pubsub.backend._channels == set()
     assert pubsub._broadcast._subscribers == {}
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_the_listener_stops_even_when_a_wake_up_meets_the_stop(redis_url) -> None:
+    """`wait_for` on Python 3.11 can swallow the cancel that stops the listener."""
+    from app.pubsub_redis import ResilientRedisBackend
+
+    for _ in range(300):
+        backend = ResilientRedisBackend(redis_url)
+        await backend.connect()
+        await asyncio.sleep(0)
+        backend._changed.set()  # the listener wakes as it is told to stop
+        await asyncio.wait_for(backend.disconnect(), 3)

@@ -39,6 +39,7 @@ MAX_NUMBER_LENGTH = 64  # digits, sign, point and exponent: far beyond any 64-bi
 
 @dataclass
 class DocumentScan:
+    fields: int = 0  # field selections, each node once
     aliases: int = 0
     bad_text: StringValueNode | None = None
     long_number: IntValueNode | FloatValueNode | None = None
@@ -46,7 +47,7 @@ class DocumentScan:
 
 
 def scan_document(document: DocumentNode) -> DocumentScan:
-    """Aliases (each node once), bad strings, long numbers, empty selection sets."""
+    """Fields and aliases (each node once), bad strings, long numbers, empty selections."""
     scan = DocumentScan()
     stack: list[Any] = list(document.definitions)
 
@@ -60,6 +61,7 @@ def scan_document(document: DocumentNode) -> DocumentScan:
     while stack:
         node = stack.pop()
         if isinstance(node, FieldNode):
+            scan.fields += 1
             if node.alias is not None:
                 scan.aliases += 1
             stack.extend(node.arguments or ())

@@ -75,6 +75,7 @@ class GuardConfig:
     max_cost: int
     introspection: bool
     max_variable_values: int = 5_000
+    max_fields: int = 1_000
 
     @property
     def rules(self) -> tuple[Any, ...]:
@@ -209,6 +210,15 @@ class RequestGuard(SchemaExtension):
         if variables.values > self.config.max_variable_values:
             limit = self.config.max_variable_values
             return [coded(f"Variables may hold at most {limit} values.", "INVALID")]
+        if walk.fields > self.config.max_fields:
+            return [
+                coded(
+                    f"{walk.fields} fields found; at most {self.config.max_fields} are allowed.",
+                    "TOO_MANY_FIELDS",
+                    fields=walk.fields,
+                    maxFields=self.config.max_fields,
+                )
+            ]
         if walk.aliases > self.config.max_aliases:
             return [
                 coded(

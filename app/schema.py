@@ -132,6 +132,8 @@ def _extensions(
         max_aliases=settings.max_query_aliases,
         max_cost=settings.max_query_cost,
         introspection=settings.introspection_enabled,
+        max_variable_values=settings.max_query_tokens,
+        max_fields=settings.max_query_fields,
     )
     # The guard comes first: its end-of-operation step runs last, after masking.
     extensions: list[Any] = [

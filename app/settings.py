@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_query_tokens: int = Field(default=5_000, ge=100)
     max_query_aliases: int = Field(default=30, ge=1)
+    max_query_fields: int = Field(default=1_000, ge=1)
     # Query cost (app/query_cost.py) and the per-client budget it is drawn from.
     max_query_cost: int = Field(default=10_000, ge=1)
     cost_budget_enabled: bool = True

@@ -45,7 +45,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from app.cost_budget import CostBudget, Throttled, ThrottleStatus, client_key
 from app.document_cache import DocumentCache
 from app.document_scan import BAD_TEXT_MESSAGE, MAX_NUMBER_LENGTH, scan_document, scan_variables
-from app.query_cost import MAX_IDS, actual_cost, analyse
+from app.query_cost import MAX_IDS, analyse
+from app.query_selection import actual_cost
 
 log = logging.getLogger(__name__)
 
@@ -211,23 +212,9 @@ class RequestGuard(SchemaExtension):
             limit = self.config.max_variable_values
             return [coded(f"Variables may hold at most {limit} values.", "INVALID")]
         if walk.fields > self.config.max_fields:
-            return [
-                coded(
-                    f"{walk.fields} fields found; at most {self.config.max_fields} are allowed.",
-                    "TOO_MANY_FIELDS",
-                    fields=walk.fields,
-                    maxFields=self.config.max_fields,
-                )
-            ]
+            return [_over("fields", walk.fields, self.config.max_fields, "TOO_MANY_FIELDS")]
         if walk.aliases > self.config.max_aliases:
-            return [
-                coded(
-                    f"{walk.aliases} aliases found; at most {self.config.max_aliases} are allowed.",
-                    "TOO_MANY_ALIASES",
-                    aliases=walk.aliases,
-                    maxAliases=self.config.max_aliases,
-                )
-            ]
+            return [_over("aliases", walk.aliases, self.config.max_aliases, "TOO_MANY_ALIASES")]
         if analysis is not None and analysis.depth > self.config.max_depth:
             return [
                 coded(
@@ -314,6 +301,15 @@ class RequestGuard(SchemaExtension):
         if self.status is not None:
             cost["throttleStatus"] = self.status.as_json()
         return {"cost": cost}
+
+
+def _over(what: str, found: int, limit: int, code: str) -> GraphQLError:
+    """`found` of `what` where `limit` is the most: e.g. 31 aliases of at most 30."""
+    return coded(
+        f"{found} {what} found; at most {limit} are allowed.",
+        code,
+        **{what: found, f"max{what.title()}": limit},
+    )
 
 
 def _throttled(exc: Throttled, cost: int) -> GraphQLError:

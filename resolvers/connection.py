@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 from app.errors import UserError
-from app.query_cost import selected_names
+from app.query_selection import selected_names
 from app.services.pagination import PageRequest, SortKey, count_rows, fetch_page
 from resolvers.base import ApiError, Info
 

@@ -82,6 +82,19 @@ class ConnectionSpec:
         return data
 
 
+ERRORS = "userErrors { field message code }"
+
+
+def update_mutation(mutation: str, input_type: str, *, with_id: bool = True) -> str:
+    """A mutation document taking `$input` (and `$id`) that selects the user errors."""
+    if not with_id:
+        return f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {ERRORS} }} }}"
+    return (
+        f"mutation($id: ID!, $input: {input_type}!) "
+        f"{{ {mutation}(id: $id, input: $input) {{ {ERRORS} }} }}"
+    )
+
+
 def _root(field: str, extra: str = "") -> str:
     return f"{field}(ARGS{extra}) {{ {PAGE} }}"
 

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from app import migrate
 from app.auth.permissions import Role
-from app.db import create_engine, start_embedded_postgres, to_asyncpg_url
+from app.db import create_engine, create_session_factory, start_embedded_postgres, to_asyncpg_url
 from app.main import create_app
 from app.services.accounts import RegistrationData, register_account
 from app.settings import Settings
@@ -99,6 +99,34 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         transaction = await connection.begin()
         yield connection
         await transaction.rollback()
+
+
+class CommittedSessions:
+    """Sessions on the real engine, each on its own connection: data they write is
+    committed (races need it), so each test names what to remove afterwards."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self.factory = factory
+        self._cleanup: list[Any] = []
+
+    def remove_after(self, *statements: Any) -> async_sessionmaker[AsyncSession]:
+        """Run these (DELETE) statements when the test ends; the factory, for chaining."""
+        self._cleanup.extend(statements)
+        return self.factory
+
+    async def clean_up(self) -> None:
+        async with self.factory() as session, session.begin():
+            for statement in self._cleanup:
+                await session.execute(statement)
+
+
+@pytest.fixture
+async def committed_sessions(engine: AsyncEngine) -> AsyncIterator[CommittedSessions]:
+    sessions = CommittedSessions(create_session_factory(engine))
+    try:
+        yield sessions
+    finally:
+        await sessions.clean_up()
 
 
 @pytest.fixture

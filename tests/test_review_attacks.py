@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from app.query_cost import selected_names
+from app.query_selection import selected_names
 from app.response_cache import CachedAnswer, ResponseCache
 from tests.test_websocket import ACK, connect, init, receive, ws_client
 

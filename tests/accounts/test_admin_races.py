@@ -4,7 +4,6 @@ shop always keeps one active admin, and nobody acts on rights they lost a moment
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -12,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import to_base64
 
 from app.auth.permissions import Perm, Role
-from app.db import create_session_factory
 from app.services.accounts import RegistrationData, register_account
 from models.accounts import User
 from tests.accounts.flows import sign_in
@@ -27,14 +25,9 @@ MUTATIONS = {"deactivate": (DEACTIVATE, "userDeactivate"), "demote": (DEMOTE, "u
 
 
 @pytest.fixture
-async def factory(engine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the real engine, each its own connection; the test's accounts go after."""
-    factory = create_session_factory(engine)
-    try:
-        yield factory
-    finally:
-        async with factory() as session, session.begin():
-            await session.execute(delete(User).where(User.email.startswith(PREFIX)))
+def factory(committed_sessions) -> async_sessionmaker[AsyncSession]:
+    """Committed sessions; the test's accounts go after."""
+    return committed_sessions.remove_after(delete(User).where(User.email.startswith(PREFIX)))
 
 
 async def _accounts(factory, settings, **roles: tuple[Role, list[str]]) -> dict[str, User]:

@@ -4,7 +4,6 @@ committed data: one gets it, the other a UNIQUE user error, never a database err
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import tokens
-from app.db import create_session_factory
 from app.services.accounts import RegistrationData, register_account
 from models.account_tokens import AccountToken
 from models.accounts import User
@@ -25,14 +23,9 @@ ROUNDS = 5
 
 
 @pytest.fixture
-async def factory(engine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the real engine, each its own connection; the test's accounts go after."""
-    factory = create_session_factory(engine)
-    try:
-        yield factory
-    finally:
-        async with factory() as session, session.begin():
-            await session.execute(delete(User).where(User.email.startswith(PREFIX)))
+def factory(committed_sessions) -> async_sessionmaker[AsyncSession]:
+    """Committed sessions; the test's accounts go after."""
+    return committed_sessions.remove_after(delete(User).where(User.email.startswith(PREFIX)))
 
 
 async def _pending_changes(factory, settings, round_: int) -> list[str]:

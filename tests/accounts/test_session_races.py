@@ -5,7 +5,6 @@ behind it and get coded answers, never a deadlock."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import tokens
 from app.auth.passwords import hash_password
-from app.db import create_session_factory
 from app.services.accounts import RegistrationData, register_account
 from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
@@ -34,16 +32,12 @@ PASSWORD_CHANGE = """mutation($old: String!, $new: String!) {
 
 
 @pytest.fixture
-async def factory(engine, settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the real engine with one committed account; removed after the test."""
-    factory = create_session_factory(engine)
+async def factory(committed_sessions, settings) -> async_sessionmaker[AsyncSession]:
+    """Committed sessions with one committed account; removed after the test."""
+    factory = committed_sessions.remove_after(delete(User).where(User.email == EMAIL))
     async with factory() as session, session.begin():
         await register_account(session, data=RegistrationData(EMAIL, PASSWORD), settings=settings)
-    try:
-        yield factory
-    finally:
-        async with factory() as session, session.begin():
-            await session.execute(delete(User).where(User.email == EMAIL))
+    return factory
 
 
 async def _post(http, query: str, bearer: str | None = None, **variables) -> dict:

@@ -17,16 +17,8 @@ world, make_category, make_product, make_tag = (
     api_world.make_product,
     api_world.make_tag,
 )
-ERRORS = "userErrors { field message code }"
-
-
-def _update(mutation: str, input_type: str, *, with_id: bool = True) -> str:
-    if not with_id:
-        return f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {ERRORS} }} }}"
-    return (
-        f"mutation($id: ID!, $input: {input_type}!) "
-        f"{{ {mutation}(id: $id, input: $input) {{ {ERRORS} }} }}"
-    )
+ERRORS = api_world.ERRORS
+_update = api_world.update_mutation
 
 
 NULLS = [

@@ -4,14 +4,12 @@ no category cycle."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import create_session_factory
 from app.errors import UserError
 from app.services.catalog import ProductData, create_product
 from app.services.categories import CategoryData, update_category
@@ -24,19 +22,12 @@ RACE = "Race Slug Test"  # products named so get slugs "race-slug-test(-N)"
 
 
 @pytest.fixture
-async def factory(engine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the real engine (each its own connection); the test's rows are removed after."""
-    factory = create_session_factory(engine)
-    try:
-        yield factory
-    finally:
-        async with factory() as session, session.begin():
-            await session.execute(
-                delete(Product).where(
-                    (Product.slug == SLUG) | Product.slug.startswith("race-slug-test")
-                )
-            )
-            await session.execute(delete(Category).where(Category.slug.startswith("race-")))
+def factory(committed_sessions) -> async_sessionmaker[AsyncSession]:
+    """Committed sessions; the test's products and categories are removed after."""
+    return committed_sessions.remove_after(
+        delete(Product).where((Product.slug == SLUG) | Product.slug.startswith("race-slug-test")),
+        delete(Category).where(Category.slug.startswith("race-")),
+    )
 
 
 async def _variant_with_stock(factory, quantity: int) -> tuple[int, int]:

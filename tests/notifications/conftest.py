@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import create_session_factory
 from app.notifications.channels import FileChannel, Message
 from app.notifications.outbox import enqueue
 from models.notifications import Notification
@@ -32,16 +31,11 @@ def session_factory(connection) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-async def factory(engine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the real engine; the test's notifications are removed after."""
-    factory = create_session_factory(engine)
-    try:
-        yield factory
-    finally:
-        async with factory() as session, session.begin():
-            await session.execute(
-                delete(Notification).where(Notification.recipient.endswith(DOMAIN))
-            )
+def factory(committed_sessions) -> async_sessionmaker[AsyncSession]:
+    """Committed sessions; the test's notifications are removed after."""
+    return committed_sessions.remove_after(
+        delete(Notification).where(Notification.recipient.endswith(DOMAIN))
+    )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from app.notifications.outbox import enqueue
 from app.notifications.worker import WorkerConfig, run_once
 from models.notifications import Notification
 from tests.conftest import make_settings
-from tests.notifications.conftest import DOMAIN, free_port
+from tests.notifications.conftest import DOMAIN, free_port, outbox_rows
 
 
 async def _enqueue(factory, *, channel="email", locale="en", max_attempts=8, n=1) -> list[str]:
@@ -36,16 +36,6 @@ async def _enqueue(factory, *, channel="email", locale="en", max_attempts=8, n=1
             )
             keys.append(row.idempotency_key)
     return keys
-
-
-async def _rows(factory) -> list[Notification]:
-    async with factory() as session:
-        rows = await session.scalars(
-            select(Notification)
-            .where(Notification.recipient.endswith(DOMAIN))
-            .order_by(Notification.id)
-        )
-        return list(rows)
 
 
 async def test_enqueue_rolled_back_leaves_nothing(factory):
@@ -91,7 +81,7 @@ async def test_worker_delivers_to_files(factory, tmp_path):
     assert html is not None and "<strong>password changed</strong>" in html.get_content()
     body = json.loads((outbox / f"{sms}.json").read_text())
     assert body["idempotency_key"] == sms and body["channel"] == "sms"
-    rows = await _rows(factory)
+    rows = await outbox_rows(factory)
     assert {row.status for row in rows} == {"sent"}
     assert all(row.sent_at is not None and row.locked_until is None for row in rows)
     assert await run_once(factory, channel=router, batch_size=10) == 0
@@ -128,7 +118,7 @@ async def test_worker_delivers_over_smtp(factory):
     text, html = message.get_body(("plain",)), message.get_body(("html",))
     assert text is not None and "change your password now" in text.get_content()
     assert html is not None and "<p>Hello Ada,</p>" in html.get_content()
-    [row] = await _rows(factory)
+    [row] = await outbox_rows(factory)
     assert row.status == "sent"
 
 
@@ -141,7 +131,7 @@ async def test_provider_down_backs_off_then_dead(factory):
     gaps = []
     for attempt in range(1, 5):
         assert await run_once(factory, channel=Router(settings), now=now, config=config) == 1
-        [row] = await _rows(factory)
+        [row] = await outbox_rows(factory)
         assert row.attempts == attempt and row.last_error
         if attempt < 4:
             assert row.status == "pending"
@@ -153,7 +143,7 @@ async def test_provider_down_backs_off_then_dead(factory):
             assert await run_once(factory, channel=Router(settings), now=now, config=config) == 0
             now = row.next_attempt_at
     assert gaps[2] > gaps[0]
-    [row] = await _rows(factory)
+    [row] = await outbox_rows(factory)
     assert row.status == "dead" and row.attempts == 4 and "SMTP" in (row.last_error or "")
     later = now + timedelta(days=1)
     assert await run_once(factory, channel=Router(settings), now=later, config=config) == 0
@@ -173,5 +163,5 @@ async def test_a_broken_template_counts_as_a_failed_attempt(factory, tmp_path):
         )
     router = Router(make_settings(data_dir=tmp_path, smtp_host=None))
     assert await run_once(factory, channel=router) == 1
-    [row] = await _rows(factory)
+    [row] = await outbox_rows(factory)
     assert row.status == "dead" and "TemplateNotFound" in (row.last_error or "")

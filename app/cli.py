@@ -19,7 +19,7 @@ from app.errors import UserError, ValidationErrors
 from app.logs import configure_logging
 from app.seed import seed_demo
 from app.seed_catalog import DEMO_PRODUCTS, CatalogSeedResult, catalog_is_empty, seed_catalog
-from app.services.accounts import RegistrationData, register_account
+from app.services.accounts.tokens import RegistrationData, register_account
 from app.settings import Settings
 
 cli = typer.Typer(help="GraphQL commerce backend.", no_args_is_help=True, add_completion=False)

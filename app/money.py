@@ -7,7 +7,7 @@ from decimal import Decimal
 import pycountry
 
 from app.errors import ErrorCode, UserError
-from app.services.validation import clean_decimal
+from app.services.checks import clean_decimal
 
 # ISO 4217 minor-unit exponents that are not 2.
 _EXPONENTS = {

@@ -16,17 +16,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 import resolvers.accounts
-import resolvers.accounts.addresses
-import resolvers.accounts.admin
-import resolvers.accounts.flows
-import resolvers.accounts.preferences
-import resolvers.accounts.privacy
-import resolvers.accounts.profile
-import resolvers.accounts.push
-import resolvers.accounts.social
 import resolvers.catalog
-import resolvers.catalog.reviews
-import resolvers.catalog.wishlist
 import resolvers.node
 import resolvers.notifications
 from app.document_cache import CachedParser, DocumentCache
@@ -35,36 +25,15 @@ from app.settings import Settings
 
 log = logging.getLogger("app.graphql")
 
-# Order matters only for field order in the SDL: node first, then domains A-Z.
-QUERIES = (
-    resolvers.node.Query,
-    resolvers.accounts.Query,
-    resolvers.accounts.addresses.Query,
-    resolvers.accounts.admin.Query,
-    resolvers.accounts.preferences.Query,
-    resolvers.accounts.privacy.Query,
-    resolvers.accounts.profile.Query,
-    resolvers.catalog.Query,
-    resolvers.catalog.reviews.Query,
-    resolvers.catalog.wishlist.Query,
-    resolvers.notifications.Query,
+# One line per domain; order matters only for field order in the SDL: node first, then A-Z.
+DOMAINS = (
+    resolvers.accounts,
+    resolvers.catalog,
+    resolvers.notifications,
 )
-MUTATIONS = (
-    resolvers.accounts.Mutation,
-    resolvers.accounts.addresses.Mutation,
-    resolvers.accounts.admin.Mutation,
-    resolvers.accounts.flows.Mutation,
-    resolvers.accounts.preferences.Mutation,
-    resolvers.accounts.privacy.Mutation,
-    resolvers.accounts.profile.Mutation,
-    resolvers.accounts.push.Mutation,
-    resolvers.accounts.social.Mutation,
-    resolvers.catalog.Mutation,
-    resolvers.catalog.reviews.Mutation,
-    resolvers.catalog.wishlist.Mutation,
-    resolvers.notifications.Mutation,
-)
-SUBSCRIPTIONS = (resolvers.accounts.Subscription,)
+QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS))
+MUTATIONS = tuple(domain.Mutation for domain in DOMAINS)
+SUBSCRIPTIONS = tuple(domain.Subscription for domain in DOMAINS if domain.Subscription)
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Role
-from app.services.accounts import RegistrationData, register_account
+from app.services.accounts.tokens import RegistrationData, register_account
 from app.settings import Settings
 from models.accounts import User
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import seed_catalog_plan as plan
-from app.services.search_index import refresh_min_price, refresh_search
+from app.services.catalog.search import refresh_min_price, refresh_search
 from models.catalog import (
     Category,
     Product,

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     password_min_length: int = Field(default=8, ge=6, le=64)
 
-    # Password reset, email verification and email change (app/services/account_flows.py).
+    # Password reset, email verification and email change (app/services/accounts/flows.py).
     account_redirect_origins: Annotated[list[str], NoDecode] = []
     password_reset_ttl_seconds: int = Field(default=3_600, ge=60)
     account_token_ttl_seconds: int = Field(default=3 * 86_400, ge=60)

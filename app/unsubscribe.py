@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from app.notifications.preferences import read_unsubscribe_token, set_preference
 from app.resources import Resources
+from app.services.notifications.preferences import read_unsubscribe_token, set_preference
 
 
 def _invalid() -> JSONResponse:

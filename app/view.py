@@ -21,7 +21,7 @@ from app.context import Context
 from app.graphql_http import GraphQLHTTPHandler
 from app.resources import Resources
 from app.response_cache import ResponseCache
-from app.services.accounts import user_for_access_token
+from app.services.accounts.tokens import user_for_access_token
 from app.settings import Settings
 from app.ws import SubscriptionSocketHandler
 

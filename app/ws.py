@@ -26,7 +26,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from app.auth.tokens import InvalidAccessToken, decode_access_token
 from app.context import Context
-from app.services.accounts import user_for_access_token
+from app.services.accounts.tokens import user_for_access_token
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from models.catalog import (
     product_tags,
 )
 from models.notifications import Notification
-from tests.catalog.conftest import make_category, make_product, make_tag
+from tests.factories import make_category, make_product, make_tag
 from tests.graphql_client import GraphQLClient
 
 __all__ = ["make_category", "make_product", "make_tag"]  # fixtures `world` needs

@@ -16,17 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from starlette.applications import Starlette
 
 from app import migrate
-from app.auth.permissions import Role
 from app.db import create_engine, create_session_factory, start_embedded_postgres, to_asyncpg_url
 from app.main import create_app
-from app.services.accounts import RegistrationData, register_account
 from app.settings import Settings
-from models.accounts import User
+from tests.factories import PASSWORD
 from tests.graphql_client import GraphQLClient
+
+pytest_plugins = ["tests.factories"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = SecretStr("test-signing-key-that-is-long-enough-for-hs256-0123456789")
-PASSWORD = "correct-Horse-battery-9"
 
 
 def _test_database_url() -> str:
@@ -132,8 +131,13 @@ async def committed_sessions(engine: AsyncEngine) -> AsyncIterator[CommittedSess
 @pytest.fixture
 def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     """Sessions that join the test's transaction; their commits are savepoints."""
+    # Without autoflush, like the app's own sessions (app.db.create_session_factory): a
+    # service must flush what a bulk statement needs, and the tests see it when it does not.
     return async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
     )
 
 
@@ -194,30 +198,6 @@ async def http(app: Starlette) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 def gql(http: AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
-
-
-@pytest.fixture
-def make_user(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> Callable:
-    """Create an account committed into the test transaction."""
-
-    async def make(
-        email: str = "shopper@example.com",
-        password: str = PASSWORD,
-        role: Role = Role.CUSTOMER,
-        **fields: Any,
-    ) -> User:
-        async with session_factory() as session, session.begin():
-            user = await register_account(
-                session,
-                data=RegistrationData(email=email, password=password),
-                settings=settings,
-                role=role,
-            )
-            for name, value in fields.items():
-                setattr(user, name, value)
-        return user
-
-    return make
 
 
 @pytest.fixture

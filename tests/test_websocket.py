@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from app.auth.tokens import create_access_token
-from app.services.accounts import set_user_active
+from app.services.accounts.tokens import set_user_active
 from tests.conftest import PASSWORD, TOKEN_CREATE, make_settings
 from tests.graphql_client import GraphQLClient
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.tokens import create_access_token, decode_access_token
 from app.db import create_session_factory
-from app.services.accounts import RegistrationData, register_account, set_user_active
+from app.services.accounts.tokens import RegistrationData, register_account, set_user_active
 from app.settings import Settings
 from app.ws import RECHECK_TASK_NAME
 from models.accounts import User

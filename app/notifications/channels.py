@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.notifications.preferences import is_locked, unsubscribe_token
 from app.notifications.templates import render
+from app.services.notifications.preferences import is_locked, unsubscribe_token
 from app.settings import Settings
 
 

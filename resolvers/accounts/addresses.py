@@ -11,8 +11,8 @@ import pycountry
 import strawberry
 from strawberry import relay
 
-from app.services import addresses
-from app.services.catalog_checks import Unset
+from app.services.accounts import addresses
+from app.services.catalog.checks import Unset
 from models import addresses as models
 from resolvers.base import (
     ApiError,

@@ -6,7 +6,7 @@ import strawberry
 
 from app.auth.permissions import Perm
 from app.auth.permissions import Role as DomainRole
-from app.services import account_admin
+from app.services.accounts import admin as account_admin
 from app.services.pagination import PageRequest, SortKey
 from models import accounts as models
 from resolvers.accounts.types import Role, User

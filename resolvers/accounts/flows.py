@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from app.services import account_flows
+from app.services.accounts import flows as account_flows
 from resolvers.base import (
     Info,
     IsAuthenticated,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from app.services import privacy
+from app.services.accounts import privacy
 from resolvers.base import (
     Info,
     IsAuthenticated,

@@ -6,8 +6,9 @@ from typing import Any
 
 import strawberry
 
-from app.services import accounts, profile
-from app.services.catalog_checks import Unset
+from app.services.accounts import profile
+from app.services.accounts import tokens as accounts
+from app.services.catalog.checks import Unset
 from resolvers.accounts.types import User
 from resolvers.base import (
     Info,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from app.auth.social import SocialProvider as DomainSocialProvider
-from app.services import social
-from app.services.accounts import TokenSet
-from resolvers.accounts.mutations import TokenPayload
+from app.services.accounts import social
+from app.services.accounts.tokens import TokenSet
+from resolvers.accounts.tokens import TokenPayload
 from resolvers.accounts.types import User
 from resolvers.base import Info, client_ip, rate_limit, run_mutation
 

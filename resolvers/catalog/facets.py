@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.money import clean_currency
-from app.services.catalog_facets import product_facets
+from app.services.catalog.facets import product_facets
 from resolvers.base import Info
 from resolvers.catalog.queries import ProductFilterInput, to_filter
 from resolvers.catalog.types import Category, Money, Tag, can_see_unpublished

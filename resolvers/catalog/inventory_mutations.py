@@ -7,9 +7,9 @@ from typing import Any, Self
 import strawberry
 from strawberry import relay
 
-from app.services import inventory, warehouses
-from app.services.inventory import StockChange, StockLine
-from app.services.warehouses import WarehouseData
+from app.services.catalog import inventory, warehouses
+from app.services.catalog.inventory import StockChange, StockLine
+from app.services.catalog.warehouses import WarehouseData
 from models import catalog as models
 from resolvers.base import Info, UserError, decode_id, decode_optional_id
 from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id

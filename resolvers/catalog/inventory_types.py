@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from app.services.inventory import StockChange
+from app.services.catalog.inventory import StockChange
 from models import catalog as models
 from resolvers.base import Info, node_keys
 from resolvers.catalog.types import Variant, can_see_unpublished

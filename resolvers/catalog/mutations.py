@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from resolvers.catalog.category_mutations import CategoryMutation
 from resolvers.catalog.inventory_mutations import InventoryMutation
 from resolvers.catalog.product_mutations import ProductMutation
-from resolvers.catalog.taxonomy_mutations import TaxonomyMutation
 
-Mutation = merge_types("CatalogMutation", (ProductMutation, TaxonomyMutation, InventoryMutation))
+Mutation = merge_types("CatalogMutation", (ProductMutation, CategoryMutation, InventoryMutation))

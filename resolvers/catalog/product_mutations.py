@@ -7,7 +7,8 @@ from typing import Self
 import strawberry
 from strawberry import relay
 
-from app.services import catalog, variants
+from app.services.catalog import products as catalog
+from app.services.catalog import variants
 from models import catalog as models
 from resolvers.base import Info, UserError, decode_id
 from resolvers.catalog.inputs import (

@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
-from app.services import catalog_listing as listing
-from app.services.catalog import MAX_SLUG_LENGTH
-from app.services.catalog_checks import MAX_ATTRIBUTE_LENGTH
-from app.services.categories import MAX_CATEGORY_SLUG_LENGTH
+from app.services.catalog import listing
+from app.services.catalog.categories import MAX_CATEGORY_SLUG_LENGTH
+from app.services.catalog.checks import MAX_ATTRIBUTE_LENGTH
+from app.services.catalog.products import MAX_SLUG_LENGTH
+from app.services.checks import clean_decimal
 from app.services.pagination import PageRequest, SortKey, load_text
-from app.services.validation import clean_decimal
 from models import catalog as models
 from resolvers.base import MISSING_KEY, Info, decode_id, decode_ids, decode_optional_id
 from resolvers.catalog.types import (

@@ -10,8 +10,8 @@ import strawberry
 from strawberry import relay
 
 from app.auth.permissions import Perm
-from app.services import reviews
-from app.services.catalog_checks import Unset
+from app.services.catalog import reviews
+from app.services.catalog.checks import Unset
 from app.services.pagination import PageRequest
 from models import catalog as models
 from models.accounts import User as UserRow

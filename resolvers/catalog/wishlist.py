@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from app.services import wishlist
+from app.services.catalog import wishlist
 from app.services.pagination import PageRequest
 from models import catalog as models
 from resolvers.base import (

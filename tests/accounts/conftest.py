@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tests.accounts.flows import SHOP, Mailbox
 
@@ -28,15 +27,3 @@ async def api(start_app, tmp_path):
 @pytest.fixture
 def mailbox(session_factory, tmp_path) -> Mailbox:
     return Mailbox(session_factory, tmp_path)
-
-
-@pytest.fixture
-def session_factory(connection):
-    """As the shared fixture, but without autoflush, like the app's own sessions
-    (app.db.create_session_factory): a service must flush what a bulk statement needs."""
-    return async_sessionmaker(
-        bind=connection,
-        expire_on_commit=False,
-        autoflush=False,
-        join_transaction_mode="create_savepoint",
-    )

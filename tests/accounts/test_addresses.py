@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from strawberry.relay import to_base64
 
 from app.db import create_session_factory
-from app.services.addresses import AddressData, create_address
+from app.services.accounts.addresses import AddressData, create_address
 from models.accounts import User
 from models.addresses import Address
 

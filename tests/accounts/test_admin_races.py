@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import to_base64
 
 from app.auth.permissions import Perm, Role
-from app.services.accounts import RegistrationData, register_account
+from app.services.accounts.tokens import RegistrationData, register_account
 from models.accounts import User
 from tests.accounts.flows import sign_in
 from tests.conftest import PASSWORD

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import tokens
-from app.services.accounts import RegistrationData, register_account
+from app.services.accounts.tokens import RegistrationData, register_account
 from models.account_tokens import AccountToken
 from models.accounts import User
 from tests.accounts.flows import CONFIRM_CHANGE

@@ -14,7 +14,10 @@ import pytest
 
 from app.errors import UserError
 from app.ratelimit import RateLimited, RateLimiter
-from app.services import account_admin, account_flows, accounts, privacy, profile
+from app.services.accounts import admin as account_admin
+from app.services.accounts import flows as account_flows
+from app.services.accounts import privacy, profile
+from app.services.accounts import tokens as accounts
 from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from models.notifications import Notification

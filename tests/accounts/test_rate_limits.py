@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.social import clear_jwks_cache
-from app.services.accounts import INVALID_CREDENTIALS
+from app.services.accounts.tokens import INVALID_CREDENTIALS
 from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from models.notifications import Notification

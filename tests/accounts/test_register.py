@@ -178,7 +178,7 @@ async def test_concurrent_registrations_of_one_email_create_one_account(engine, 
 
     from app.db import create_session_factory
     from app.errors import UserError
-    from app.services.accounts import RegistrationData, register_account
+    from app.services.accounts.tokens import RegistrationData, register_account
 
     factory = create_session_factory(engine)
     email = "race-register@example.com"

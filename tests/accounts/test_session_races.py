@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import tokens
 from app.auth.passwords import hash_password
-from app.services.accounts import RegistrationData, register_account
+from app.services.accounts.tokens import RegistrationData, register_account
 from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from tests.accounts.flows import SET_PASSWORD, sign_in

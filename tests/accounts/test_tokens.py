@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from app.auth import tokens
-from app.services.accounts import INVALID_CREDENTIALS, set_user_active
+from app.services.accounts.tokens import INVALID_CREDENTIALS, set_user_active
 from models.accounts import RefreshToken, User
 from tests.conftest import PASSWORD, TOKEN_CREATE
 
@@ -311,7 +311,7 @@ async def test_concurrent_refreshes_of_one_token_yield_one_winner(engine, settin
 
     from app.db import create_session_factory
     from app.errors import UserError
-    from app.services.accounts import (
+    from app.services.accounts.tokens import (
         RegistrationData,
         create_tokens,
         refresh_tokens,

@@ -1,7 +1,7 @@
 """Fixtures, GraphQL documents and helpers of the staff catalog tests.
 
 A test module makes a fixture visible to pytest by binding it at module level
-(`staff = staff_fixtures.staff`): tests/catalog/conftest.py belongs to the
+(`staff = staff_fixtures.staff`): tests/factories.py belongs to the
 storefront work.
 """
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.services.categories import MAX_CATEGORY_SLUG_LENGTH
+from app.services.catalog.categories import MAX_CATEGORY_SLUG_LENGTH
 from models.catalog import Variant
 from tests import api_world
 from tests.api_world import snapshot

@@ -12,8 +12,7 @@ from strawberry.relay import from_base64, to_base64
 from app.auth.permissions import Role
 from app.db import create_session_factory
 from app.errors import UserError
-from app.services.pagination import encode_cursor
-from app.services.reviews import (
+from app.services.catalog.reviews import (
     ReviewChanges,
     ReviewData,
     create_review,
@@ -21,6 +20,7 @@ from app.services.reviews import (
     set_review_hidden,
     update_review,
 )
+from app.services.pagination import encode_cursor
 from models.accounts import User
 from models.catalog import Product, Review
 from tests.sql_counter import count_statements

@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import UserError
-from app.services.catalog import ProductData, create_product
-from app.services.categories import CategoryData, update_category
-from app.services.inventory import adjust_stock, set_stock
-from app.services.variants import MoneyData, VariantData, create_variant
+from app.services.catalog.categories import CategoryData, update_category
+from app.services.catalog.inventory import adjust_stock, set_stock
+from app.services.catalog.products import ProductData, create_product
+from app.services.catalog.variants import MoneyData, VariantData, create_variant
 from models.catalog import Category, Product, Stock, StockAdjustment, Variant, Warehouse
 
 SLUG = "race-stock-product"

@@ -10,7 +10,7 @@ from strawberry.relay import to_base64
 
 from app.auth.permissions import Role
 from app.db import create_session_factory
-from app.services.wishlist import add_to_wishlist
+from app.services.catalog.wishlist import add_to_wishlist
 from models.accounts import User
 from models.catalog import Product, Variant, WishlistItem
 from tests.sql_counter import count_statements

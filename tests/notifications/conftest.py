@@ -13,21 +13,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.notifications.channels import FileChannel, Message
-from app.notifications.outbox import enqueue
+from app.services.notifications.outbox import enqueue
 from models.notifications import Notification
 
 DOMAIN = "@notify.test"
-
-
-@pytest.fixture
-def session_factory(connection) -> async_sessionmaker[AsyncSession]:
-    """As the shared fixture, but without autoflush, like the app's own sessions."""
-    return async_sessionmaker(
-        bind=connection,
-        expire_on_commit=False,
-        autoflush=False,
-        join_transaction_mode="create_savepoint",
-    )
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from app.notifications.channels import Router
-from app.notifications.outbox import enqueue
 from app.notifications.worker import WorkerConfig, run_once
+from app.services.notifications.outbox import enqueue
 from models.notifications import Notification
 from tests.conftest import make_settings
 from tests.notifications.conftest import DOMAIN, free_port, outbox_rows

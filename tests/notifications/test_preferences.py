@@ -11,9 +11,9 @@ from email.policy import default
 from urllib.parse import urlsplit
 
 from app.notifications.channels import Router
-from app.notifications.outbox import enqueue
-from app.notifications.preferences import is_enabled, unsubscribe_key, unsubscribe_token
 from app.notifications.worker import run_once
+from app.services.notifications.outbox import enqueue
+from app.services.notifications.preferences import is_enabled, unsubscribe_key, unsubscribe_token
 from models.notifications import Notification
 from tests.conftest import TEST_SECRET, make_settings
 

@@ -12,10 +12,14 @@ from sqlalchemy import select
 
 from app.errors import UserError
 from app.notifications.channels import FileChannel, Router
-from app.notifications.outbox import enqueue
 from app.notifications.push import WebPushChannel, load_vapid_key, topic
 from app.notifications.worker import run_once
-from app.services.push_endpoints import check_push_endpoint, is_ip_literal, is_plain_text
+from app.services.notifications.outbox import enqueue
+from app.services.notifications.push_subscriptions import (
+    check_push_endpoint,
+    is_ip_literal,
+    is_plain_text,
+)
 from models.notifications import Notification
 from models.push_subscriptions import PushSubscription
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import create_engine, create_session_factory
-from app.notifications.outbox import enqueue
+from app.services.notifications.outbox import enqueue
 from models.notifications import Notification
 from tests.conftest import make_settings
 from tests.notifications.conftest import DOMAIN

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import create_session_factory
 from app.notifications.channels import DeliveryError, FileChannel, Message, Router
-from app.notifications.outbox import enqueue
 from app.notifications.sms import MAX_BODY_CHARS, TwilioSmsChannel
 from app.notifications.worker import WorkerConfig, claim, run_once
+from app.services.notifications.outbox import enqueue
 from app.settings import Settings
 from models.notifications import Notification
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
-from app.services.catalog_checks import (
+from app.services.catalog.checks import (
     MAX_DESCRIPTION_LENGTH,
     UNSET,
     CatalogError,
@@ -20,7 +20,7 @@ from app.services.catalog_checks import (
     clean_text,
     slug_base,
 )
-from app.services.search_index import refresh_category_search, refresh_search
+from app.services.catalog.search import refresh_category_search, refresh_search
 from models.catalog import Category, Product, Tag, product_tags
 
 MAX_CATEGORY_NAME_LENGTH = 250

@@ -13,7 +13,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm, has_permission
-from app.services import notifications as service
+from app.services.notifications import outbox as service
 from app.services.pagination import PageRequest, SortKey
 from models.notifications import Notification as Row
 from resolvers.base import (

@@ -7,8 +7,8 @@ from typing import Self
 import strawberry
 from strawberry import relay
 
-from app.services import categories
-from app.services.categories import CategoryData, TagData
+from app.services.catalog import categories
+from app.services.catalog.categories import CategoryData, TagData
 from models import catalog as models
 from resolvers.base import Info, UserError, decode_id, decode_optional_id
 from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id, given_key
@@ -135,7 +135,7 @@ class TagDeletePayload:
 
 
 @strawberry.type
-class TaxonomyMutation:
+class CategoryMutation:
     @strawberry.mutation(description="Create a category (staff).", permission_classes=STAFF)
     async def category_create(
         self, info: Info, input: CategoryCreateInput

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
 from app.money import clean_currency, to_minor
-from app.services.catalog import locked_product
-from app.services.catalog_checks import (
+from app.services.catalog.checks import (
     UNSET,
     CatalogError,
     Cleaner,
@@ -21,7 +20,8 @@ from app.services.catalog_checks import (
     clean_attributes,
     clean_text,
 )
-from app.services.search_index import refresh_min_price
+from app.services.catalog.products import locked_product
+from app.services.catalog.search import refresh_min_price
 from models.catalog import Variant
 
 MAX_SKU_LENGTH = 64

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
-from app.services.catalog_checks import (
+from app.services.catalog.checks import (
     MAX_DESCRIPTION_LENGTH,
     UNSET,
     CatalogError,
@@ -24,7 +24,7 @@ from app.services.catalog_checks import (
     clean_url,
     slug_base,
 )
-from app.services.search_index import refresh_search
+from app.services.catalog.search import refresh_search
 from models.catalog import Category, Product, ProductImage, Tag, product_tags
 
 MAX_NAME_LENGTH = 250

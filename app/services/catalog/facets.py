@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.money import exponent
-from app.services.catalog_listing import ProductFilter, filter_conditions, search_plan
+from app.services.catalog.listing import ProductFilter, filter_conditions, search_plan
 from models.catalog import Product, product_tags
 
 # Bucket edges in major units; the last bucket is open-ended.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from app.services import account_flows, accounts
+from app.services.accounts import flows as account_flows
+from app.services.accounts import tokens as accounts
 from resolvers.accounts.types import User
 from resolvers.base import Info, UserError, client_ip, rate_limit, run_mutation, user_errors_field
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Perm, Role, effective_permissions, has_permission
 from app.errors import AccountError, ErrorCode
-from app.services.accounts import set_user_active
+from app.services.accounts.tokens import set_user_active
 from models.accounts import User
 
 MAX_SEARCH_LENGTH = 100

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
-from app.services.catalog_checks import CatalogError, Cleaner, check_range, clean_reason
+from app.services.catalog.checks import CatalogError, Cleaner, check_range, clean_reason
 from models.catalog import Stock, StockAdjustment, Variant, Warehouse
 
 MAX_QUANTITY = 10_000_000

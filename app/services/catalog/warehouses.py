@@ -8,7 +8,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
-from app.services.catalog_checks import (
+from app.services.catalog.checks import (
     UNSET,
     CatalogError,
     Cleaner,

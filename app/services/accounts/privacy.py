@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.passwords import verify_password
 from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode
-from app.services.account_sessions import end_sessions
-from app.services.validation import MAX_PASSWORD_LENGTH
+from app.services.accounts.sessions import end_sessions
+from app.services.checks import MAX_PASSWORD_LENGTH
 from models.accounts import RefreshToken, User
 from models.addresses import Address
 from models.catalog import Product, Review, Variant, WishlistItem

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError, ValidationErrors
-from app.services.catalog_checks import UNSET, Unset
+from app.services.catalog.checks import UNSET, Unset
 from models.accounts import User
 from models.addresses import MAX_ADDRESSES_PER_USER, Address
 

@@ -1,4 +1,5 @@
-"""Enqueue a notification in the caller's transaction: it is sent only if that commits.
+"""The outbox: enqueue a notification in the caller's transaction (it is sent only if that
+commits), and the staff operations on it (list dead messages, send one again).
 
 A message for a user who switched that kind off on that channel is not written at all;
 `account_security` always goes. The user's locale is stored in the payload when not given.
@@ -7,12 +8,14 @@ A message for a user who switched that kind off on that channel is not written a
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.notifications.preferences import is_enabled
+from app.errors import ErrorCode, UserError
+from app.services.notifications.preferences import is_enabled
 from models.accounts import User
 from models.notifications import Notification
 
@@ -51,5 +54,31 @@ async def enqueue(
         max_attempts=max_attempts,
     )
     session.add(row)
+    await session.flush()
+    return row
+
+
+class NotificationError(UserError):
+    """An error of the notifications domain."""
+
+
+def dead_statement() -> Select[Any]:
+    """Notifications that ran out of attempts."""
+    return select(Notification).where(Notification.status == "dead")
+
+
+async def retry(session: AsyncSession, *, notification_id: int) -> Notification:
+    """Put a dead notification back in the queue, due now, with fresh attempts."""
+    row = await session.get(Notification, notification_id, with_for_update=True)
+    if row is None:
+        raise NotificationError(ErrorCode.NOT_FOUND, "Notification not found.", field="id")
+    if row.status != "dead":
+        raise NotificationError(
+            ErrorCode.INVALID, "Only dead notifications can be retried.", field="id"
+        )
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = datetime.now(UTC)
+    row.locked_until = None
     await session.flush()
     return row

@@ -15,9 +15,9 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode, TokenReuseError, UserError, ValidationErrors
 from app.events import emit
-from app.services import account_flows
-from app.services.account_sessions import end_sessions
-from app.services.validation import check_password, clean_email, clean_name
+from app.services.accounts import flows as account_flows
+from app.services.accounts.sessions import end_sessions
+from app.services.checks import check_password, clean_email, clean_name
 from app.settings import Settings
 from models.accounts import RefreshToken, User
 

@@ -15,8 +15,8 @@ from app.auth.permissions import Role
 from app.auth.social import SocialIdentity, SocialProvider, verify_social_token
 from app.errors import AccountError, ErrorCode, UserError
 from app.events import emit
-from app.services.accounts import INVALID_CREDENTIALS, TokenSet, issue_new_session, lock_user
-from app.services.validation import clean_email, clean_name
+from app.services.accounts.tokens import INVALID_CREDENTIALS, TokenSet, issue_new_session, lock_user
+from app.services.checks import clean_email, clean_name
 from app.settings import Settings
 from models.accounts import User
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import tokens
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AccountError, ErrorCode
-from app.notifications.outbox import enqueue
-from app.services.account_sessions import end_sessions
-from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_email
+from app.services.accounts.sessions import end_sessions
+from app.services.checks import MAX_PASSWORD_LENGTH, check_password, clean_email
+from app.services.notifications.outbox import enqueue
 from app.settings import Settings
 from models.account_tokens import AccountToken
 from models.accounts import User

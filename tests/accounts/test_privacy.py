@@ -1,7 +1,4 @@
-"""Privacy through the public API: `myDataExport` and `accountDelete`.
-
-Here rather than in tests/accounts so the wishlist and reviews can use `make_product`.
-"""
+"""Privacy through the public API: `myDataExport` and `accountDelete`."""
 
 from __future__ import annotations
 

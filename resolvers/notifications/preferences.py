@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError, ValidationErrors
-from app.notifications import preferences
+from app.services.notifications import preferences
 from models.notifications import CHANNELS, KINDS
 from resolvers.base import Info, IsAuthenticated, run_mutation, user_errors_field
 from resolvers.base import UserError as UserErrorType

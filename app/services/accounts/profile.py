@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AccountError, ErrorCode, UserError, ValidationErrors
-from app.services.account_sessions import end_sessions
-from app.services.accounts import TokenSet, issue_new_session
-from app.services.catalog_checks import UNSET, Unset
-from app.services.validation import MAX_PASSWORD_LENGTH, check_password, clean_name
+from app.services.accounts.sessions import end_sessions
+from app.services.accounts.tokens import TokenSet, issue_new_session
+from app.services.catalog.checks import UNSET, Unset
+from app.services.checks import MAX_PASSWORD_LENGTH, check_password, clean_name
 from app.settings import Settings
 from models.accounts import User
 

@@ -1,4 +1,5 @@
-"""Catalog factories: rows written straight into the test transaction, search index built."""
+"""Shared factories: rows written straight into the test transaction (search index built),
+for every domain's tests. Loaded by tests/conftest.py as a plugin."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from slugify import slugify
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.services.search_index import refresh_min_price, refresh_search
+from app.auth.permissions import Role
+from app.services.accounts.tokens import RegistrationData, register_account
+from app.services.catalog.search import refresh_min_price, refresh_search
+from app.settings import Settings
+from models.accounts import User
 from models.catalog import (
     Category,
     Product,
@@ -22,6 +27,32 @@ from models.catalog import (
     Warehouse,
     product_tags,
 )
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+@pytest.fixture
+def make_user(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> Callable:
+    """Create an account committed into the test transaction."""
+
+    async def make(
+        email: str = "shopper@example.com",
+        password: str = PASSWORD,
+        role: Role = Role.CUSTOMER,
+        **fields: Any,
+    ) -> User:
+        async with session_factory() as session, session.begin():
+            user = await register_account(
+                session,
+                data=RegistrationData(email=email, password=password),
+                settings=settings,
+                role=role,
+            )
+            for name, value in fields.items():
+                setattr(user, name, value)
+        return user
+
+    return make
 
 
 @pytest.fixture

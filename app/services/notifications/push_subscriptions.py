@@ -1,16 +1,26 @@
-"""Which web push endpoints we accept: https on a public host name, nothing the server could
-be tricked into calling on its own network (the worker POSTs to whatever is stored)."""
+"""Web push subscriptions: which endpoints we accept (https on a public host name, nothing the
+server could be tricked into calling on its own network: the worker POSTs to whatever is
+stored), key checks, and storing or removing a subscription."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from app.errors import ErrorCode, UserError
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ErrorCode, UserError, ValidationErrors
+from models.push_subscriptions import PushSubscription
 
 MAX_ENDPOINT_CHARS = 2_048
 MAX_HOST_CHARS = 253
+MAX_KEY_CHARS = 200
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 # Names that never resolve on the public internet: RFC 6761 (test, example, invalid,
 # localhost), RFC 6762 (local), RFC 7686 (onion), RFC 8375 (home.arpa), ICANN's
 # .internal, arpa itself (reverse DNS), and names ICANN never delegated because private
@@ -97,3 +107,58 @@ def check_push_endpoint(endpoint: str, *, field: str = "input.endpoint") -> str:
     if problem:
         raise _invalid(problem, field)
     return endpoint
+
+
+def _b64url(value: str) -> bytes | None:
+    # Strict alphabet first: the decoder skips characters it does not know (NUL too),
+    # which would let them through into the database.
+    if len(value) > MAX_KEY_CHARS or not _BASE64URL.fullmatch(value):
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _check_subscription(*, endpoint: str, p256dh: str, auth: str) -> list[UserError]:
+    errors: list[UserError] = []
+    try:
+        check_push_endpoint(endpoint, field="input.endpoint")
+    except UserError as exc:
+        errors.append(exc)
+    key = _b64url(p256dh)
+    if key is None or len(key) != 65 or key[0] != 4:
+        errors.append(UserError(ErrorCode.INVALID, "Not a P-256 public key.", field="input.p256dh"))
+    secret = _b64url(auth)
+    if secret is None or len(secret) != 16:
+        errors.append(
+            UserError(ErrorCode.INVALID, "Not a 16-byte auth secret.", field="input.auth")
+        )
+    return errors
+
+
+async def add_subscription(
+    session: AsyncSession, *, user_id: int, endpoint: str, p256dh: str, auth: str
+) -> str:
+    """Store a browser's subscription; the same endpoint again takes the new keys and owner."""
+    errors = _check_subscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
+    if errors:
+        raise ValidationErrors(errors)
+    values = {"user_id": user_id, "p256dh": p256dh, "auth": auth}
+    statement = insert(PushSubscription).values(endpoint=endpoint, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[PushSubscription.endpoint], set_=values)
+    )
+    return endpoint
+
+
+async def remove_subscription(session: AsyncSession, *, user_id: int, endpoint: str) -> bool:
+    """Delete one of the user's subscriptions; False when it was not theirs or not there."""
+    if len(endpoint) > MAX_ENDPOINT_CHARS or not is_plain_text(endpoint):
+        return False  # no stored endpoint looks like this (and NUL would upset PostgreSQL)
+    result = await session.execute(
+        delete(PushSubscription)
+        .where(PushSubscription.user_id == user_id, PushSubscription.endpoint == endpoint)
+        .returning(PushSubscription.id)
+    )
+    return result.first() is not None

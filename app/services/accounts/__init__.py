@@ -1,0 +1,1 @@
+"""Accounts: tokens, mailed flows, administration, profile, privacy, social sign-in, addresses."""

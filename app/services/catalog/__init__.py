@@ -1,0 +1,2 @@
+"""Catalog: products, variants, categories, inventory, warehouses, listing, facets, search,
+reviews, wishlist."""

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, preferences, push subscriptions (delivery: app/notifications)."""

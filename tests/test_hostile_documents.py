@@ -5,6 +5,7 @@ two clients)."""
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 
 import httpx
@@ -55,6 +56,11 @@ async def test_healthz_answers_while_hostile_documents_are_refused() -> None:
             httpx.AsyncClient(base_url=server.url, timeout=30) as attacker,
             httpx.AsyncClient(base_url=server.url, timeout=30) as probe,
         ):
+            floor = []  # what /healthz takes on this machine right now, with no attack
+            for _ in range(10):
+                started = time.monotonic()
+                await probe.get("/healthz")
+                floor.append(time.monotonic() - started)
             done = asyncio.Event()
 
             async def watch() -> None:
@@ -85,4 +91,7 @@ async def test_healthz_answers_while_hostile_documents_are_refused() -> None:
 
     assert codes == [document.code for document in HOSTILE] * 3
     assert len(latencies) >= 10
-    assert max(latencies) < HEALTHZ_BOUND_SECONDS, sorted(latencies)[-5:]
+    # A machine busy with other work slows every answer alike: the bound grows with the
+    # floor measured in the same run (the unguarded fan-out held the worker for minutes).
+    bound = max(HEALTHZ_BOUND_SECONDS, 20 * statistics.median(floor))
+    assert max(latencies) < bound, (sorted(latencies)[-5:], statistics.median(floor))

@@ -196,16 +196,21 @@ async def test_an_exhausted_budget_throttles_and_runs_nothing(
 
 async def test_the_budget_refills_at_its_rate(start_app: Callable[..., Any]) -> None:
     revoke = {"query": 'mutation { tokenRevoke(refreshToken: "x") { revoked } }'}  # 11, 11
-    async with start_app(**_budget(cost_budget_restore_rate=100)) as (_, http):
+    # 10 points a second: the third request is throttled unless the first three take over a
+    # second (a busy machine is slow, not that slow); 1.2 s later 12 points are back.
+    async with start_app(**_budget(cost_budget_restore_rate=10)) as (_, http):
         await http.post("/graphql", json=revoke)
         await http.post("/graphql", json=revoke)
         throttled = await http.post("/graphql", json=revoke)
-        await asyncio.sleep(0.25)  # 25 points back, capped at 22
+        await asyncio.sleep(1.2)
         refilled = await http.post("/graphql", json=revoke)
 
-    assert throttled.json()["errors"][0]["extensions"] == {"code": "THROTTLED", "retryAfter": 1}
+    extensions = throttled.json()["errors"][0]["extensions"]
+    assert extensions["code"] == "THROTTLED"
+    assert extensions["retryAfter"] in (1, 2)  # 11 points at 10 a second, less what is back
     assert refilled.json()["data"] == {"tokenRevoke": {"revoked": False}}
-    assert cost_of(refilled.json())["throttleStatus"]["currentlyAvailable"] == 11
+    # What is left is what came back, less the 11 it cost, never above the capacity less 11.
+    assert 1 <= cost_of(refilled.json())["throttleStatus"]["currentlyAvailable"] <= 11
 
 
 async def test_an_answer_gives_back_what_it_did_not_use(start_app: Callable[..., Any]) -> None:

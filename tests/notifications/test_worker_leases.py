@@ -62,7 +62,9 @@ async def test_a_batch_slower_than_its_lease_is_still_delivered_once(factory):
     refused = keys[0]  # in A's first 10: fails after the slow send, must not be re-sent
     slow, fast = SlowInbox(2.2, refuse=frozenset({refused})), SlowInbox(0)
     (slow_smtp, worker_a), (fast_smtp, worker_b) = _smtp(slow), _smtp(fast)
-    config = WorkerConfig(lease_seconds=1.0)
+    # The refused message waits far longer than A runs, however slow the machine: B must
+    # not see it again within this test.
+    config = WorkerConfig(lease_seconds=1.0, backoff_base_seconds=600.0)
     a_claimed, a_done = asyncio.Event(), asyncio.Event()
 
     async def note_a(ids: list[int]) -> None:

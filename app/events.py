@@ -16,4 +16,5 @@ def emit(session: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
 
 def take_pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
     """Remove and return the queued messages (after commit: to publish; after rollback: to drop)."""
-    return session.info.pop(_KEY, [])
+    pending: list[tuple[str, dict[str, Any]]] = session.info.pop(_KEY, [])
+    return pending

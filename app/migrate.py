@@ -44,4 +44,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         exists = await connection.scalar(text("SELECT to_regclass('alembic_version')"))
         if exists is None:
             return None
-        return await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        revision: str | None = await connection.scalar(
+            text("SELECT version_num FROM alembic_version")
+        )
+        return revision

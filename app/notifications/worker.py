@@ -58,7 +58,7 @@ class WorkerConfig:
 
 def backoff_seconds(attempts: int, config: WorkerConfig) -> float:
     """min(cap, base * 2**attempts), times a random jitter in 0.5..1.5."""
-    delay = min(config.backoff_cap_seconds, config.backoff_base_seconds * 2**attempts)
+    delay = min(config.backoff_cap_seconds, config.backoff_base_seconds * 2.0**attempts)
     return delay * random.uniform(0.5, 1.5)
 
 

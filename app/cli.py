@@ -147,13 +147,15 @@ def worker(
 
     async def work(engine: AsyncEngine, session: AsyncSession) -> int:
         factory = create_session_factory(engine)
+        # The push channel reads the user's subscriptions (and drops gone ones) itself.
+        router = Router(settings, session_factory=factory)
         if once:
-            return await run_once(factory, channel=Router(settings), config=config)
+            return await run_once(factory, channel=router, config=config)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_forever(factory, channel=Router(settings), stop=stop, config=config)
+        await run_forever(factory, channel=router, stop=stop, config=config)
         return 0
 
     claimed = _run_with_session(settings, work)

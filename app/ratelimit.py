@@ -11,6 +11,7 @@ from typing import Any
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,26 @@ class RateLimited(Exception):
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, *, prefix: str, enabled: bool = True) -> None:
-        uri = f"async+{redis_url}" if redis_url else "async+memory://"
+    def __init__(
+        self,
+        redis_url: str | None,
+        *,
+        prefix: str,
+        enabled: bool = True,
+        redis: Redis | None = None,
+    ) -> None:
+        """`redis`: the process's client, whose connection pool the limits then share."""
+        key_prefix = f"{prefix}:ratelimit"
         self.enabled = enabled
-        self._storage: Any = storage_from_string(uri, key_prefix=f"{prefix}:ratelimit")
+        if redis_url:
+            # redis-py's asyncio client, the one the rest of the service uses (limits'
+            # default for async+redis:// would be coredis, a second Redis client).
+            options: dict[str, Any] = {"implementation": "redispy", "key_prefix": key_prefix}
+            if redis is not None:
+                options["connection_pool"] = redis.connection_pool
+            self._storage: Any = storage_from_string(f"async+{redis_url}", **options)
+        else:
+            self._storage = storage_from_string("async+memory://", key_prefix=key_prefix)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._rules: dict[str, RateLimitItem] = {}
 

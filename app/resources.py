@@ -51,6 +51,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 settings.redis_url,
                 prefix=settings.pubsub_prefix,
                 enabled=settings.rate_limits_enabled,
+                redis=redis,
             )
             budget = (
                 CostBudget(

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     # Password reset, email verification and email change (app/services/accounts/flows.py).
     account_redirect_origins: Annotated[list[str], NoDecode] = []
+    # Links may also point to http(s)://localhost:<port> and 127.0.0.1:<port>, a front end
+    # on the developer's machine; default: only when ENVIRONMENT=development.
+    account_redirect_localhost: bool | None = None
     password_reset_ttl_seconds: int = Field(default=3_600, ge=60)
     account_token_ttl_seconds: int = Field(default=3 * 86_400, ge=60)
     email_verification_required: bool = False
@@ -157,6 +160,12 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return (not self.is_production) if self.introspection is None else self.introspection
+
+    @property
+    def localhost_redirects_allowed(self) -> bool:
+        if self.account_redirect_localhost is None:
+            return self.environment == "development"
+        return self.account_redirect_localhost
 
     @property
     def uses_embedded_database(self) -> bool:

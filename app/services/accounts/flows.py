@@ -1,8 +1,9 @@
 """Mailed account flows: password reset, email verification and email change.
 
 Each sends a single-use link `{redirect_url}?token=...&email=...`; only the token's
-SHA-256 is stored. Redirect URLs must be http(s) on an allowed origin (CORS_ORIGINS or
-ACCOUNT_REDIRECT_ORIGINS), so a link never sends a token to someone else's site.
+SHA-256 is stored. Redirect URLs must be http(s) on an allowed origin (CORS_ORIGINS,
+ACCOUNT_REDIRECT_ORIGINS, or in development localhost and 127.0.0.1 on any port), so a
+link never sends a token to someone else's site.
 A reset request answers the same whether or not the account exists.
 """
 
@@ -61,12 +62,24 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _is_localhost(url: str) -> bool:
+    """http(s) to localhost or 127.0.0.1 itself, any port, no user info (`localhost@evil`)."""
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # ValueError unless a number in 0..65535
+    except ValueError:
+        return False
+    return parts.hostname in ("localhost", "127.0.0.1") and "@" not in parts.netloc
+
+
 def clean_redirect_url(url: str, *, settings: Settings, field: str = "redirectUrl") -> str:
     """The URL if it is http(s) on an allowed origin; INVALID otherwise."""
     allowed = {
         o.rstrip("/").lower() for o in (*settings.cors_origins, *settings.account_redirect_origins)
     }
     origin = _origin(url) if len(url) <= 2_000 and not _has_unstorable(url) else None
+    if origin is not None and settings.localhost_redirects_allowed and _is_localhost(url):
+        allowed.add(origin)
     if origin is None or origin not in allowed or "?" in url or "#" in url:
         raise AccountError(
             ErrorCode.INVALID, "The redirect URL is not an allowed address.", field=field

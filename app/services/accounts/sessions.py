@@ -1,7 +1,7 @@
 """Ending everything issued to an account before a credential changes.
 
-Its own module because both accounts.py and account_flows.py need it, and accounts.py
-already imports account_flows (registration mails a verification link).
+Its own module because both accounts/tokens.py and accounts/flows.py need it, and tokens.py
+already imports flows (registration mails a verification link).
 """
 
 from __future__ import annotations

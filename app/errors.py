@@ -1,4 +1,7 @@
-"""Expected errors of the business rules; resolvers turn them into `userErrors`."""
+"""Expected errors of the business rules; resolvers turn them into `userErrors`.
+
+The one home of the error classes: UserError, ValidationErrors and one subclass per domain.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +57,26 @@ class ValidationErrors(UserError):
 
 class AccountError(UserError):
     """An error of the accounts domain."""
+
+
+class AddressError(UserError):
+    """An error of the address book."""
+
+
+class CatalogError(UserError):
+    """An error of the catalog domain (products, categories, stock)."""
+
+
+class ReviewError(UserError):
+    """An error of product reviews."""
+
+
+class WishlistError(UserError):
+    """An error of the wishlist."""
+
+
+class NotificationError(UserError):
+    """An error of the notifications domain."""
 
 
 class TokenReuseError(AccountError):

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError
-from app.services.catalog.checks import UNSET, Unset
+from app.services.checks import UNSET, Unset
 from resolvers.base import Info, run_mutation
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ import strawberry
 from strawberry import relay
 
 from app.services.accounts import addresses
-from app.services.catalog.checks import Unset
+from app.services.checks import Unset
 from models import addresses as models
 from resolvers.base import (
     ApiError,

@@ -8,7 +8,7 @@ import strawberry
 
 from app.services.accounts import profile
 from app.services.accounts import tokens as accounts
-from app.services.catalog.checks import Unset
+from app.services.checks import Unset
 from resolvers.accounts.types import User
 from resolvers.base import (
     Info,

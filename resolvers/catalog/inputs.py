@@ -9,9 +9,9 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm
-from app.services.catalog.checks import UNSET, Unset
 from app.services.catalog.products import ImageData, ProductData
 from app.services.catalog.variants import MoneyData, VariantData
+from app.services.checks import UNSET, Unset
 from resolvers.base import HasPermission, decode_id, decode_optional_id
 from resolvers.inputs import Given, given, given_not_null
 

@@ -11,7 +11,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm
 from app.services.catalog import reviews
-from app.services.catalog.checks import Unset
+from app.services.checks import Unset
 from app.services.pagination import PageRequest
 from models import catalog as models
 from models.accounts import User as UserRow

@@ -238,6 +238,7 @@ async def test_update_reads_a_national_phone_in_the_new_country(customer):
         ({"phone": "not a phone"}, [(["phone"], "INVALID")]),
         ({"phone": "+49 30"}, [(["phone"], "INVALID")]),
         ({"phone": "+1" + "2" * 40}, [(["phone"], "INVALID")]),
+        ({"phone": "030 1234567\x07"}, [(["phone"], "INVALID")]),  # as in a profile
         (
             {"city": "", "country": "XX", "phone": "12"},
             [(["city"], "REQUIRED"), (["country"], "INVALID"), (["phone"], "INVALID")],

@@ -8,24 +8,18 @@ phones are stored in E.164, parsed with the address's country as the default reg
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Any
 
-import phonenumbers
 import pycountry
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, UserError, ValidationErrors
-from app.services.catalog.checks import UNSET, Unset
+from app.errors import AddressError, ErrorCode
+from app.services.checks import UNSET, Cleaner, Unset, clean_phone, clean_text
 from models.accounts import User
 from models.addresses import MAX_ADDRESSES_PER_USER, Address
-
-
-class AddressError(UserError):
-    """An error of the address book."""
 
 
 class AddressKind(Enum):
@@ -44,7 +38,6 @@ _TEXT_FIELDS: dict[str, tuple[str, int, bool]] = {
     "postal_code": ("postalCode", 20, False),
     "country_area": ("countryArea", 150, False),
 }
-MAX_PHONE_INPUT_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -77,19 +70,6 @@ class AddressChanges:
     phone: str | Unset = UNSET
 
 
-def _clean_text(value: str, *, field: str, max_length: int, required: bool) -> str:
-    value = unicodedata.normalize("NFC", value.strip())
-    if required and not value:
-        raise AddressError(ErrorCode.REQUIRED, "This field is required.", field=field)
-    if len(value) > max_length:
-        raise AddressError(
-            ErrorCode.TOO_LONG, f"Must be at most {max_length} characters.", field=field
-        )
-    if any(unicodedata.category(char).startswith("C") for char in value):
-        raise AddressError(ErrorCode.INVALID, "Must not contain control characters.", field=field)
-    return value
-
-
 def _clean_country(value: str) -> str:
     code = value.strip().upper()
     if not code:
@@ -101,45 +81,22 @@ def _clean_country(value: str) -> str:
     return code
 
 
-def _clean_phone(value: str, *, country: str | None) -> str:
-    value = value.strip()
-    if not value:
-        return ""
-    invalid = AddressError(ErrorCode.INVALID, "Enter a valid phone number.", field="phone")
-    if len(value) > MAX_PHONE_INPUT_LENGTH:
-        raise invalid
-    try:
-        number = phonenumbers.parse(value, country)
-    except phonenumbers.NumberParseException:
-        raise invalid from None
-    if not phonenumbers.is_valid_number(number):
-        raise invalid
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def clean_address(data: AddressData) -> dict[str, Any]:
     """Column values of a valid address; every field error at once in ValidationErrors."""
-    errors: list[UserError] = []
-    values: dict[str, Any] = {}
+    clean = Cleaner()
     for column, (field, max_length, required) in _TEXT_FIELDS.items():
-        try:
-            values[column] = _clean_text(
-                getattr(data, column), field=field, max_length=max_length, required=required
-            )
-        except UserError as exc:
-            errors.append(exc)
-    country: str | None = None
-    try:
-        country = values["country"] = _clean_country(data.country)
-    except UserError as exc:
-        errors.append(exc)
-    try:
-        values["phone"] = _clean_phone(data.phone, country=country)
-    except UserError as exc:
-        errors.append(exc)
-    if errors:
-        raise ValidationErrors(errors)
-    return values
+        clean.put(
+            column,
+            clean_text,
+            getattr(data, column),
+            field=field,
+            max_length=max_length,
+            required=required,
+        )
+    clean.put("country", _clean_country, data.country)
+    # A national number is read in the address's country (when that one is valid).
+    clean.put("phone", clean_phone, data.phone, region=clean.values.get("country"))
+    return clean.done()
 
 
 async def _lock_address_book(session: AsyncSession, user_id: int) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Perm, Role, effective_permissions, has_permission
 from app.errors import AccountError, ErrorCode
 from app.services.accounts.tokens import set_user_active
+from app.services.checks import locked_or_not_found
 from models.accounts import User
 
 MAX_SEARCH_LENGTH = 100
@@ -97,9 +98,7 @@ async def _current_actor(session: AsyncSession, actor: User) -> User:
 
 
 async def _target(session: AsyncSession, *, actor: User, user_id: int) -> User:
-    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
-    if user is None:
-        raise AccountError(ErrorCode.NOT_FOUND, "User not found.", field="id")
+    user = await locked_or_not_found(session, User, user_id, field="id")
     if user.id == actor.id:
         # Nobody locks themself out or promotes themself; another admin must do it.
         raise AccountError(

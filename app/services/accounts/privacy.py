@@ -16,7 +16,7 @@ from app.auth.passwords import verify_password
 from app.auth.permissions import Role
 from app.errors import AccountError, ErrorCode
 from app.services.accounts.sessions import end_sessions
-from app.services.checks import MAX_PASSWORD_LENGTH
+from app.services.checks import MAX_PASSWORD_LENGTH, locked_or_not_found
 from models.accounts import RefreshToken, User
 from models.addresses import Address
 from models.catalog import Product, Review, Variant, WishlistItem
@@ -146,9 +146,7 @@ async def export_personal_data(session: AsyncSession, *, user: User) -> dict[str
 
 async def delete_account(session: AsyncSession, *, user: User, password: str) -> bool:
     """Anonymise one's own account; INVALID_CREDENTIALS on a wrong password, staff refused."""
-    row = await session.get(User, user.id, with_for_update=True, populate_existing=True)
-    if row is None or not row.is_active:
-        raise AccountError(ErrorCode.NOT_FOUND, "User not found.")
+    row = await locked_or_not_found(session, User, user.id, field=None, where=[User.is_active])
     if row.password_hash is None:
         # Social sign-in accounts have no password: an empty string confirms.
         password_ok = password == ""

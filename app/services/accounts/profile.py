@@ -7,23 +7,28 @@ BCP 47 primary language tags from SUPPORTED_LOCALES, stored lower-case.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
-import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password, verify_password
-from app.errors import AccountError, ErrorCode, UserError, ValidationErrors
+from app.errors import AccountError, ErrorCode
 from app.services.accounts.sessions import end_sessions
 from app.services.accounts.tokens import TokenSet, issue_new_session
-from app.services.catalog.checks import UNSET, Unset
-from app.services.checks import MAX_PASSWORD_LENGTH, check_password, clean_name
+from app.services.checks import (
+    MAX_PASSWORD_LENGTH,
+    UNSET,
+    Cleaner,
+    Unset,
+    check_password,
+    clean_name,
+    clean_phone,
+    locked_or_not_found,
+)
 from app.settings import Settings
 from models.accounts import User
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pl", "pt", "sv", "uk")
-MAX_PHONE_INPUT_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -34,31 +39,6 @@ class ProfileChanges:
     last_name: str | Unset = UNSET
     phone: str | Unset = UNSET
     locale: str | Unset = UNSET
-
-
-def clean_phone(value: str, *, field: str = "phone") -> str:
-    """An international phone number in E.164, or "" for an empty input."""
-    value = value.strip()
-    if not value:
-        return ""
-    if not value.startswith("+"):
-        raise AccountError(
-            ErrorCode.INVALID,
-            "Enter an international phone number starting with + and the country code.",
-            field=field,
-        )
-    invalid = AccountError(ErrorCode.INVALID, "Enter a valid phone number.", field=field)
-    if len(value) > MAX_PHONE_INPUT_LENGTH or any(
-        unicodedata.category(char).startswith("C") for char in value
-    ):
-        raise invalid
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        raise invalid from None
-    if not phonenumbers.is_valid_number(number):
-        raise invalid
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def clean_locale(value: str, *, field: str = "locale") -> str:
@@ -81,28 +61,15 @@ _CLEANERS = {
 }
 
 
-async def _locked_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
-    if user is None:
-        raise AccountError(ErrorCode.NOT_FOUND, "User not found.")
-    return user
-
-
 async def update_profile(session: AsyncSession, *, user_id: int, changes: ProfileChanges) -> User:
     """Change one's own names, phone and locale; every field error at once."""
-    errors: list[UserError] = []
-    values: dict[str, str] = {}
-    for column, clean in _CLEANERS.items():
+    clean = Cleaner()
+    for column, check in _CLEANERS.items():
         given = getattr(changes, column)
-        if given is UNSET:
-            continue
-        try:
-            values[column] = clean(given)
-        except UserError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationErrors(errors)
-    user = await _locked_user(session, user_id)
+        if given is not UNSET:
+            clean.put(column, check, given)
+    values = clean.done()
+    user = await locked_or_not_found(session, User, user_id, field=None)
     for column, value in values.items():
         setattr(user, column, value)
     await session.flush()
@@ -120,7 +87,7 @@ async def change_password(
     user_agent: str | None = None,
 ) -> TokenSet:
     """Set a new password; every other session ends and a fresh token pair is returned."""
-    user = await _locked_user(session, user_id)
+    user = await locked_or_not_found(session, User, user_id, field=None)
     old_ok = len(old_password) <= MAX_PASSWORD_LENGTH and await verify_password(
         user.password_hash, old_password
     )

@@ -13,11 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import tokens
 from app.auth.passwords import hash_password, verify_password
 from app.auth.permissions import Role
-from app.errors import AccountError, ErrorCode, TokenReuseError, UserError, ValidationErrors
+from app.errors import AccountError, ErrorCode, TokenReuseError
 from app.events import emit
 from app.services.accounts import flows as account_flows
 from app.services.accounts.sessions import end_sessions
-from app.services.checks import check_password, clean_email, clean_name
+from app.services.checks import (
+    Cleaner,
+    check_password,
+    clean_email,
+    clean_name,
+    locked_or_not_found,
+)
 from app.settings import Settings
 from models.accounts import RefreshToken, User
 
@@ -40,28 +46,21 @@ class TokenSet:
 
 
 async def _validated(data: RegistrationData, *, settings: Settings) -> RegistrationData:
-    errors: list[UserError] = []
-    email = ""
-    first_name = last_name = ""
-    try:
-        email = clean_email(data.email)
-    except UserError as exc:
-        errors.append(exc)
-    try:
-        first_name = clean_name(data.first_name, field="firstName")
-    except UserError as exc:
-        errors.append(exc)
-    try:
-        last_name = clean_name(data.last_name, field="lastName")
-    except UserError as exc:
-        errors.append(exc)
-    try:
-        check_password(data.password, email=email, min_length=settings.password_min_length)
-    except UserError as exc:
-        errors.append(exc)
-    if errors:
-        raise ValidationErrors(errors)
-    return RegistrationData(email, data.password, first_name, last_name)
+    clean = Cleaner()
+    clean.put("email", clean_email, data.email)
+    clean.put("first_name", clean_name, data.first_name, field="firstName")
+    clean.put("last_name", clean_name, data.last_name, field="lastName")
+    clean.put(
+        "password",
+        check_password,
+        data.password,
+        email=clean.values.get("email", ""),
+        min_length=settings.password_min_length,
+    )
+    values = clean.done()
+    return RegistrationData(
+        values["email"], data.password, values["first_name"], values["last_name"]
+    )
 
 
 async def register_account(
@@ -258,9 +257,7 @@ async def user_for_access_token(session: AsyncSession, *, token: str, settings: 
 
 async def set_user_active(session: AsyncSession, *, user_id: int, active: bool) -> User:
     """Activate or deactivate; deactivation kills every token and pending link at once."""
-    user = await lock_user(session, user_id)
-    if user is None:
-        raise AccountError(ErrorCode.NOT_FOUND, "User not found.", field="id")
+    user = await locked_or_not_found(session, User, user_id, field="id")
     user.is_active = active
     if not active:
         await end_sessions(session, user=user)

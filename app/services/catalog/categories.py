@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode
-from app.services.catalog.checks import (
-    MAX_DESCRIPTION_LENGTH,
+from app.errors import CatalogError, ErrorCode
+from app.services.catalog.checks import MAX_DESCRIPTION_LENGTH
+from app.services.catalog.search import refresh_category_search, refresh_search
+from app.services.checks import (
     UNSET,
-    CatalogError,
     Cleaner,
     Unset,
-    claim_unique,
+    claim_slug,
     clean_slug,
     clean_text,
-    slug_base,
+    locked_or_not_found,
 )
-from app.services.catalog.search import refresh_category_search, refresh_search
 from models.catalog import Category, Product, Tag, product_tags
 
 MAX_CATEGORY_NAME_LENGTH = 250
@@ -30,8 +28,6 @@ MAX_TAG_SLUG_LENGTH = 120
 # Advisory lock key: moves in the tree are serialised, so two concurrent moves
 # (A under B, B under A) cannot both pass the cycle check.
 _TREE_LOCK = 7_302
-
-M = TypeVar("M", Category, Tag)
 
 
 @dataclass(frozen=True)
@@ -61,35 +57,6 @@ def _clean_names(
     return clean
 
 
-async def _slug(
-    session: AsyncSession,
-    column: Any,
-    values: dict[str, Any],
-    *,
-    name: str,
-    max_length: int,
-    fallback: str,
-    exclude: ColumnElement[bool] | None = None,
-) -> str:
-    if "slug" in values:
-        return await claim_unique(session, column, values["slug"], field="slug", exclude=exclude)
-    base = slug_base(name, max_length=max_length, fallback=fallback)
-    return await claim_unique(session, column, base, field="slug", exclude=exclude, generated=True)
-
-
-async def _locked(
-    session: AsyncSession, model: type[M], key: int, *, for_delete: bool = False
-) -> M:
-    """The row, locked: FOR NO KEY UPDATE for a change (products may still reference it),
-    FOR UPDATE for a delete."""
-    row = await session.get(
-        model, key, with_for_update={"key_share": not for_delete}, populate_existing=True
-    )
-    if row is None:
-        raise CatalogError(ErrorCode.NOT_FOUND, f"{model.__name__} not found.", field="id")
-    return row
-
-
 async def create_category(session: AsyncSession, *, data: CategoryData) -> Category:
     """Create a category, at the top or under `parent_id`."""
     clean = await _cleaned_category(session, data, category=None)
@@ -101,10 +68,10 @@ async def create_category(session: AsyncSession, *, data: CategoryData) -> Categ
         description=values.get("description", ""),
         parent_id=values.get("parent_id"),
     )
-    category.slug = await _slug(
+    category.slug = await claim_slug(
         session,
         Category.slug,
-        values,
+        slug=values.get("slug"),
         name=category.name,
         max_length=MAX_CATEGORY_SLUG_LENGTH,
         fallback="category",
@@ -123,7 +90,9 @@ async def update_category(
         # Taken before any row lock: moves run one at a time, and a move waiting here
         # holds no lock that the running one needs.
         await session.execute(select(func.pg_advisory_xact_lock(_TREE_LOCK)))
-    category = await _locked(session, Category, category_id)
+    category = await locked_or_not_found(
+        session, Category, category_id, field="id", lock="no key update"
+    )
     clean = await _cleaned_category(session, data, category=category)
     values = clean.done()
     renamed = "name" in values and values["name"] != category.name
@@ -131,10 +100,10 @@ async def update_category(
         if key in values:
             setattr(category, key, values[key])
     if data.slug is not UNSET and values.get("slug") != category.slug:
-        category.slug = await _slug(
+        category.slug = await claim_slug(
             session,
             Category.slug,
-            values,
+            slug=values.get("slug"),
             name=category.name,
             max_length=MAX_CATEGORY_SLUG_LENGTH,
             fallback="category",
@@ -177,15 +146,16 @@ async def _cleaned_category(
                 field="parentId",
             )
             return clean
-        parent = await session.scalar(
-            select(Category.id)
-            .where(Category.id == data.parent_id)
-            .with_for_update(read=True, key_share=True)
-        )
-        if parent is None:
-            clean.fail(ErrorCode.NOT_FOUND, "Parent category not found.", field="parentId")
-        else:
-            clean.values["parent_id"] = parent
+        with clean.collect():
+            parent = await locked_or_not_found(
+                session,
+                Category,
+                data.parent_id,
+                field="parentId",
+                message="Parent category not found.",
+                lock="key share",
+            )
+            clean.values["parent_id"] = parent.id
     return clean
 
 
@@ -201,7 +171,7 @@ async def _in_subtree(session: AsyncSession, *, root: Category | None, node_id: 
 
 async def delete_category(session: AsyncSession, *, category_id: int) -> int:
     """Delete an empty category; NOT_EMPTY while it has products or subcategories."""
-    category = await _locked(session, Category, category_id, for_delete=True)
+    category = await locked_or_not_found(session, Category, category_id, field="id", lock="update")
     if await session.scalar(select(exists().where(Category.parent_id == category_id))):
         raise CatalogError(
             ErrorCode.NOT_EMPTY,
@@ -226,8 +196,13 @@ async def create_tag(session: AsyncSession, *, data: TagData) -> Tag:
         clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
     values = clean.done()
     tag = Tag(name=values["name"])
-    tag.slug = await _slug(
-        session, Tag.slug, values, name=tag.name, max_length=MAX_TAG_SLUG_LENGTH, fallback="tag"
+    tag.slug = await claim_slug(
+        session,
+        Tag.slug,
+        slug=values.get("slug"),
+        name=tag.name,
+        max_length=MAX_TAG_SLUG_LENGTH,
+        fallback="tag",
     )
     session.add(tag)
     await session.flush()
@@ -236,7 +211,7 @@ async def create_tag(session: AsyncSession, *, data: TagData) -> Tag:
 
 async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Tag:
     """Rename a tag or change its slug; its products' search index follows the name."""
-    tag = await _locked(session, Tag, tag_id)
+    tag = await locked_or_not_found(session, Tag, tag_id, field="id", lock="no key update")
     values = _clean_names(
         data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
     ).done()
@@ -244,10 +219,10 @@ async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Ta
     if renamed:
         tag.name = values["name"]
     if data.slug is not UNSET and values.get("slug") != tag.slug:
-        tag.slug = await _slug(
+        tag.slug = await claim_slug(
             session,
             Tag.slug,
-            values,
+            slug=values.get("slug"),
             name=tag.name,
             max_length=MAX_TAG_SLUG_LENGTH,
             fallback="tag",
@@ -261,7 +236,7 @@ async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Ta
 
 async def delete_tag(session: AsyncSession, *, tag_id: int) -> int:
     """Delete a tag and take it off its products."""
-    tag = await _locked(session, Tag, tag_id, for_delete=True)
+    tag = await locked_or_not_found(session, Tag, tag_id, field="id", lock="update")
     product_ids = await _tagged_products(session, tag_id)
     await session.execute(delete(Tag).where(Tag.id == tag_id))
     session.expunge(tag)

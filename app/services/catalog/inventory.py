@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, Executable, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode
-from app.services.catalog.checks import CatalogError, Cleaner, check_range, clean_reason
+from app.errors import CatalogError, ErrorCode
+from app.services.catalog.checks import check_range, clean_reason
+from app.services.checks import Cleaner, locked_or_not_found
 from models.catalog import Stock, StockAdjustment, Variant, Warehouse
 
 MAX_QUANTITY = 10_000_000
@@ -75,9 +76,9 @@ async def _warehouses(
 async def _targets(
     session: AsyncSession, variant_id: int, warehouse_id: int | None
 ) -> tuple[Variant, Warehouse]:
-    variant = (await _variants(session, [variant_id])).get(variant_id)
-    if variant is None:
-        raise CatalogError(ErrorCode.NOT_FOUND, "Variant not found.", field="variantId")
+    variant = await locked_or_not_found(
+        session, Variant, variant_id, field="variantId", lock="key share"
+    )
     warehouse = (await _warehouses(session, [warehouse_id])).get(warehouse_id)
     if warehouse is None:
         raise CatalogError(ErrorCode.NOT_FOUND, "Warehouse not found.", field="warehouseId")

@@ -12,19 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode
 from app.services.catalog.checks import (
     MAX_DESCRIPTION_LENGTH,
-    UNSET,
-    CatalogError,
-    Cleaner,
-    Unset,
     check_count,
-    claim_unique,
     clean_attributes,
-    clean_slug,
-    clean_text,
     clean_url,
-    slug_base,
 )
 from app.services.catalog.search import refresh_search
+from app.services.checks import (
+    UNSET,
+    Cleaner,
+    Unset,
+    claim_slug,
+    clean_slug,
+    clean_text,
+    locked_or_not_found,
+)
 from models.catalog import Category, Product, ProductImage, Tag, product_tags
 
 MAX_NAME_LENGTH = 250
@@ -118,15 +119,11 @@ def _cleaned(data: ProductData) -> Cleaner:
 async def _check_references(session: AsyncSession, data: ProductData, clean: Cleaner) -> None:
     """The category and tags must exist; they are share-locked so they cannot vanish meanwhile."""
     if isinstance(data.category_id, int):
-        found = await session.scalar(
-            select(Category.id)
-            .where(Category.id == data.category_id)
-            .with_for_update(read=True, key_share=True)
-        )
-        if found is None:
-            clean.fail(ErrorCode.NOT_FOUND, "Category not found.", field="categoryId")
-        else:
-            clean.values["category_id"] = found
+        with clean.collect():
+            category = await locked_or_not_found(
+                session, Category, data.category_id, field="categoryId", lock="key share"
+            )
+            clean.values["category_id"] = category.id
     elif data.category_id is None:
         clean.values["category_id"] = None
     tag_ids = sorted(set(clean.values.get("tag_ids", [])))
@@ -172,7 +169,7 @@ async def create_product(session: AsyncSession, *, data: ProductData) -> Product
     await _check_references(session, data, clean)
     values = clean.done()
     product = Product(**{key: values[key] for key in _COLUMNS if key in values})
-    product.slug = await _claim_slug(session, values, name=values["name"], product_id=None)
+    product.slug = await _claim_slug(session, values.get("slug"), name=values["name"])
     session.add(product)
     await session.flush()
     await _write_relations(session, product, values)
@@ -192,7 +189,7 @@ async def update_product(session: AsyncSession, *, product_id: int, data: Produc
             setattr(product, key, values[key])
     if data.slug is not UNSET and values.get("slug") != product.slug:
         name = values.get("name", product.name)
-        product.slug = await _claim_slug(session, values, name=name, product_id=product.id)
+        product.slug = await _claim_slug(session, values.get("slug"), name=name, product=product)
     product.updated_at = func.now()
     await session.flush()
     await _write_relations(session, product, values)
@@ -202,16 +199,16 @@ async def update_product(session: AsyncSession, *, product_id: int, data: Produc
 
 
 async def _claim_slug(
-    session: AsyncSession, values: dict[str, Any], *, name: str, product_id: int | None
+    session: AsyncSession, slug: str | None, *, name: str, product: Product | None = None
 ) -> str:
-    exclude = Product.id != product_id if product_id is not None else None
-    if "slug" in values:
-        return await claim_unique(
-            session, Product.slug, values["slug"], field="slug", exclude=exclude
-        )
-    base = slug_base(name, max_length=MAX_SLUG_LENGTH, fallback="product")
-    return await claim_unique(
-        session, Product.slug, base, field="slug", exclude=exclude, generated=True
+    return await claim_slug(
+        session,
+        Product.slug,
+        slug=slug,
+        name=name,
+        max_length=MAX_SLUG_LENGTH,
+        fallback="product",
+        exclude=Product.id != product.id if product is not None else None,
     )
 
 
@@ -223,15 +220,9 @@ async def locked_product(
     A change takes FOR NO KEY UPDATE, which lets rows that reference the product
     (reviews, wishlist items) be written meanwhile; a delete takes FOR UPDATE.
     """
-    product = await session.get(
-        Product,
-        product_id,
-        with_for_update={"key_share": not for_delete},
-        populate_existing=True,
+    return await locked_or_not_found(
+        session, Product, product_id, field=field, lock="update" if for_delete else "no key update"
     )
-    if product is None:
-        raise CatalogError(ErrorCode.NOT_FOUND, "Product not found.", field=field)
-    return product
 
 
 async def set_product_published(

@@ -7,10 +7,7 @@ product never lose an update. Locks are always taken review first, then product:
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -18,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from app.errors import ErrorCode, UserError, ValidationErrors
+from app.errors import ErrorCode, ReviewError
+from app.services.checks import Cleaner, clean_text, locked_or_not_found
 from app.services.pagination import Page, PageRequest, fetch_page, newest_first
 from models.catalog import Product, Review
 
@@ -29,10 +27,6 @@ _SHIFT_RATING = text(
     "UPDATE products SET rating_sum = rating_sum + :d, rating_count = rating_count + :c"
     " WHERE id = :id RETURNING rating_sum, rating_count"
 )
-
-
-class ReviewError(UserError):
-    """An error of product reviews."""
 
 
 @dataclass(frozen=True)
@@ -51,23 +45,6 @@ class ReviewChanges:
     body: str | None = None
 
 
-def _clean_text(value: str, *, field: str, max_length: int, multiline: bool) -> str:
-    """Trimmed NFC text; no control characters (line breaks and tabs only in multi-line text)."""
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").strip())
-    if len(value) > max_length:
-        raise ReviewError(
-            ErrorCode.TOO_LONG, f"Must be at most {max_length} characters.", field=field
-        )
-    allowed = "\n\t" if multiline else ""
-    for char in value:
-        # Cc: control characters (NUL cannot even be stored); Cs: lone surrogates.
-        if unicodedata.category(char) in ("Cc", "Cs") and char not in allowed:
-            raise ReviewError(
-                ErrorCode.INVALID, "Must not contain control characters.", field=field
-            )
-    return value
-
-
 def _clean_rating(rating: int) -> int:
     if not 1 <= rating <= 5:
         raise ReviewError(ErrorCode.INVALID, "Rating must be from 1 to 5.", field="rating")
@@ -76,26 +53,21 @@ def _clean_rating(rating: int) -> int:
 
 def _validated(changes: ReviewChanges) -> ReviewChanges:
     """The cleaned changes; every bad field reported at once."""
-    errors: list[UserError] = []
-    cleaned: dict[str, Any] = {}
-    checks: dict[str, Callable[[Any], Any]] = {
-        "rating": _clean_rating,
-        "title": lambda v: _clean_text(
-            v, field="title", max_length=MAX_TITLE_LENGTH, multiline=False
-        ),
-        "body": lambda v: _clean_text(v, field="body", max_length=MAX_BODY_LENGTH, multiline=True),
-    }
-    for name, check in checks.items():
-        value = getattr(changes, name)
-        if value is None:
-            continue
-        try:
-            cleaned[name] = check(value)
-        except UserError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationErrors(errors)
-    return ReviewChanges(**cleaned)
+    clean = Cleaner()
+    if changes.rating is not None:
+        clean.put("rating", _clean_rating, changes.rating)
+    if changes.title is not None:
+        clean.put("title", clean_text, changes.title, field="title", max_length=MAX_TITLE_LENGTH)
+    if changes.body is not None:
+        clean.put(
+            "body",
+            clean_text,
+            changes.body,
+            field="body",
+            max_length=MAX_BODY_LENGTH,
+            multiline=True,
+        )
+    return ReviewChanges(**clean.done())
 
 
 async def _shift_rating(session: AsyncSession, product_id: int, *, delta: int, count: int) -> None:
@@ -111,23 +83,12 @@ async def _shift_rating(session: AsyncSession, product_id: int, *, delta: int, c
         set_committed_value(held, "rating_count", totals.rating_count)
 
 
-def _not_found() -> ReviewError:
-    return ReviewError(ErrorCode.NOT_FOUND, "Review not found.", field="id")
-
-
 async def _locked_review(
     session: AsyncSession, review_id: int, *, author_id: int | None = None
 ) -> Review:
     """The review row, locked; NOT_FOUND if missing or (with `author_id`) someone else's."""
-    statement = select(Review).where(Review.id == review_id)
-    if author_id is not None:
-        statement = statement.where(Review.user_id == author_id)
-    review = await session.scalar(
-        statement.with_for_update().execution_options(populate_existing=True)
-    )
-    if review is None:
-        raise _not_found()
-    return review
+    mine = [Review.user_id == author_id] if author_id is not None else []
+    return await locked_or_not_found(session, Review, review_id, field="id", where=mine)
 
 
 async def create_review(
@@ -138,13 +99,14 @@ async def create_review(
     assert clean.rating is not None
     # KEY SHARE keeps the product from being deleted under us yet lets the rating UPDATEs
     # of concurrent reviews through.
-    found = await session.scalar(
-        select(Product.id)
-        .where(Product.id == product_id, Product.is_published)
-        .with_for_update(read=True, key_share=True)
+    await locked_or_not_found(
+        session,
+        Product,
+        product_id,
+        field="productId",
+        lock="key share",
+        where=[Product.is_published],
     )
-    if found is None:
-        raise ReviewError(ErrorCode.NOT_FOUND, "Product not found.", field="productId")
     # ON CONFLICT DO NOTHING: of two racing first reviews, one wins and one gets the error.
     review = await session.scalar(
         insert(Review)

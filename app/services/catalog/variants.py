@@ -8,20 +8,19 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode
+from app.errors import CatalogError, ErrorCode
 from app.money import clean_currency, to_minor
-from app.services.catalog.checks import (
-    UNSET,
-    CatalogError,
-    Cleaner,
-    Unset,
-    check_range,
-    claim_unique,
-    clean_attributes,
-    clean_text,
-)
+from app.services.catalog.checks import check_range, clean_attributes
 from app.services.catalog.products import locked_product
 from app.services.catalog.search import refresh_min_price
+from app.services.checks import (
+    UNSET,
+    Cleaner,
+    Unset,
+    claim_unique,
+    clean_text,
+    locked_or_not_found,
+)
 from models.catalog import Variant
 
 MAX_SKU_LENGTH = 64
@@ -197,12 +196,7 @@ async def _locked_variant(
     if product_id is None:
         raise CatalogError(ErrorCode.NOT_FOUND, "Variant not found.", field="id")
     await locked_product(session, product_id)
-    variant = await session.get(
-        Variant,
-        variant_id,
-        with_for_update={"key_share": not for_delete},
-        populate_existing=True,
+    # NOT_FOUND too when it was deleted while we waited for the product lock.
+    return await locked_or_not_found(
+        session, Variant, variant_id, field="id", lock="update" if for_delete else "no key update"
     )
-    if variant is None:  # deleted while we waited for the product lock
-        raise CatalogError(ErrorCode.NOT_FOUND, "Variant not found.", field="id")
-    return variant

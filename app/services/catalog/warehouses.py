@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode
-from app.services.catalog.checks import (
+from app.errors import CatalogError, ErrorCode
+from app.services.checks import (
     UNSET,
-    CatalogError,
     Cleaner,
     Unset,
-    claim_unique,
+    claim_slug,
     clean_slug,
     clean_text,
-    slug_base,
+    locked_or_not_found,
 )
 from models.catalog import Stock, Warehouse
 
@@ -48,12 +47,14 @@ def _cleaned(data: WarehouseData) -> Cleaner:
 
 
 async def _claim_slug(session: AsyncSession, warehouse: Warehouse, slug: str | None) -> str:
-    exclude = Warehouse.id != warehouse.id if warehouse.id is not None else None
-    if slug is not None:
-        return await claim_unique(session, Warehouse.slug, slug, field="slug", exclude=exclude)
-    base = slug_base(warehouse.name, max_length=MAX_SLUG_LENGTH, fallback="warehouse")
-    return await claim_unique(
-        session, Warehouse.slug, base, field="slug", exclude=exclude, generated=True
+    return await claim_slug(
+        session,
+        Warehouse.slug,
+        slug=slug,
+        name=warehouse.name,
+        max_length=MAX_SLUG_LENGTH,
+        fallback="warehouse",
+        exclude=Warehouse.id != warehouse.id if warehouse.id is not None else None,
     )
 
 
@@ -126,12 +127,10 @@ async def locked_warehouse(
 ) -> Warehouse:
     """The warehouse, row-locked. FOR UPDATE (delete) waits for running stock changes,
     which hold FOR KEY SHARE on it; FOR NO KEY UPDATE (a change) does not block them."""
-    warehouse = await session.get(
+    return await locked_or_not_found(
+        session,
         Warehouse,
         warehouse_id,
-        with_for_update={"key_share": not for_delete},
-        populate_existing=True,
+        field="id",
+        lock="update" if for_delete else "no key update",
     )
-    if warehouse is None:
-        raise CatalogError(ErrorCode.NOT_FOUND, "Warehouse not found.", field="id")
-    return warehouse

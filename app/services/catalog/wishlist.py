@@ -10,7 +10,8 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, UserError
+from app.errors import ErrorCode, WishlistError
+from app.services.checks import locked_or_not_found
 from app.services.pagination import Page, PageRequest, fetch_page, newest_first
 from models.catalog import Product, Variant, WishlistItem
 
@@ -18,29 +19,27 @@ from models.catalog import Product, Variant, WishlistItem
 _ADD_ATTEMPTS = 3
 
 
-class WishlistError(UserError):
-    """An error of the wishlist."""
-
-
 async def _check_product(session: AsyncSession, product_id: int, variant_id: int | None) -> None:
     # KEY SHARE: the product cannot be deleted before our insert commits.
-    found = await session.scalar(
-        select(Product.id)
-        .where(Product.id == product_id, Product.is_published)
-        .with_for_update(read=True, key_share=True)
+    await locked_or_not_found(
+        session,
+        Product,
+        product_id,
+        field="productId",
+        lock="key share",
+        where=[Product.is_published],
     )
-    if found is None:
-        raise WishlistError(ErrorCode.NOT_FOUND, "Product not found.", field="productId")
     if variant_id is not None:
-        owned = await session.scalar(
-            select(Variant.id)
-            .where(Variant.id == variant_id, Variant.product_id == product_id)
-            .with_for_update(read=True, key_share=True)
+        # Missing, or another product's: one answer, no existence oracle.
+        await locked_or_not_found(
+            session,
+            Variant,
+            variant_id,
+            field="variantId",
+            message="This product has no such variant.",
+            lock="key share",
+            where=[Variant.product_id == product_id],
         )
-        if owned is None:  # missing, or another product's: one answer, no existence oracle
-            raise WishlistError(
-                ErrorCode.NOT_FOUND, "This product has no such variant.", field="variantId"
-            )
 
 
 def _same_entry(user_id: int, product_id: int, variant_id: int | None) -> list:

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, UserError
+from app.errors import ErrorCode, NotificationError
+from app.services.checks import locked_or_not_found
 from app.services.notifications.preferences import is_enabled
 from models.accounts import User
 from models.notifications import Notification
@@ -58,10 +59,6 @@ async def enqueue(
     return row
 
 
-class NotificationError(UserError):
-    """An error of the notifications domain."""
-
-
 def dead_statement() -> Select[Any]:
     """Notifications that ran out of attempts."""
     return select(Notification).where(Notification.status == "dead")
@@ -69,9 +66,7 @@ def dead_statement() -> Select[Any]:
 
 async def retry(session: AsyncSession, *, notification_id: int) -> Notification:
     """Put a dead notification back in the queue, due now, with fresh attempts."""
-    row = await session.get(Notification, notification_id, with_for_update=True)
-    if row is None:
-        raise NotificationError(ErrorCode.NOT_FOUND, "Notification not found.", field="id")
+    row = await locked_or_not_found(session, Notification, notification_id, field="id")
     if row.status != "dead":
         raise NotificationError(
             ErrorCode.INVALID, "Only dead notifications can be retried.", field="id"

@@ -14,7 +14,8 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, UserError, ValidationErrors
+from app.errors import ErrorCode, UserError
+from app.services.checks import Cleaner
 from models.push_subscriptions import PushSubscription
 
 MAX_ENDPOINT_CHARS = 2_048
@@ -120,30 +121,24 @@ def _b64url(value: str) -> bytes | None:
         return None
 
 
-def _check_subscription(*, endpoint: str, p256dh: str, auth: str) -> list[UserError]:
-    errors: list[UserError] = []
-    try:
-        check_push_endpoint(endpoint, field="input.endpoint")
-    except UserError as exc:
-        errors.append(exc)
+def _check_subscription(*, endpoint: str, p256dh: str, auth: str) -> None:
+    """ValidationErrors with every bad field of a subscription."""
+    clean = Cleaner()
+    clean.put("endpoint", check_push_endpoint, endpoint, field="input.endpoint")
     key = _b64url(p256dh)
     if key is None or len(key) != 65 or key[0] != 4:
-        errors.append(UserError(ErrorCode.INVALID, "Not a P-256 public key.", field="input.p256dh"))
+        clean.fail(ErrorCode.INVALID, "Not a P-256 public key.", field="input.p256dh")
     secret = _b64url(auth)
     if secret is None or len(secret) != 16:
-        errors.append(
-            UserError(ErrorCode.INVALID, "Not a 16-byte auth secret.", field="input.auth")
-        )
-    return errors
+        clean.fail(ErrorCode.INVALID, "Not a 16-byte auth secret.", field="input.auth")
+    clean.done()
 
 
 async def add_subscription(
     session: AsyncSession, *, user_id: int, endpoint: str, p256dh: str, auth: str
 ) -> str:
     """Store a browser's subscription; the same endpoint again takes the new keys and owner."""
-    errors = _check_subscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
-    if errors:
-        raise ValidationErrors(errors)
+    _check_subscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
     values = {"user_id": user_id, "p256dh": p256dh, "auth": auth}
     statement = insert(PushSubscription).values(endpoint=endpoint, **values)
     await session.execute(

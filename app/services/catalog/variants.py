@@ -22,6 +22,7 @@ from app.services.catalog.checks import (
 )
 from app.services.catalog.products import locked_product
 from app.services.catalog.search import refresh_min_price
+from app.services.public_changes import mark_public_change
 from models.catalog import Variant
 
 MAX_SKU_LENGTH = 64
@@ -157,6 +158,7 @@ async def create_variant(session: AsyncSession, *, product_id: int, data: Varian
     _apply(variant, values)
     session.add(variant)
     await session.flush()
+    mark_public_change(session, f"product:{product.id}", f"variant:{variant.id}")
     await refresh_min_price(session, product_ids=[product.id])
     await session.refresh(variant)
     return variant
@@ -165,6 +167,7 @@ async def create_variant(session: AsyncSession, *, product_id: int, data: Varian
 async def update_variant(session: AsyncSession, *, variant_id: int, data: VariantData) -> Variant:
     """Change the given fields of a variant."""
     variant = await _locked_variant(session, variant_id)
+    mark_public_change(session, f"product:{variant.product_id}", f"variant:{variant.id}")
     clean = _cleaned(data)
     await _check_currency(session, clean, variant, product_id=variant.product_id)
     values = clean.done()
@@ -183,6 +186,7 @@ async def update_variant(session: AsyncSession, *, variant_id: int, data: Varian
 async def delete_variant(session: AsyncSession, *, variant_id: int) -> int:
     """Delete a variant with its stock; returns its id."""
     variant = await _locked_variant(session, variant_id, for_delete=True)
+    mark_public_change(session, f"product:{variant.product_id}", f"variant:{variant.id}")
     await session.execute(delete(Variant).where(Variant.id == variant.id))
     session.expunge(variant)
     await refresh_min_price(session, product_ids=[variant.product_id])

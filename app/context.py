@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from app.loaders import Loaders
+from app.services.public_changes import PublicReads, record_public_reads
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Context:
     cacheable: bool = False
     _session: AsyncSession | None = None
     _loaders: Loaders | None = None
+    _public_reads: PublicReads | None = None
 
     @property
     def is_websocket(self) -> bool:
@@ -60,7 +62,23 @@ class Context:
             raise RuntimeError("Queries and mutations go over HTTP; WebSocket is for subscriptions")
         if self._session is None:
             self._session = self.session_factory()
+            if self._may_be_cached():
+                self._public_reads = record_public_reads(self._session)
         return self._session
+
+    def _may_be_cached(self) -> bool:
+        """An anonymous HTTP request while the public response cache is on."""
+        cache = self.response_cache
+        return (
+            cache is not None
+            and cache.enabled
+            and not self.is_websocket
+            and "authorization" not in self.request.headers
+        )
+
+    def public_read_tags(self) -> frozenset[str] | None:
+        """Tags of what this request read, for the response cache; None when not known."""
+        return self._public_reads.result() if self._public_reads is not None else None
 
     @property
     def loaders(self) -> Loaders:

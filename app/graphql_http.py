@@ -38,7 +38,7 @@ from app.graphql_request import (
     negotiate,
     read_request,
 )
-from app.response_cache import CachedAnswer, ResponseCache
+from app.response_cache import CachedAnswer, ResponseCache, Tags
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ class GraphQLHTTPHandler:
 
     async def execute(
         self, scope: Scope, receive: Receive, request: GraphQLRequest, media: str
-    ) -> tuple[int, bytes, dict[str, Any] | None, dict[str, str], bool]:
-        """(status, body without extensions, extensions, headers, cacheable)."""
+    ) -> tuple[int, bytes, dict[str, Any] | None, dict[str, str], bool, Tags]:
+        """(status, body without extensions, extensions, headers, cacheable, what it read)."""
         http_request = Request(scope, receive)
         context = await self.view.get_context(http_request, None)  # type: ignore[arg-type]
         allowed = (
@@ -167,6 +167,7 @@ class GraphQLHTTPHandler:
             result.extensions,
             headers,
             context.cacheable,
+            context.public_read_tags(),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
@@ -199,7 +200,7 @@ class GraphQLHTTPHandler:
         headers = dict(scope["headers"])
         cache = self.cache if self.cache.enabled and b"authorization" not in headers else None
         if cache is None:
-            status, answer, extensions, extra, _ = await self.execute(
+            status, answer, extensions, extra, _, _ = await self.execute(
                 scope, receive, request, media
             )
             await send_response(send, status, with_extensions(answer, extensions), media, extra)
@@ -217,15 +218,16 @@ class GraphQLHTTPHandler:
             return
         flight = cache.lead(key)
         stored: CachedAnswer | None = None
+        tags: Tags = None
         try:
-            status, answer, extensions, extra, cacheable = await self.execute(
+            status, answer, extensions, extra, cacheable, tags = await self.execute(
                 scope, receive, request, media
             )
             if cacheable and status == 200:
                 requested = ((extensions or {}).get("cost") or {}).get("requestedQueryCost", 0)
                 stored = CachedAnswer(answer, requested)
         finally:
-            cache.finish(key, flight, stored)
+            cache.finish(key, flight, stored, tags)
         await send_response(
             send, status, with_extensions(answer, extensions), media, {"x-cache": "miss", **extra}
         )

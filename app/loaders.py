@@ -1,4 +1,8 @@
-"""Per-request dataloaders: one per (entity, key), built fresh for every request."""
+"""Per-request dataloaders: one per (entity, key), built fresh for every request.
+
+Each batch records what it read for the public response cache (app/services/public_changes):
+the tag of every key asked for, and of rows found through a relation (a product's tags).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.services.public_changes import LISTING, note_public_read, reading
 from models.accounts import User
 from models.addresses import Address
 from models.catalog import (
@@ -28,19 +33,40 @@ from models.catalog import (
 )
 
 T = TypeVar("T")
-Batch = Callable[[list[int]], Coroutine[Any, Any, list[Any]]]
+Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
 
 
-def _rows_by_id(session: AsyncSession, lock: asyncio.Lock, model: Any) -> Batch:
+def _tags(kind: str, keys: list[int]) -> list[str]:
+    return [f"{kind}:{key}" for key in keys]
+
+
+def _rows_by_id(session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str) -> Batch:
     """Batch function: rows of `model` in key order, None for misses."""
 
     async def load(ids: list[int]) -> list[Any]:
         # One AsyncSession cannot run two statements at once, and loaders of
         # sibling fields dispatch concurrently: the lock serialises them.
         async with lock:
-            rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+            with reading(session, *_tags(kind, ids)):
+                rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
         found = {row.id: row for row in rows}
         return [found.get(key) for key in ids]
+
+    return load
+
+
+def _rows_by_slug(session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str) -> Batch:
+    """Batch function: rows of `model` by slug, None for misses."""
+
+    async def load(slugs: list[str]) -> list[Any]:
+        async with lock:
+            with reading(session):
+                rows = (await session.scalars(select(model).where(model.slug.in_(slugs)))).all()
+        found = {row.slug: row for row in rows}
+        note_public_read(session, *_tags(kind, [row.id for row in rows]))
+        if len(found) < len(slugs):  # a new row, or a renamed one, can take a missing slug
+            note_public_read(session, LISTING)
+        return [found.get(slug) for slug in slugs]
 
     return load
 
@@ -49,15 +75,24 @@ def _grouped(
     session: AsyncSession,
     lock: asyncio.Lock,
     statement: Callable[[list[int]], Select[Any, Any]],
+    kind: str,
+    value_kind: str | None = None,
 ) -> Batch:
-    """Batch function: for each key, the list of (key, value) rows the statement yields."""
+    """Batch function: for each key, the list of (key, value) rows the statement yields.
+
+    Reads are tagged `kind:<key>`, and `value_kind:<value id>` for each value when the
+    values are rows of their own that change apart from the key (a product's tags).
+    """
 
     async def load(keys: list[int]) -> list[Any]:
         async with lock:
-            rows = (await session.execute(statement(keys))).all()
+            with reading(session, *_tags(kind, keys)):
+                rows = (await session.execute(statement(keys))).all()
         groups: dict[int, list[Any]] = defaultdict(list)
         for key, value in rows:
             groups[key].append(value)
+        if value_kind is not None:
+            note_public_read(session, *_tags(value_kind, [value.id for _, value in rows]))
         return [groups.get(key, []) for key in keys]
 
     return load
@@ -66,13 +101,14 @@ def _grouped(
 def _quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
     async def load(variant_ids: list[int]) -> list[Any]:
         async with lock:
-            rows = (
-                await session.execute(
-                    select(Stock.variant_id, func.sum(Stock.quantity))
-                    .where(Stock.variant_id.in_(variant_ids))
-                    .group_by(Stock.variant_id)
-                )
-            ).all()
+            with reading(session, *_tags("variant", variant_ids)):
+                rows = (
+                    await session.execute(
+                        select(Stock.variant_id, func.sum(Stock.quantity))
+                        .where(Stock.variant_id.in_(variant_ids))
+                        .group_by(Stock.variant_id)
+                    )
+                ).all()
         totals = {variant_id: int(total) for variant_id, total in rows}
         return [totals.get(key, 0) for key in variant_ids]
 
@@ -85,8 +121,10 @@ class Loaders:
     address: DataLoader[int, Address | None]
     addresses_by_user: DataLoader[int, list[Address]]
     product: DataLoader[int, Product | None]
+    product_by_slug: DataLoader[str, Product | None]
     variant: DataLoader[int, Variant | None]
     category: DataLoader[int, Category | None]
+    category_by_slug: DataLoader[str, Category | None]
     tag: DataLoader[int, Tag | None]
     review: DataLoader[int, Review | None]
     wishlist_item: DataLoader[int, WishlistItem | None]
@@ -100,49 +138,62 @@ class Loaders:
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
-        def by_id(model: Any) -> DataLoader[int, Any]:
-            return DataLoader(_rows_by_id(session, lock, model))
+        def by_id(model: Any, kind: str) -> DataLoader[int, Any]:
+            return DataLoader(_rows_by_id(session, lock, model, kind))
 
-        def grouped(statement: Callable[[list[int]], Select[Any, Any]]) -> DataLoader[int, Any]:
-            return DataLoader(_grouped(session, lock, statement))
+        def by_slug(model: Any, kind: str) -> DataLoader[str, Any]:
+            return DataLoader(_rows_by_slug(session, lock, model, kind))
+
+        def grouped(
+            statement: Callable[[list[int]], Select[Any, Any]],
+            kind: str,
+            value_kind: str | None = None,
+        ) -> DataLoader[int, Any]:
+            return DataLoader(_grouped(session, lock, statement, kind, value_kind))
 
         return cls(
-            user=by_id(User),
-            address=by_id(Address),
+            user=by_id(User, "user"),
+            address=by_id(Address, "address"),
             addresses_by_user=grouped(
                 lambda ids: (
                     select(Address.user_id, Address)
                     .where(Address.user_id.in_(ids))
                     .order_by(Address.user_id, Address.created_at, Address.id)
-                )
+                ),
+                "user",
             ),
-            product=by_id(Product),
-            variant=by_id(Variant),
-            category=by_id(Category),
-            tag=by_id(Tag),
-            review=by_id(Review),
-            wishlist_item=by_id(WishlistItem),
-            warehouse=by_id(Warehouse),
+            product=by_id(Product, "product"),
+            product_by_slug=by_slug(Product, "product"),
+            variant=by_id(Variant, "variant"),
+            category=by_id(Category, "category"),
+            category_by_slug=by_slug(Category, "category"),
+            tag=by_id(Tag, "tag"),
+            review=by_id(Review, "review"),
+            wishlist_item=by_id(WishlistItem, "wishlist_item"),
+            warehouse=by_id(Warehouse, "warehouse"),
             stocks_by_variant=grouped(
                 lambda ids: (
                     select(Stock.variant_id, Stock)
                     .where(Stock.variant_id.in_(ids))
                     .order_by(Stock.variant_id, Stock.warehouse_id)
-                )
+                ),
+                "variant",
             ),
             variants_by_product=grouped(
                 lambda ids: (
                     select(Variant.product_id, Variant)
                     .where(Variant.product_id.in_(ids))
                     .order_by(Variant.product_id, Variant.id)
-                )
+                ),
+                "product",
             ),
             images_by_product=grouped(
                 lambda ids: (
                     select(ProductImage.product_id, ProductImage)
                     .where(ProductImage.product_id.in_(ids))
                     .order_by(ProductImage.product_id, ProductImage.sort_order, ProductImage.id)
-                )
+                ),
+                "product",
             ),
             tags_by_product=grouped(
                 lambda ids: (
@@ -150,14 +201,18 @@ class Loaders:
                     .join(Tag, Tag.id == product_tags.c.tag_id)
                     .where(product_tags.c.product_id.in_(ids))
                     .order_by(product_tags.c.product_id, Tag.name)
-                )
+                ),
+                "product",
+                "tag",  # a renamed or deleted tag changes the list
             ),
             children_by_category=grouped(
                 lambda ids: (
                     select(Category.parent_id, Category)
                     .where(Category.parent_id.in_(ids))
                     .order_by(Category.parent_id, Category.name, Category.id)
-                )
+                ),
+                "category",
+                "category",  # a renamed child changes its parent's list
             ),
             quantity_by_variant=DataLoader(_quantities(session, lock)),
         )

@@ -19,6 +19,7 @@ from app.errors import UserError as DomainUserError
 from app.errors import ValidationErrors
 from app.events import take_pending
 from app.ratelimit import RateLimited
+from app.services.public_changes import take_public_changes
 from resolvers.ids import (  # noqa: F401  (the one ID decoder, re-exported for resolvers)
     MISSING_KEY,
     decode_id,
@@ -136,13 +137,16 @@ async def run_mutation(
                 error = exc
     except DomainUserError as exc:
         take_pending(session)
+        take_public_changes(session)
         return payload(user_errors=user_errors(exc))
     except BaseException:
         take_pending(session)
+        take_public_changes(session)
         raise
     context.reset_loaders()
-    if context.response_cache is not None and _writes_public_data(context):
-        context.response_cache.clear()  # this process never serves its own stale answer
+    changes = take_public_changes(session)
+    if context.response_cache is not None and changes:
+        context.response_cache.invalidate(changes)  # this process never serves its own stale answer
     for channel, message in take_pending(session):
         try:
             await context.pubsub.publish(channel, message)
@@ -151,15 +155,6 @@ async def run_mutation(
     if error is not None:
         return payload(user_errors=user_errors(error))
     return to_payload(result)
-
-
-def _writes_public_data(context: Context) -> bool:
-    """Staff change what anonymous answers show; a customer's write (a wishlist, an address,
-    a sign-in) does not, and must not let anyone empty the public cache at will. A review
-    changes a product's rating: it shows within PUBLIC_CACHE_SECONDS, as writes of other
-    processes do."""
-    user = context.user
-    return user is not None and user.role in ("staff", "admin")
 
 
 def client_ip(info: Info) -> str:

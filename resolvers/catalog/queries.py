@@ -212,10 +212,7 @@ class Query:
             key = decode_id(id, "Product")
             row = await context.loaders.product.load(key) if key != MISSING_KEY else None
         elif slug is not None and len(slug) <= MAX_SLUG_LENGTH:
-            async with context.db_lock:
-                row = await context.session.scalar(
-                    select(models.Product).where(models.Product.slug == slug)
-                )
+            row = await context.loaders.product_by_slug.load(slug)
         else:
             return None
         if row is None or not (row.is_published or can_see_unpublished(info)):
@@ -251,10 +248,7 @@ class Query:
     async def category(self, info: Info, slug: str) -> Category | None:
         if len(slug) > MAX_CATEGORY_SLUG_LENGTH:  # no category has it (never a prefix match)
             return None
-        async with info.context.db_lock:
-            row = await info.context.session.scalar(
-                select(models.Category).where(models.Category.slug == slug)
-            )
+        row = await info.context.loaders.category_by_slug.load(slug)
         return Category.from_row(row) if row else None
 
     @strawberry.field(description="Tags by name.")

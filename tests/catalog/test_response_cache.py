@@ -34,7 +34,7 @@ async def test_anonymous_query_is_served_from_cache_until_it_expires(start_app, 
     }
 
 
-async def test_a_staff_write_clears_the_cache_and_a_customer_write_does_not(
+async def test_a_public_change_drops_listings_and_a_customers_private_write_does_not(
     start_app, make_product, make_user
 ):
     from app.auth.permissions import Role

@@ -19,6 +19,7 @@ from app.services.checks import (
     clean_text,
     locked_or_not_found,
 )
+from app.services.public_changes import mark_public_change
 from models.catalog import Category, Product, Tag, product_tags
 
 MAX_CATEGORY_NAME_LENGTH = 250
@@ -57,6 +58,12 @@ def _clean_names(
     return clean
 
 
+def _tree_tags(category: Category, *new_parent: int | None) -> list[str]:
+    """A category and its parents, old and new: their lists of children change with it."""
+    keys = (category.id, category.parent_id, *new_parent)
+    return [f"category:{key}" for key in keys if key is not None]
+
+
 async def create_category(session: AsyncSession, *, data: CategoryData) -> Category:
     """Create a category, at the top or under `parent_id`."""
     clean = await _cleaned_category(session, data, category=None)
@@ -78,6 +85,7 @@ async def create_category(session: AsyncSession, *, data: CategoryData) -> Categ
     )
     session.add(category)
     await session.flush()
+    mark_public_change(session, *_tree_tags(category))
     await session.refresh(category)
     return category
 
@@ -95,6 +103,7 @@ async def update_category(
     )
     clean = await _cleaned_category(session, data, category=category)
     values = clean.done()
+    mark_public_change(session, *_tree_tags(category, values.get("parent_id")))
     renamed = "name" in values and values["name"] != category.name
     for key in ("name", "description", "parent_id"):
         if key in values:
@@ -172,6 +181,7 @@ async def _in_subtree(session: AsyncSession, *, root: Category | None, node_id: 
 async def delete_category(session: AsyncSession, *, category_id: int) -> int:
     """Delete an empty category; NOT_EMPTY while it has products or subcategories."""
     category = await locked_or_not_found(session, Category, category_id, field="id", lock="update")
+    mark_public_change(session, *_tree_tags(category))
     if await session.scalar(select(exists().where(Category.parent_id == category_id))):
         raise CatalogError(
             ErrorCode.NOT_EMPTY,
@@ -206,12 +216,14 @@ async def create_tag(session: AsyncSession, *, data: TagData) -> Tag:
     )
     session.add(tag)
     await session.flush()
+    mark_public_change(session, f"tag:{tag.id}")
     return tag
 
 
 async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Tag:
     """Rename a tag or change its slug; its products' search index follows the name."""
     tag = await locked_or_not_found(session, Tag, tag_id, field="id", lock="no key update")
+    mark_public_change(session, f"tag:{tag.id}")
     values = _clean_names(
         data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
     ).done()
@@ -237,6 +249,7 @@ async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Ta
 async def delete_tag(session: AsyncSession, *, tag_id: int) -> int:
     """Delete a tag and take it off its products."""
     tag = await locked_or_not_found(session, Tag, tag_id, field="id", lock="update")
+    mark_public_change(session, f"tag:{tag.id}")
     product_ids = await _tagged_products(session, tag_id)
     await session.execute(delete(Tag).where(Tag.id == tag_id))
     session.expunge(tag)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.money import exponent
 from app.services.catalog.listing import ProductFilter, filter_conditions, search_plan
+from app.services.public_changes import LISTING, reads
 from models.catalog import Product, product_tags
 
 # Bucket edges in major units; the last bucket is open-ended.
@@ -32,6 +33,7 @@ class Facets:
     prices: list[tuple[int, int | None, int]]  # (from, to or None, count) in minor units
 
 
+@reads(LISTING)
 async def product_facets(
     session: AsyncSession,
     *,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import CatalogError, ErrorCode
 from app.services.catalog.checks import check_range, clean_reason
 from app.services.checks import Cleaner, locked_or_not_found
+from app.services.public_changes import mark_public_change
 from models.catalog import Stock, StockAdjustment, Variant, Warehouse
 
 MAX_QUANTITY = 10_000_000
@@ -95,6 +96,7 @@ async def _record(
     reason: str,
     user_id: int | None,
 ) -> StockChange:
+    mark_public_change(session, f"product:{variant.product_id}", f"variant:{variant.id}")
     adjustment = StockAdjustment(
         variant_id=variant.id,
         warehouse_id=warehouse.id,

@@ -43,6 +43,7 @@ from app.services.pagination import (
     load_timestamp,
     order_by,
 )
+from app.services.public_changes import LISTING, reads
 from models.catalog import Category, Product, Stock, Variant, product_tags
 
 MAX_SEARCH_LENGTH = 200
@@ -209,6 +210,7 @@ def sort_keys(sort: ProductSort, rank: ColumnElement[Any] | None) -> list[SortKe
     ]
 
 
+@reads(LISTING)
 async def list_products(
     session: AsyncSession,
     *,
@@ -304,6 +306,7 @@ async def _set_fuzzy_threshold(session: AsyncSession) -> None:
     )
 
 
+@reads(LISTING)
 async def count_products(
     session: AsyncSession, *, flt: ProductFilter, include_unpublished: bool, fuzzy: bool
 ) -> int:

@@ -26,6 +26,7 @@ from app.services.checks import (
     clean_text,
     locked_or_not_found,
 )
+from app.services.public_changes import mark_public_change
 from models.catalog import Category, Product, ProductImage, Tag, product_tags
 
 MAX_NAME_LENGTH = 250
@@ -172,6 +173,7 @@ async def create_product(session: AsyncSession, *, data: ProductData) -> Product
     product.slug = await _claim_slug(session, values.get("slug"), name=values["name"])
     session.add(product)
     await session.flush()
+    mark_public_change(session, f"product:{product.id}")
     await _write_relations(session, product, values)
     await refresh_search(session, product_ids=[product.id])
     await session.refresh(product)
@@ -181,6 +183,7 @@ async def create_product(session: AsyncSession, *, data: ProductData) -> Product
 async def update_product(session: AsyncSession, *, product_id: int, data: ProductData) -> Product:
     """Change the given fields; tags and images given replace the old lists."""
     product = await locked_product(session, product_id)
+    mark_public_change(session, f"product:{product.id}")
     clean = _cleaned(data)
     await _check_references(session, data, clean)
     values = clean.done()
@@ -230,6 +233,7 @@ async def set_product_published(
 ) -> Product:
     """Publish or unpublish; `published_at` records the first publication only."""
     product = await locked_product(session, product_id)
+    mark_public_change(session, f"product:{product.id}")
     product.is_published = published
     if published and product.published_at is None:
         product.published_at = func.now()
@@ -241,6 +245,7 @@ async def set_product_published(
 async def delete_product(session: AsyncSession, *, product_id: int) -> int:
     """Delete a product with its variants, images, stock and reviews; returns its id."""
     product = await locked_product(session, product_id, for_delete=True)
+    mark_public_change(session, f"product:{product.id}")
     await session.execute(delete(Product).where(Product.id == product.id))
     session.expunge(product)
     return product_id

@@ -18,6 +18,7 @@ from sqlalchemy.orm.util import identity_key
 from app.errors import ErrorCode, ReviewError
 from app.services.checks import Cleaner, clean_text, locked_or_not_found
 from app.services.pagination import Page, PageRequest, fetch_page, newest_first
+from app.services.public_changes import mark_public_change, reads
 from models.catalog import Product, Review
 
 MAX_TITLE_LENGTH = 200
@@ -124,6 +125,7 @@ async def create_review(
         raise ReviewError(
             ErrorCode.ALREADY_REVIEWED, "You have already reviewed this product.", field="productId"
         )
+    mark_public_change(session, f"product:{product_id}", f"review:{review.id}")
     await _shift_rating(session, product_id, delta=clean.rating, count=1)
     return review
 
@@ -134,6 +136,7 @@ async def update_review(
     """Edit one's own review; NOT_FOUND for anyone else's."""
     clean = _validated(changes)
     review = await _locked_review(session, review_id, author_id=user_id)
+    mark_public_change(session, f"product:{review.product_id}", f"review:{review.id}")
     old_rating = review.rating
     if clean.rating is not None:
         review.rating = clean.rating
@@ -151,6 +154,7 @@ async def update_review(
 async def delete_review(session: AsyncSession, *, user_id: int, review_id: int) -> int:
     """Delete one's own review; returns its id. NOT_FOUND for anyone else's."""
     review = await _locked_review(session, review_id, author_id=user_id)
+    mark_public_change(session, f"product:{review.product_id}", f"review:{review.id}")
     product_id, rating, counted = review.product_id, review.rating, not review.is_hidden
     await session.delete(review)
     await session.flush()
@@ -164,6 +168,7 @@ async def set_review_hidden(session: AsyncSession, *, review_id: int, hidden: bo
     review = await _locked_review(session, review_id)
     if review.is_hidden == hidden:
         return review
+    mark_public_change(session, f"product:{review.product_id}", f"review:{review.id}")
     review.is_hidden = hidden
     await session.flush()
     await session.refresh(review)
@@ -181,6 +186,7 @@ def _visible_reviews(product_id: int, *, include_hidden: bool) -> Select[Review]
     return statement
 
 
+@reads("product:{product_id}")
 async def list_reviews(
     session: AsyncSession, *, product_id: int, include_hidden: bool, page: PageRequest
 ) -> Page:
@@ -194,6 +200,7 @@ async def list_reviews(
     )
 
 
+@reads("product:{product_id}")
 async def count_reviews(session: AsyncSession, *, product_id: int, include_hidden: bool) -> int:
     """How many reviews `list_reviews` pages through."""
     statement = _visible_reviews(product_id, include_hidden=include_hidden)

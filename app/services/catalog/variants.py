@@ -21,6 +21,7 @@ from app.services.checks import (
     clean_text,
     locked_or_not_found,
 )
+from app.services.public_changes import mark_public_change
 from models.catalog import Variant
 
 MAX_SKU_LENGTH = 64
@@ -156,6 +157,7 @@ async def create_variant(session: AsyncSession, *, product_id: int, data: Varian
     _apply(variant, values)
     session.add(variant)
     await session.flush()
+    mark_public_change(session, f"product:{product.id}", f"variant:{variant.id}")
     await refresh_min_price(session, product_ids=[product.id])
     await session.refresh(variant)
     return variant
@@ -164,6 +166,7 @@ async def create_variant(session: AsyncSession, *, product_id: int, data: Varian
 async def update_variant(session: AsyncSession, *, variant_id: int, data: VariantData) -> Variant:
     """Change the given fields of a variant."""
     variant = await _locked_variant(session, variant_id)
+    mark_public_change(session, f"product:{variant.product_id}", f"variant:{variant.id}")
     clean = _cleaned(data)
     await _check_currency(session, clean, variant, product_id=variant.product_id)
     values = clean.done()
@@ -182,6 +185,7 @@ async def update_variant(session: AsyncSession, *, variant_id: int, data: Varian
 async def delete_variant(session: AsyncSession, *, variant_id: int) -> int:
     """Delete a variant with its stock; returns its id."""
     variant = await _locked_variant(session, variant_id, for_delete=True)
+    mark_public_change(session, f"product:{variant.product_id}", f"variant:{variant.id}")
     await session.execute(delete(Variant).where(Variant.id == variant.id))
     session.expunge(variant)
     await refresh_min_price(session, product_ids=[variant.product_id])

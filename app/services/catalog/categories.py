@@ -21,6 +21,7 @@ from app.services.catalog.checks import (
     slug_base,
 )
 from app.services.catalog.search import refresh_category_search, refresh_search
+from app.services.pagination import KeysetQuery, SortKey, load_text
 from models.catalog import Category, Product, Tag, product_tags
 
 MAX_CATEGORY_NAME_LENGTH = 250
@@ -274,3 +275,29 @@ async def _tagged_products(session: AsyncSession, tag_id: int) -> list[int]:
         select(product_tags.c.product_id).where(product_tags.c.tag_id == tag_id)
     )
     return list(rows.all())
+
+
+async def category_by_slug(session: AsyncSession, *, slug: str) -> Category | None:
+    """The category with this exact slug."""
+    if len(slug) > MAX_CATEGORY_SLUG_LENGTH:  # no category has it (never a prefix match)
+        return None
+    return await session.scalar(select(Category).where(Category.slug == slug))
+
+
+def children_query(*, parent_id: int | None) -> KeysetQuery:
+    """Subcategories of `parent_id` (top-level ones for None), by name."""
+    parent = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+    return KeysetQuery(
+        select(Category).where(parent),
+        keys=[SortKey(Category.name, load=load_text), SortKey(Category.id)],
+        tag="category:name",
+    )
+
+
+def tags_query() -> KeysetQuery:
+    """Every tag, by name ignoring case."""
+    return KeysetQuery(
+        select(Tag),
+        keys=[SortKey(func.lower(Tag.name), load=load_text), SortKey(Tag.id)],
+        tag="tag:name",
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
 from app.services.catalog.checks import CatalogError, Cleaner, check_range, clean_reason
+from app.services.pagination import KeysetQuery, SortKey
 from models.catalog import Stock, StockAdjustment, Variant, Warehouse
 
 MAX_QUANTITY = 10_000_000
@@ -259,3 +260,12 @@ async def set_stocks(
         )
         for variant, warehouse, quantity in targets
     ]
+
+
+def stock_history_query(*, variant_id: int) -> KeysetQuery:
+    """The recorded stock changes of a variant, newest first."""
+    return KeysetQuery(
+        select(StockAdjustment).where(StockAdjustment.variant_id == variant_id),
+        keys=[SortKey(StockAdjustment.id, True)],
+        tag="stock:newest",
+    )

@@ -253,3 +253,10 @@ async def delete_product(session: AsyncSession, *, product_id: int) -> int:
     await session.execute(delete(Product).where(Product.id == product.id))
     session.expunge(product)
     return product_id
+
+
+async def product_by_slug(session: AsyncSession, *, slug: str) -> Product | None:
+    """The product with this exact slug, published or not (visibility is the caller's)."""
+    if len(slug) > MAX_SLUG_LENGTH:  # no product has it (a slug is never a prefix match)
+        return None
+    return await session.scalar(select(Product).where(Product.slug == slug))

@@ -18,6 +18,7 @@ from app.services.catalog.checks import (
     clean_text,
     slug_base,
 )
+from app.services.pagination import KeysetQuery, SortKey, load_text
 from models.catalog import Stock, Warehouse
 
 MAX_NAME_LENGTH = 250
@@ -135,3 +136,12 @@ async def locked_warehouse(
     if warehouse is None:
         raise CatalogError(ErrorCode.NOT_FOUND, "Warehouse not found.", field="id")
     return warehouse
+
+
+def warehouses_query() -> KeysetQuery:
+    """Every warehouse, by name."""
+    return KeysetQuery(
+        select(Warehouse),
+        keys=[SortKey(Warehouse.name, load=load_text), SortKey(Warehouse.id)],
+        tag="warehouse:name",
+    )

@@ -19,9 +19,9 @@ from resolvers.base import (
     Info,
     IsAuthenticated,
     UserError,
+    current_user,
     decode_id,
     node_keys,
-    require_user,
     run_mutation,
     user_errors_field,
 )
@@ -78,7 +78,7 @@ class Address(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Address | None]:
         """Only the owner's own addresses."""
@@ -218,7 +218,7 @@ class Mutation:
             AddressCreatePayload,
             addresses.create_address,
             lambda row: AddressCreatePayload(address=Address.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             data=input.to_data(),
         )
 
@@ -234,7 +234,7 @@ class Mutation:
             addresses.update_address,
             lambda row: AddressUpdatePayload(address=Address.from_row(row)),
             lambda: {
-                "user_id": require_user(info.context).id,
+                "user_id": current_user(info).id,
                 "address_id": decode_id(id, "Address"),
                 "changes": input.to_changes(),
             },
@@ -251,7 +251,7 @@ class Mutation:
             AddressDeletePayload,
             addresses.delete_address,
             lambda key: AddressDeletePayload(deleted_id=relay.GlobalID("Address", str(key))),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
         )
 
@@ -268,7 +268,7 @@ class Mutation:
             AddressSetDefaultPayload,
             addresses.set_default_address,
             lambda row: AddressSetDefaultPayload(address=Address.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
             kind=addresses.AddressKind(type.value),
         )

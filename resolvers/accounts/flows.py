@@ -12,6 +12,7 @@ from resolvers.base import (
     IsAuthenticated,
     UserError,
     client_ip,
+    current_user,
     rate_limit,
     run_mutation,
     user_errors_field,
@@ -84,7 +85,7 @@ class Mutation:
             AccountFlowPayload,
             account_flows.request_email_change,
             _done,
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             new_email=new_email,
             password=password,
             redirect_url=redirect_url,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -10,8 +12,9 @@ from resolvers.base import (
     Info,
     IsAuthenticated,
     UserError,
-    require_user,
+    current_user,
     run_mutation,
+    run_query,
     user_errors_field,
 )
 
@@ -32,10 +35,8 @@ class Query:
         permission_classes=[IsAuthenticated],
     )
     async def my_data_export(self, info: Info) -> JSON:
-        data = await privacy.export_personal_data(
-            info.context.session, user=require_user(info.context)
-        )
-        return data  # type: ignore[return-value]  # JSON is a NewType over object
+        data = await run_query(info, privacy.export_personal_data, user=current_user(info))
+        return cast(JSON, data)  # JSON is a NewType over object: a dict is one
 
 
 @strawberry.type
@@ -52,6 +53,6 @@ class Mutation:
             AccountDeletePayload,
             privacy.delete_account,
             lambda deleted: AccountDeletePayload(deleted=deleted),
-            user=require_user(info.context),
+            user=current_user(info),
             password=password,
         )

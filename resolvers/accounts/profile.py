@@ -14,7 +14,7 @@ from resolvers.base import (
     Info,
     IsAuthenticated,
     UserError,
-    require_user,
+    current_user,
     run_mutation,
     user_errors_field,
 )
@@ -86,7 +86,7 @@ class Mutation:
             AccountUpdatePayload,
             profile.update_profile,
             lambda row: AccountUpdatePayload(user=User.from_row(row)),
-            lambda: {"user_id": require_user(info.context).id, "changes": input.to_changes()},
+            lambda: {"user_id": current_user(info).id, "changes": input.to_changes()},
         )
 
     @strawberry.mutation(
@@ -102,7 +102,7 @@ class Mutation:
             PasswordChangePayload,
             profile.change_password,
             lambda issued: _password_change_payload(info, issued),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             old_password=old_password,
             new_password=new_password,
             settings=info.context.settings,

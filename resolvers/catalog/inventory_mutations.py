@@ -11,7 +11,7 @@ from app.services.catalog import inventory, warehouses
 from app.services.catalog.inventory import StockChange, StockLine
 from app.services.catalog.warehouses import WarehouseData
 from models import catalog as models
-from resolvers.base import Info, UserError, decode_id, decode_optional_id
+from resolvers.base import Info, UserError, current_user, decode_id, decode_optional_id
 from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id
 from resolvers.catalog.inventory_types import Stock, Warehouse
 from resolvers.inputs import given, given_not_null, run_parsed
@@ -195,7 +195,7 @@ class InventoryMutation:
             StockSetPayload.of,
             lambda: (
                 _stock_target(variant_id, warehouse_id)
-                | {"quantity": quantity, "reason": reason, "user_id": _user_id(info)}
+                | {"quantity": quantity, "reason": reason, "user_id": current_user(info).id}
             ),
         )
 
@@ -219,7 +219,7 @@ class InventoryMutation:
             StockAdjustPayload.of,
             lambda: (
                 _stock_target(variant_id, warehouse_id)
-                | {"delta": delta, "reason": reason, "user_id": _user_id(info)}
+                | {"delta": delta, "reason": reason, "user_id": current_user(info).id}
             ),
         )
 
@@ -238,11 +238,6 @@ class InventoryMutation:
             lambda: {
                 "items": [item.to_line() for item in items],
                 "reason": reason,
-                "user_id": _user_id(info),
+                "user_id": current_user(info).id,
             },
         )
-
-
-def _user_id(info: Info) -> int | None:
-    user = info.context.user
-    return user.id if user is not None else None

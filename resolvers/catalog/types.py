@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -58,7 +58,7 @@ class Tag(relay.Node):
         return cls(id=row.id, name=row.name, slug=row.slug)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Tag | None]:
         rows = await info.context.loaders.tag.load_many(node_keys(node_ids))
@@ -78,7 +78,7 @@ class Category(relay.Node):
         return cls(id=row.id, name=row.name, slug=row.slug, description=row.description, row=row)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Category | None]:
         rows = await info.context.loaders.category.load_many(node_keys(node_ids))
@@ -154,14 +154,14 @@ class Variant(relay.Node):
                 if row.compare_at_amount is not None
                 else None
             ),
-            attributes=row.attributes,  # type: ignore[arg-type]
+            attributes=cast(JSON, row.attributes),
             weight_grams=row.weight_grams,
             track_inventory=row.track_inventory,
             row=row,
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Variant | None]:
         rows = await info.context.loaders.variant.load_many(node_keys(node_ids))
@@ -234,7 +234,7 @@ class Product(relay.Node):
             name=row.name,
             slug=row.slug,
             description=row.description,
-            attributes=row.attributes,  # type: ignore[arg-type]
+            attributes=cast(JSON, row.attributes),
             is_published=row.is_published,
             published_at=row.published_at,
             seo_title=row.seo_title,
@@ -247,7 +247,7 @@ class Product(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Product | None]:
         rows = await info.context.loaders.product.load_many(node_keys(node_ids))

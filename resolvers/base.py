@@ -21,11 +21,12 @@ from app.errors import ValidationErrors
 from app.events import take_pending
 from app.ratelimit import RateLimited
 from models.accounts import User
-from resolvers.ids import (  # noqa: F401  (the one ID decoder, re-exported for resolvers)
+from resolvers.ids import (  # noqa: F401  (the one ID codec, re-exported for resolvers)
     MISSING_KEY,
     decode_id,
     decode_ids,
     decode_optional_id,
+    global_id,
     node_keys,
     parse_global_id,
 )
@@ -40,8 +41,13 @@ strawberry.enum(DomainErrorCode, description="Why an input was refused.")
 strawberry.enum(Perm, name="Permission", description="A named staff capability.")
 
 
-@strawberry.type(description="A problem with the input of a mutation; nothing was written.")
-class UserError:
+@strawberry.type(
+    name="UserError", description="A problem with the input of a mutation; nothing was written."
+)
+class UserErrorType:
+    """The GraphQL form of a domain `app.errors.UserError` (named apart so neither hides
+    the other in an import)."""
+
     field: list[str] | None = strawberry.field(
         description="Path of the input field at fault, or null when no single field is."
     )
@@ -99,10 +105,10 @@ def HasPermission(perm: Perm) -> type[BasePermission]:
     )
 
 
-def user_errors(error: DomainUserError) -> list[UserError]:
+def user_errors(error: DomainUserError) -> list[UserErrorType]:
     errors = error.errors if isinstance(error, ValidationErrors) else [error]
     return [
-        UserError(
+        UserErrorType(
             field=[item.field] if item.field else None,
             message=item.message,
             code=item.code,

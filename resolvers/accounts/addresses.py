@@ -18,9 +18,10 @@ from resolvers.base import (
     ApiError,
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     current_user,
     decode_id,
+    global_id,
     node_keys,
     run_mutation,
     user_errors_field,
@@ -177,13 +178,13 @@ def _address_field() -> Any:
 @strawberry.type
 class AddressCreatePayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressUpdatePayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -191,13 +192,13 @@ class AddressDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted address."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressSetDefaultPayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -250,7 +251,7 @@ class Mutation:
             info,
             AddressDeletePayload,
             addresses.delete_address,
-            lambda key: AddressDeletePayload(deleted_id=relay.GlobalID("Address", str(key))),
+            lambda key: AddressDeletePayload(deleted_id=global_id("Address", key)),
             user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
         )

@@ -12,7 +12,7 @@ from resolvers.accounts.types import Role, User
 from resolvers.base import (
     HasPermission,
     Info,
-    UserError,
+    UserErrorType,
     current_user,
     decode_id,
     query_errors,
@@ -35,7 +35,7 @@ class UserAccessInput:
 @strawberry.type
 class UserAdminPayload:
     user: User | None = strawberry.field(default=None, description="The account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type

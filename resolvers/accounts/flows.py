@@ -10,7 +10,7 @@ from app.services.accounts import flows as account_flows
 from resolvers.base import (
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     client_ip,
     current_user,
     rate_limit,
@@ -21,7 +21,7 @@ from resolvers.base import (
 
 @strawberry.type(description="The outcome of an account flow step: only errors, if any.")
 class AccountFlowPayload:
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 def _done(_: Any) -> AccountFlowPayload:

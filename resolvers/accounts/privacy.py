@@ -11,7 +11,7 @@ from app.services.accounts import privacy
 from resolvers.base import (
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     current_user,
     run_mutation,
     run_query,
@@ -24,7 +24,7 @@ class AccountDeletePayload:
     deleted: bool = strawberry.field(
         default=False, description="True when the account was anonymised and signed out."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type

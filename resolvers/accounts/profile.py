@@ -13,7 +13,7 @@ from resolvers.accounts.types import User
 from resolvers.base import (
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     current_user,
     run_mutation,
     user_errors_field,
@@ -51,7 +51,7 @@ class AccountUpdateInput:
 @strawberry.type
 class AccountUpdatePayload:
     user: User | None = strawberry.field(default=None, description="Your updated account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type(description="The result of a password change: a fresh session for this client.")
@@ -66,7 +66,7 @@ class PasswordChangePayload:
         default=None, description="New single-use refresh token; all earlier ones are revoked."
     )
     user: User | None = strawberry.field(default=None, description="Your account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type

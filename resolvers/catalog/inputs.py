@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm
@@ -16,11 +15,6 @@ from resolvers.base import HasPermission, decode_id, decode_optional_id
 from resolvers.inputs import Given, given, given_not_null
 
 STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
-ERRORS = "Problems with the input; empty on success, and then nothing was written."
-
-
-def deleted_id(type_name: str, key: int) -> relay.GlobalID:
-    return relay.GlobalID(type_name, str(key))
 
 
 def given_key(value: Given[strawberry.ID | None] | None, type_name: str) -> int | Unset | None:

@@ -19,9 +19,10 @@ from resolvers.base import (
     HasPermission,
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     current_user,
     decode_id,
+    global_id,
     node_keys,
     run_mutation,
     run_query,
@@ -176,27 +177,37 @@ def _review_field() -> Any:
 @strawberry.type
 class ReviewCreatePayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class ReviewUpdatePayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class ReviewDeletePayload:
-    deleted_review_id: relay.GlobalID | None = strawberry.field(
+    deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted review."
     )
-    user_errors: list[UserError] = user_errors_field()
+    deleted_review_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="ID of the deleted review (the same as `deletedId`).",
+        deprecation_reason="Use deletedId.",
+    )
+    user_errors: list[UserErrorType] = user_errors_field()
+
+
+def _deleted_review(key: int) -> ReviewDeletePayload:
+    deleted = global_id("Review", key)
+    return ReviewDeletePayload(deleted_id=deleted, deleted_review_id=deleted)
 
 
 @strawberry.type(description="Result of hiding or showing a review.")
 class ReviewVisibilityPayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -242,7 +253,7 @@ class Mutation:
             info,
             ReviewDeletePayload,
             reviews.delete_review,
-            lambda key: ReviewDeletePayload(deleted_review_id=relay.GlobalID("Review", str(key))),
+            _deleted_review,
             user_id=current_user(info).id,
             review_id=decode_id(id, "Review"),
         )

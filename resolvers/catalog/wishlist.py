@@ -15,10 +15,11 @@ from resolvers.base import (
     ApiError,
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     current_user,
     decode_id,
     decode_optional_id,
+    global_id,
     node_keys,
     run_mutation,
     run_query,
@@ -118,7 +119,7 @@ class WishlistAddProductPayload:
     item: WishlistItem | None = strawberry.field(
         default=None, description="The saved item (the existing one if it was saved before)."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -126,7 +127,7 @@ class WishlistRemovePayload:
     removed_item_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the removed item."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -164,9 +165,7 @@ class Mutation:
             info,
             WishlistRemovePayload,
             wishlist.remove_from_wishlist,
-            lambda key: WishlistRemovePayload(
-                removed_item_id=relay.GlobalID("WishlistItem", str(key))
-            ),
+            lambda key: WishlistRemovePayload(removed_item_id=global_id("WishlistItem", key)),
             user_id=current_user(info).id,
             item_id=decode_optional_id(item_id, "WishlistItem"),
             product_id=decode_optional_id(product_id, "Product"),

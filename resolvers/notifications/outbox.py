@@ -18,7 +18,7 @@ from models.notifications import Notification as Row
 from resolvers.base import (
     HasPermission,
     Info,
-    UserError,
+    UserErrorType,
     decode_id,
     node_keys,
     run_mutation,
@@ -90,7 +90,7 @@ class NotificationPayload:
     notification: Notification | None = strawberry.field(
         default=None, description="The notification."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type

@@ -9,12 +9,12 @@ from app.services.notifications import preferences
 from resolvers.base import (
     Info,
     IsAuthenticated,
+    UserErrorType,
     current_user,
     run_mutation,
     run_query,
     user_errors_field,
 )
-from resolvers.base import UserError as UserErrorType
 
 
 @strawberry.type(description="Whether you receive one kind of message over one channel.")

@@ -7,8 +7,14 @@ from typing import Any
 import strawberry
 
 from app.services.notifications import push_subscriptions
-from resolvers.base import Info, IsAuthenticated, current_user, run_mutation, user_errors_field
-from resolvers.base import UserError as UserErrorType
+from resolvers.base import (
+    Info,
+    IsAuthenticated,
+    UserErrorType,
+    current_user,
+    run_mutation,
+    user_errors_field,
+)
 
 
 @strawberry.input(description="A browser's PushSubscription (its JSON form).")

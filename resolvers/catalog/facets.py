@@ -8,7 +8,8 @@ from app.money import clean_currency
 from app.services.catalog.facets import product_facets
 from resolvers.base import Info, query_errors, run_query
 from resolvers.catalog.queries import ProductFilterInput, to_filter
-from resolvers.catalog.types import Category, Money, Tag, can_see_unpublished
+from resolvers.catalog.types import Category, Tag, can_see_unpublished
+from resolvers.money import Money
 
 
 @strawberry.type(description="Products in one category under the current filter.")

@@ -12,24 +12,14 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm, has_permission
-from app.money import to_major
 from models import catalog as models
 from resolvers.base import HasPermission, Info, node_keys
 from resolvers.connection import Connection
+from resolvers.money import Money
 
 if TYPE_CHECKING:
     from resolvers.catalog.inventory_types import VariantStock
     from resolvers.catalog.reviews import Review
-
-
-@strawberry.type(description="An amount of money: a decimal string and an ISO 4217 code.")
-class Money:
-    amount: Decimal = strawberry.field(description="Major units as a decimal string, e.g. 12.50.")
-    currency: str = strawberry.field(description="ISO 4217 currency code.")
-
-    @classmethod
-    def of(cls, amount: int, currency: str) -> Money:
-        return cls(amount=to_major(amount, currency), currency=currency)
 
 
 @strawberry.type(description="A product image.")

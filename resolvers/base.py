@@ -1,16 +1,17 @@
-"""Shared GraphQL pieces: user errors, permission classes, and `run_mutation`."""
+"""Shared GraphQL pieces: user errors, the signed-in user, permission classes, and the two
+ways a resolver calls a service: `run_mutation` and `run_query`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
-from strawberry.types import Info as StrawberryInfo
 
 from app.auth.permissions import Perm, has_permission
 from app.context import Context
@@ -20,30 +21,39 @@ from app.errors import ValidationErrors
 from app.events import take_pending
 from app.ratelimit import RateLimited
 from app.services.public_changes import take_public_changes
-from resolvers.ids import (  # noqa: F401  (the one ID decoder, re-exported for resolvers)
+from models.accounts import User
+from resolvers.ids import (  # noqa: F401  (the one ID codec, re-exported for resolvers)
     MISSING_KEY,
     decode_id,
     decode_ids,
     decode_optional_id,
+    global_id,
     node_keys,
     parse_global_id,
 )
 
 log = logging.getLogger(__name__)
 
-Info = StrawberryInfo[Context, None]
+Info = strawberry.Info[Context, None]
 
-ErrorCode = strawberry.enum(DomainErrorCode, description="Why an input was refused.")
-Permission = strawberry.enum(Perm, name="Permission", description="A named staff capability.")
+# `strawberry.enum` registers the GraphQL enum on the domain class itself, so fields are
+# annotated with the domain enums (`DomainErrorCode`, `Perm`): one type for mypy and GraphQL.
+strawberry.enum(DomainErrorCode, description="Why an input was refused.")
+strawberry.enum(Perm, name="Permission", description="A named staff capability.")
 
 
-@strawberry.type(description="A problem with the input of a mutation; nothing was written.")
-class UserError:
+@strawberry.type(
+    name="UserError", description="A problem with the input of a mutation; nothing was written."
+)
+class UserErrorType:
+    """The GraphQL form of a domain `app.errors.UserError` (named apart so neither hides
+    the other in an import)."""
+
     field: list[str] | None = strawberry.field(
         description="Path of the input field at fault, or null when no single field is."
     )
     message: str = strawberry.field(description="Human-readable explanation.")
-    code: ErrorCode = strawberry.field(description="Machine-readable reason.")  # type: ignore[valid-type]
+    code: DomainErrorCode = strawberry.field(description="Machine-readable reason.")
 
 
 def user_errors_field() -> Any:
@@ -60,18 +70,19 @@ class ApiError(GraphQLError):
         super().__init__(message, extensions={"code": code})
 
 
-def require_user(context: Context) -> Any:
+def current_user(info: Info) -> User:
     """The signed-in user, or an UNAUTHENTICATED error (saying why a token failed)."""
-    if context.user is None:
-        raise ApiError(context.auth_error or "Sign in to do this.", "UNAUTHENTICATED")
-    return context.user
+    user = info.context.user
+    if user is None:
+        raise ApiError(info.context.auth_error or "Sign in to do this.", "UNAUTHENTICATED")
+    return user
 
 
 class IsAuthenticated(BasePermission):
     message = "Sign in to do this."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        require_user(info.context)
+        current_user(info)
         return True
 
 
@@ -80,7 +91,7 @@ def HasPermission(perm: Perm) -> type[BasePermission]:
     """Permission class requiring `perm`: UNAUTHENTICATED without a user, FORBIDDEN without it."""
 
     def check(self: BasePermission, source: Any, info: Info, **kwargs: Any) -> bool:
-        return has_permission(require_user(info.context), perm)
+        return has_permission(current_user(info), perm)
 
     name = "Has" + perm.value.title().replace("_", "")
     return type(
@@ -95,10 +106,10 @@ def HasPermission(perm: Perm) -> type[BasePermission]:
     )
 
 
-def user_errors(error: DomainUserError) -> list[UserError]:
+def user_errors(error: DomainUserError) -> list[UserErrorType]:
     errors = error.errors if isinstance(error, ValidationErrors) else [error]
     return [
-        UserError(
+        UserErrorType(
             field=[item.field] if item.field else None,
             message=item.message,
             code=item.code,
@@ -109,6 +120,36 @@ def user_errors(error: DomainUserError) -> list[UserError]:
 
 P = TypeVar("P")
 R = TypeVar("R")
+
+
+def query_error(error: DomainUserError) -> ApiError:
+    """A refused read as a GraphQL error: queries have no payload to carry `userErrors`."""
+    api_error = ApiError(error.message, error.code.value)
+    if error.field and api_error.extensions is not None:
+        api_error.extensions["field"] = error.field
+    return api_error
+
+
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """Turn a UserError raised inside (input parsing of a query) into its GraphQL error."""
+    try:
+        yield
+    except DomainUserError as exc:
+        raise query_error(exc) from None
+
+
+async def run_query(info: Info, service: Callable[..., Awaitable[R]], /, **kwargs: Any) -> R:
+    """Call the read `service` with the request's session, under the request's lock.
+
+    The lock orders this statement with the loaders' batches (one AsyncSession runs one
+    statement at a time, and sibling fields resolve concurrently). A UserError (a bad
+    cursor, a page too large) becomes a GraphQL error with `extensions.code`.
+    """
+    context = info.context
+    with query_errors():
+        async with context.db_lock:
+            return await service(context.session, **kwargs)
 
 
 async def run_mutation(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry import relay
 
-from app.errors import UserError
 from app.query_selection import selected_names
-from app.services.pagination import PageRequest, SortKey, count_rows, fetch_page
-from resolvers.base import ApiError, Info
+from app.services.pagination import KeysetQuery, PageRequest, count_rows, fetch_page
+from resolvers.base import Info, run_query
 
 NodeT = TypeVar("NodeT")
-R = TypeVar("R")
 
 
 @strawberry.type(description="One item of a list and its cursor.")
@@ -52,15 +50,25 @@ def build_connection(
     )
 
 
-async def as_query_error(call: Callable[[], Awaitable[R]]) -> R:
-    """Run a read; a UserError (bad cursor, page too large) becomes a GraphQL error with a code."""
-    try:
-        return await call()
-    except UserError as exc:
-        error = ApiError(exc.message, exc.code.value)
-        if exc.field and error.extensions is not None:
-            error.extensions["field"] = exc.field
-        raise error from None
+class KeysetPage(Protocol):
+    """What a service's page hands over (`pagination.Page`, `listing.ProductPage`)."""
+
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def page_connection(
+    page: KeysetPage, nodes: list[Any], *, total_count: int | None = None
+) -> Connection[Any]:
+    """A keyset page of a service as a connection of `nodes` (one per row of the page)."""
+    return build_connection(
+        nodes,
+        page.cursors,
+        has_next=page.has_next,
+        has_previous=page.has_previous,
+        total_count=total_count,
+    )
 
 
 def _selected(info: Info, *path: str) -> set[str]:
@@ -84,29 +92,17 @@ def node_fields(info: Info) -> set[str]:
 
 async def keyset_connection(
     info: Info,
-    statement: Any,
+    query: KeysetQuery,
     *,
-    keys: list[SortKey],
-    tag: str,
     page: PageRequest,
     node: Callable[[Any], Any],
 ) -> Connection[Any]:
-    """One keyset page of `statement` as a connection of `node(row)`; bad paging arguments
-    become GraphQL errors with a code. The session is used under the request's lock."""
-
-    async def run() -> Connection[Any]:
-        session = info.context.session
-        total = None
-        async with info.context.db_lock:
-            result = await fetch_page(session, statement, keys=keys, page=page, tag=tag)
-            if selects_total_count(info):
-                total = await count_rows(session, statement)
-        return build_connection(
-            [node(row) for row in result.rows],
-            result.cursors,
-            has_next=result.has_next,
-            has_previous=result.has_previous,
-            total_count=total,
-        )
-
-    return await as_query_error(run)
+    """One keyset page of a service's `query` as a connection of `node(row)`; bad paging
+    arguments become GraphQL errors with a code."""
+    result = await run_query(
+        info, fetch_page, statement=query.statement, keys=query.keys, page=page, tag=query.tag
+    )
+    total = None
+    if selects_total_count(info):
+        total = await run_query(info, count_rows, statement=query.statement)
+    return page_connection(result, [node(row) for row in result.rows], total_count=total)

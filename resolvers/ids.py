@@ -1,4 +1,5 @@
-"""Global IDs from clients: the one decoder for arguments, input fields, filters and `node`.
+"""Global IDs: the one decoder for arguments, input fields, filters and `node`, and the
+encoder for IDs a payload names without an object (`deletedId`).
 
 A wrong ID (not base64, not `Type:digits`, another type, zero, too large, non-ASCII
 digits, leading zeros...) is never an error of its own: it decodes to MISSING_KEY, a
@@ -12,6 +13,8 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Sequence
+
+from strawberry import relay
 
 from app.errors import ErrorCode, UserError
 
@@ -71,3 +74,8 @@ def decode_ids(
 def node_keys(node_ids: Iterable[str]) -> list[int]:
     """Keys of the node parts `resolve_nodes` receives (MISSING_KEY for bad ones)."""
     return [node_key(node_id) for node_id in node_ids]
+
+
+def global_id(type_name: str, key: int) -> relay.GlobalID:
+    """The global ID of the `type_name` row `key`, e.g. the `deletedId` of a delete payload."""
+    return relay.GlobalID(type_name, str(key))

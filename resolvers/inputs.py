@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.errors import ErrorCode, UserError
 from app.services.checks import UNSET, Unset
 from resolvers.base import Info, run_mutation
@@ -53,7 +51,7 @@ async def run_parsed(
 ) -> P:
     """`run_mutation` with the input parsed inside it: a refused input is a userError too."""
 
-    async def call(session: AsyncSession) -> R:
+    async def call(session: object) -> R:  # the session is run_mutation's, opaque here
         return await service(session, **parse())
 
     return await run_mutation(info, payload, call, to_payload)

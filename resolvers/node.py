@@ -3,6 +3,11 @@
 The IDs arrive as plain `ID` strings and go through resolvers.ids: a wrong ID of any
 kind (malformed, unknown type, a type that is not a Node) answers null, exactly as
 the ID of a missing object does.
+
+Every `resolve_nodes` of ours is only called from here, with `required` left False, and
+answers None for a miss. `relay.Node` declares it with overloads on `required`
+(`required=True` promising no None), which a single async signature cannot match: hence
+the one `type: ignore[override]` on each of them.
 """
 
 from __future__ import annotations

@@ -102,6 +102,16 @@ def newest_first(created_at: Any, id_column: Any) -> list[SortKey]:
     ]
 
 
+@dataclass(frozen=True)
+class KeysetQuery:
+    """What a list pages through: a select of one entity, its order, and the cursor tag
+    that order's cursors carry. Services build it; the API layer hands it to `fetch_page`."""
+
+    statement: Any
+    keys: Sequence[SortKey]
+    tag: str
+
+
 def _invalid(message: str, field: str) -> UserError:
     return UserError(ErrorCode.INVALID, message, field=field)
 

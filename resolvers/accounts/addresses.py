@@ -18,10 +18,11 @@ from resolvers.base import (
     ApiError,
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
+    current_user,
     decode_id,
+    global_id,
     node_keys,
-    require_user,
     run_mutation,
     user_errors_field,
 )
@@ -78,7 +79,7 @@ class Address(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Address | None]:
         """Only the owner's own addresses."""
@@ -177,13 +178,13 @@ def _address_field() -> Any:
 @strawberry.type
 class AddressCreatePayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressUpdatePayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -191,13 +192,13 @@ class AddressDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted address."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressSetDefaultPayload:
     address: Address | None = _address_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -218,7 +219,7 @@ class Mutation:
             AddressCreatePayload,
             addresses.create_address,
             lambda row: AddressCreatePayload(address=Address.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             data=input.to_data(),
         )
 
@@ -234,7 +235,7 @@ class Mutation:
             addresses.update_address,
             lambda row: AddressUpdatePayload(address=Address.from_row(row)),
             lambda: {
-                "user_id": require_user(info.context).id,
+                "user_id": current_user(info).id,
                 "address_id": decode_id(id, "Address"),
                 "changes": input.to_changes(),
             },
@@ -250,8 +251,8 @@ class Mutation:
             info,
             AddressDeletePayload,
             addresses.delete_address,
-            lambda key: AddressDeletePayload(deleted_id=relay.GlobalID("Address", str(key))),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            lambda key: AddressDeletePayload(deleted_id=global_id("Address", key)),
+            user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
         )
 
@@ -268,7 +269,7 @@ class Mutation:
             AddressSetDefaultPayload,
             addresses.set_default_address,
             lambda row: AddressSetDefaultPayload(address=Address.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
             kind=addresses.AddressKind(type.value),
         )

@@ -7,20 +7,19 @@ import strawberry
 from app.auth.permissions import Perm
 from app.auth.permissions import Role as DomainRole
 from app.services.accounts import admin as account_admin
-from app.services.pagination import PageRequest, SortKey
-from models import accounts as models
+from app.services.pagination import PageRequest
 from resolvers.accounts.types import Role, User
 from resolvers.base import (
     HasPermission,
     Info,
-    Permission,
-    UserError,
+    UserErrorType,
+    current_user,
     decode_id,
-    require_user,
+    query_errors,
     run_mutation,
     user_errors_field,
 )
-from resolvers.connection import Connection, as_query_error, keyset_connection
+from resolvers.connection import Connection, keyset_connection
 
 MANAGE_USERS = [HasPermission(Perm.MANAGE_USERS)]
 
@@ -28,7 +27,7 @@ MANAGE_USERS = [HasPermission(Perm.MANAGE_USERS)]
 @strawberry.input(description="Access of an account; left out: unchanged.")
 class UserAccessInput:
     role: Role | None = strawberry.field(default=None, description="New role.")
-    permissions: list[Permission] | None = strawberry.field(  # type: ignore[valid-type]
+    permissions: list[Perm] | None = strawberry.field(
         default=None, description="Extra grants beyond the role (replaces the list)."
     )
 
@@ -36,7 +35,7 @@ class UserAccessInput:
 @strawberry.type
 class UserAdminPayload:
     user: User | None = strawberry.field(default=None, description="The account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -55,20 +54,16 @@ class Query:
         search: str | None = None,
         role: Role | None = None,
     ) -> Connection[User]:
-        async def run() -> Connection[User]:
-            statement = account_admin.users_statement(
+        with query_errors():  # a search no account can match: TOO_LONG / INVALID
+            query = account_admin.users_query(
                 search=search, role=DomainRole(role.value) if role else None
             )
-            return await keyset_connection(
-                info,
-                statement,
-                keys=[SortKey(models.User.id, True)],
-                tag="user:newest",
-                page=PageRequest(first=first, after=after, last=last, before=before),
-                node=User.from_row,
-            )
-
-        return await as_query_error(run)
+        return await keyset_connection(
+            info,
+            query,
+            page=PageRequest(first=first, after=after, last=last, before=before),
+            node=User.from_row,
+        )
 
 
 @strawberry.type
@@ -86,7 +81,7 @@ class Mutation:
             UserAdminPayload,
             account_admin.update_access,
             lambda row: UserAdminPayload(user=User.from_row(row)),
-            actor=require_user(info.context),
+            actor=current_user(info),
             user_id=decode_id(id, "User"),
             role=DomainRole(input.role.value) if input.role else None,
             permissions=input.permissions,
@@ -104,7 +99,7 @@ class Mutation:
             UserAdminPayload,
             account_admin.set_active,
             lambda row: UserAdminPayload(user=User.from_row(row)),
-            actor=require_user(info.context),
+            actor=current_user(info),
             user_id=decode_id(id, "User"),
             active=False,
         )
@@ -119,7 +114,7 @@ class Mutation:
             UserAdminPayload,
             account_admin.set_active,
             lambda row: UserAdminPayload(user=User.from_row(row)),
-            actor=require_user(info.context),
+            actor=current_user(info),
             user_id=decode_id(id, "User"),
             active=True,
         )

@@ -10,8 +10,9 @@ from app.services.accounts import flows as account_flows
 from resolvers.base import (
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
     client_ip,
+    current_user,
     rate_limit,
     run_mutation,
     user_errors_field,
@@ -20,7 +21,7 @@ from resolvers.base import (
 
 @strawberry.type(description="The outcome of an account flow step: only errors, if any.")
 class AccountFlowPayload:
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 def _done(_: Any) -> AccountFlowPayload:
@@ -84,7 +85,7 @@ class Mutation:
             AccountFlowPayload,
             account_flows.request_email_change,
             _done,
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             new_email=new_email,
             password=password,
             redirect_url=redirect_url,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -9,9 +11,10 @@ from app.services.accounts import privacy
 from resolvers.base import (
     Info,
     IsAuthenticated,
-    UserError,
-    require_user,
+    UserErrorType,
+    current_user,
     run_mutation,
+    run_query,
     user_errors_field,
 )
 
@@ -21,7 +24,7 @@ class AccountDeletePayload:
     deleted: bool = strawberry.field(
         default=False, description="True when the account was anonymised and signed out."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -32,10 +35,8 @@ class Query:
         permission_classes=[IsAuthenticated],
     )
     async def my_data_export(self, info: Info) -> JSON:
-        data = await privacy.export_personal_data(
-            info.context.session, user=require_user(info.context)
-        )
-        return data  # type: ignore[return-value]  # JSON is a NewType over object
+        data = await run_query(info, privacy.export_personal_data, user=current_user(info))
+        return cast(JSON, data)  # JSON is a NewType over object: a dict is one
 
 
 @strawberry.type
@@ -52,6 +53,6 @@ class Mutation:
             AccountDeletePayload,
             privacy.delete_account,
             lambda deleted: AccountDeletePayload(deleted=deleted),
-            user=require_user(info.context),
+            user=current_user(info),
             password=password,
         )

@@ -13,8 +13,8 @@ from resolvers.accounts.types import User
 from resolvers.base import (
     Info,
     IsAuthenticated,
-    UserError,
-    require_user,
+    UserErrorType,
+    current_user,
     run_mutation,
     user_errors_field,
 )
@@ -51,7 +51,7 @@ class AccountUpdateInput:
 @strawberry.type
 class AccountUpdatePayload:
     user: User | None = strawberry.field(default=None, description="Your updated account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type(description="The result of a password change: a fresh session for this client.")
@@ -66,7 +66,7 @@ class PasswordChangePayload:
         default=None, description="New single-use refresh token; all earlier ones are revoked."
     )
     user: User | None = strawberry.field(default=None, description="Your account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -86,7 +86,7 @@ class Mutation:
             AccountUpdatePayload,
             profile.update_profile,
             lambda row: AccountUpdatePayload(user=User.from_row(row)),
-            lambda: {"user_id": require_user(info.context).id, "changes": input.to_changes()},
+            lambda: {"user_id": current_user(info).id, "changes": input.to_changes()},
         )
 
     @strawberry.mutation(
@@ -102,7 +102,7 @@ class Mutation:
             PasswordChangePayload,
             profile.change_password,
             lambda issued: _password_change_payload(info, issued),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             old_password=old_password,
             new_password=new_password,
             settings=info.context.settings,

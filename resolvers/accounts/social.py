@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-from app.auth.social import SocialProvider as DomainSocialProvider
+from app.auth.social import SocialProvider
 from app.services.accounts import social
 from app.services.accounts.tokens import TokenSet
 from resolvers.accounts.tokens import TokenPayload
 from resolvers.accounts.types import User
 from resolvers.base import Info, client_ip, rate_limit, run_mutation
 
-SocialProvider = strawberry.enum(DomainSocialProvider, description="An identity provider.")
+# Registers the GraphQL enum `SocialProvider` on the domain enum, which the argument annotates.
+strawberry.enum(SocialProvider, description="An identity provider.")
 
 
 def _payload(info: Info, issued: TokenSet) -> TokenPayload:
@@ -35,7 +36,7 @@ class Mutation:
     async def social_token_create(
         self,
         info: Info,
-        provider: SocialProvider,  # type: ignore[valid-type]
+        provider: SocialProvider,
         token: str,
     ) -> TokenPayload:
         settings = info.context.settings

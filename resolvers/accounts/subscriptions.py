@@ -8,7 +8,7 @@ from enum import Enum
 
 import strawberry
 
-from resolvers.base import Info, require_user
+from resolvers.base import Info, current_user
 
 
 @strawberry.enum(description="Something that happened to the signed-in account.")
@@ -30,7 +30,7 @@ class Subscription:
         description="Sign-ins and sign-outs of the signed-in account, as they happen."
     )
     async def account_events(self, info: Info) -> AsyncGenerator[AccountEvent, None]:
-        user = require_user(info.context)
+        user = current_user(info)
         async with info.context.pubsub.subscribe(f"user:{user.id}") as messages:
             async for message in messages:
                 yield AccountEvent(

@@ -7,7 +7,14 @@ import strawberry
 from app.services.accounts import flows as account_flows
 from app.services.accounts import tokens as accounts
 from resolvers.accounts.types import User
-from resolvers.base import Info, UserError, client_ip, rate_limit, run_mutation, user_errors_field
+from resolvers.base import (
+    Info,
+    UserErrorType,
+    client_ip,
+    rate_limit,
+    run_mutation,
+    user_errors_field,
+)
 
 
 @strawberry.input(description="A new customer account.")
@@ -25,7 +32,7 @@ class AccountRegisterInput:
 @strawberry.type
 class AccountRegisterPayload:
     user: User | None = strawberry.field(default=None, description="The new account.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type(description="A signed-in session: a short-lived access token and a refresh token.")
@@ -40,13 +47,13 @@ class TokenPayload:
         default=None, description="Single-use token for `tokenRefresh`; keep it secret."
     )
     user: User | None = strawberry.field(default=None, description="The signed-in user.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class TokenRevokePayload:
     revoked: bool = strawberry.field(default=False, description="True when the session ended.")
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 def _user_agent(info: Info) -> str | None:

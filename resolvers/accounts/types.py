@@ -13,7 +13,7 @@ from strawberry import relay
 
 from app.auth.permissions import Perm, effective_permissions, has_permission
 from models import accounts as models
-from resolvers.base import Info, Permission, node_keys
+from resolvers.base import Info, node_keys
 from resolvers.connection import Connection
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class User(relay.Node):
     )
     is_active: bool = strawberry.field(description="False once the account is deactivated.")
     role: Role = strawberry.field(description="Customer, staff or admin.")
-    permissions: list[Permission] = strawberry.field(  # type: ignore[valid-type]
+    permissions: list[Perm] = strawberry.field(
         description="Everything this account may do: what the role grants plus extra grants."
     )
     date_joined: datetime = strawberry.field(description="When the account was created.")
@@ -72,7 +72,7 @@ class User(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
         keys = node_keys(node_ids)

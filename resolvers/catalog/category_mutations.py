@@ -10,8 +10,15 @@ from strawberry import relay
 from app.services.catalog import categories
 from app.services.catalog.categories import CategoryData, TagData
 from models import catalog as models
-from resolvers.base import Info, UserError, decode_id, decode_optional_id
-from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id, given_key
+from resolvers.base import (
+    Info,
+    UserErrorType,
+    decode_id,
+    decode_optional_id,
+    global_id,
+    user_errors_field,
+)
+from resolvers.catalog.inputs import STAFF, given_key
 from resolvers.catalog.types import Category, Tag
 from resolvers.inputs import given, given_not_null, run_parsed
 
@@ -81,7 +88,7 @@ class TagUpdateInput:
 @strawberry.type
 class CategoryResult:
     category: Category | None = strawberry.field(default=None, description="The category.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
     @classmethod
     def of(cls, row: models.Category) -> Self:
@@ -103,13 +110,13 @@ class CategoryDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted category."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class TagResult:
     tag: Tag | None = strawberry.field(default=None, description="The tag.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
     @classmethod
     def of(cls, row: models.Tag) -> Self:
@@ -131,7 +138,7 @@ class TagDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted tag."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -175,7 +182,7 @@ class CategoryMutation:
             info,
             CategoryDeletePayload,
             categories.delete_category,
-            lambda key: CategoryDeletePayload(deleted_id=deleted_id("Category", key)),
+            lambda key: CategoryDeletePayload(deleted_id=global_id("Category", key)),
             lambda: {"category_id": decode_id(id, "Category")},
         )
 
@@ -210,6 +217,6 @@ class CategoryMutation:
             info,
             TagDeletePayload,
             categories.delete_tag,
-            lambda key: TagDeletePayload(deleted_id=deleted_id("Tag", key)),
+            lambda key: TagDeletePayload(deleted_id=global_id("Tag", key)),
             lambda: {"tag_id": decode_id(id, "Tag")},
         )

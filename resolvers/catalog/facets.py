@@ -6,10 +6,10 @@ import strawberry
 
 from app.money import clean_currency
 from app.services.catalog.facets import product_facets
-from resolvers.base import Info
+from resolvers.base import Info, query_errors, run_query
 from resolvers.catalog.queries import ProductFilterInput, to_filter
-from resolvers.catalog.types import Category, Money, Tag, can_see_unpublished
-from resolvers.connection import as_query_error
+from resolvers.catalog.types import Category, Tag, can_see_unpublished
+from resolvers.money import Money
 
 
 @strawberry.type(description="Products in one category under the current filter.")
@@ -59,46 +59,43 @@ class Query:
     async def product_facets(
         self, info: Info, filter: ProductFilterInput | None = None
     ) -> ProductFacets:
-        async def run() -> ProductFacets:
+        with query_errors():
             flt = to_filter(filter)
             currency = flt.price_currency or clean_currency(info.context.settings.default_currency)
-            context = info.context
-            async with context.db_lock:
-                facets = await product_facets(
-                    context.session,
-                    flt=flt,
-                    include_unpublished=can_see_unpublished(info),
-                    currency=currency,
+        facets = await run_query(
+            info,
+            product_facets,
+            flt=flt,
+            include_unpublished=can_see_unpublished(info),
+            currency=currency,
+        )
+        loaders = info.context.loaders
+        categories = await loaders.category.load_many([key for key, _ in facets.categories])
+        tags = await loaders.tag.load_many([key for key, _ in facets.tags])
+        return ProductFacets(
+            categories=[
+                CategoryFacet(category=Category.from_row(row), count=count)
+                for row, (_, count) in zip(categories, facets.categories, strict=True)
+                if row is not None
+            ],
+            tags=[
+                TagFacet(tag=Tag.from_row(row), count=count)
+                for row, (_, count) in zip(tags, facets.tags, strict=True)
+                if row is not None
+            ],
+            attributes=[
+                AttributeFacet(
+                    name=name,
+                    values=[AttributeValueFacet(value=v, count=c) for v, c in values],
                 )
-            loaders = context.loaders
-            categories = await loaders.category.load_many([key for key, _ in facets.categories])
-            tags = await loaders.tag.load_many([key for key, _ in facets.tags])
-            return ProductFacets(
-                categories=[
-                    CategoryFacet(category=Category.from_row(row), count=count)
-                    for row, (_, count) in zip(categories, facets.categories, strict=True)
-                    if row is not None
-                ],
-                tags=[
-                    TagFacet(tag=Tag.from_row(row), count=count)
-                    for row, (_, count) in zip(tags, facets.tags, strict=True)
-                    if row is not None
-                ],
-                attributes=[
-                    AttributeFacet(
-                        name=name,
-                        values=[AttributeValueFacet(value=v, count=c) for v, c in values],
-                    )
-                    for name, values in facets.attributes.items()
-                ],
-                price_ranges=[
-                    PriceRangeFacet(
-                        gte=Money.of(low, currency),
-                        lt=Money.of(high, currency) if high is not None else None,
-                        count=count,
-                    )
-                    for low, high, count in facets.prices
-                ],
-            )
-
-        return await as_query_error(run)
+                for name, values in facets.attributes.items()
+            ],
+            price_ranges=[
+                PriceRangeFacet(
+                    gte=Money.of(low, currency),
+                    lt=Money.of(high, currency) if high is not None else None,
+                    count=count,
+                )
+                for low, high, count in facets.prices
+            ],
+        )

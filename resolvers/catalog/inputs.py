@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm
@@ -14,13 +11,9 @@ from app.services.catalog.variants import MoneyData, VariantData
 from app.services.checks import UNSET, Unset
 from resolvers.base import HasPermission, decode_id, decode_optional_id
 from resolvers.inputs import Given, given, given_not_null
+from resolvers.money import MoneyInput
 
 STAFF = [HasPermission(Perm.MANAGE_PRODUCTS)]
-ERRORS = "Problems with the input; empty on success, and then nothing was written."
-
-
-def deleted_id(type_name: str, key: int) -> relay.GlobalID:
-    return relay.GlobalID(type_name, str(key))
 
 
 def given_key(value: Given[strawberry.ID | None] | None, type_name: str) -> int | Unset | None:
@@ -28,13 +21,8 @@ def given_key(value: Given[strawberry.ID | None] | None, type_name: str) -> int 
     return UNSET if value is None else decode_optional_id(value.value, type_name)
 
 
-@strawberry.input(description="An amount in an ISO 4217 currency.")
-class MoneyInput:
-    amount: Decimal = strawberry.field(description="Major units, e.g. 12.50; not negative.")
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
-
-    def to_data(self) -> MoneyData:
-        return MoneyData(amount=self.amount, currency=self.currency)
+def money_data(value: MoneyInput) -> MoneyData:
+    return MoneyData(amount=value.amount, currency=value.currency)
 
 
 @strawberry.input(description="An image of a product.")
@@ -148,8 +136,8 @@ class VariantCreateInput:
         return VariantData(
             sku=self.sku,
             name=self.name,
-            price=self.price.to_data(),
-            compare_at_price=self.compare_at_price.to_data() if self.compare_at_price else None,
+            price=money_data(self.price),
+            compare_at_price=money_data(self.compare_at_price) if self.compare_at_price else None,
             attributes=self.attributes,
             weight_grams=self.weight_grams,
             track_inventory=self.track_inventory,
@@ -174,8 +162,8 @@ class VariantUpdateInput:
         return VariantData(
             sku=given_not_null(self.sku, field="sku"),
             name=given(self.name),
-            price=UNSET if isinstance(price, Unset) else price.to_data(),
-            compare_at_price=compare_at.to_data()
+            price=UNSET if isinstance(price, Unset) else money_data(price),
+            compare_at_price=money_data(compare_at)
             if isinstance(compare_at, MoneyInput)
             else compare_at,
             attributes=given(self.attributes),

@@ -11,8 +11,16 @@ from app.services.catalog import inventory, warehouses
 from app.services.catalog.inventory import StockChange, StockLine
 from app.services.catalog.warehouses import WarehouseData
 from models import catalog as models
-from resolvers.base import Info, UserError, decode_id, decode_optional_id
-from resolvers.catalog.inputs import ERRORS, STAFF, deleted_id
+from resolvers.base import (
+    Info,
+    UserErrorType,
+    current_user,
+    decode_id,
+    decode_optional_id,
+    global_id,
+    user_errors_field,
+)
+from resolvers.catalog.inputs import STAFF
 from resolvers.catalog.inventory_types import Stock, Warehouse
 from resolvers.inputs import given, given_not_null, run_parsed
 
@@ -68,7 +76,7 @@ class StockQuantityInput:
 @strawberry.type
 class WarehouseResult:
     warehouse: Warehouse | None = strawberry.field(default=None, description="The warehouse.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
     @classmethod
     def of(cls, row: models.Warehouse) -> Self:
@@ -90,7 +98,7 @@ class WarehouseDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted warehouse."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -98,7 +106,7 @@ class StockResult:
     stock: Stock | None = strawberry.field(
         default=None, description="The stock level after the change, with the recorded change."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
     @classmethod
     def of(cls, change: StockChange) -> Self:
@@ -120,7 +128,7 @@ class StockBulkUpdatePayload:
     stocks: list[Stock] = strawberry.field(
         default_factory=list, description="The new stock levels, in the order of the input."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 def _stock_target(variant_id: strawberry.ID, warehouse_id: strawberry.ID | None) -> dict[str, Any]:
@@ -171,7 +179,7 @@ class InventoryMutation:
             info,
             WarehouseDeletePayload,
             warehouses.delete_warehouse,
-            lambda key: WarehouseDeletePayload(deleted_id=deleted_id("Warehouse", key)),
+            lambda key: WarehouseDeletePayload(deleted_id=global_id("Warehouse", key)),
             lambda: {"warehouse_id": decode_id(id, "Warehouse")},
         )
 
@@ -195,7 +203,7 @@ class InventoryMutation:
             StockSetPayload.of,
             lambda: (
                 _stock_target(variant_id, warehouse_id)
-                | {"quantity": quantity, "reason": reason, "user_id": _user_id(info)}
+                | {"quantity": quantity, "reason": reason, "user_id": current_user(info).id}
             ),
         )
 
@@ -219,7 +227,7 @@ class InventoryMutation:
             StockAdjustPayload.of,
             lambda: (
                 _stock_target(variant_id, warehouse_id)
-                | {"delta": delta, "reason": reason, "user_id": _user_id(info)}
+                | {"delta": delta, "reason": reason, "user_id": current_user(info).id}
             ),
         )
 
@@ -238,11 +246,6 @@ class InventoryMutation:
             lambda: {
                 "items": [item.to_line() for item in items],
                 "reason": reason,
-                "user_id": _user_id(info),
+                "user_id": current_user(info).id,
             },
         )
-
-
-def _user_id(info: Info) -> int | None:
-    user = info.context.user
-    return user.id if user is not None else None

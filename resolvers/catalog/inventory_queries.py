@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
 
 from app.auth.permissions import Perm
-from app.services.pagination import PageRequest, SortKey, load_text
-from models import catalog as models
+from app.services.catalog import inventory, warehouses
+from app.services.pagination import PageRequest
 from resolvers.base import HasPermission, Info, decode_id
 from resolvers.catalog.inventory_types import StockAdjustment, Warehouse
 from resolvers.connection import Connection, keyset_connection
@@ -28,9 +27,7 @@ class Query:
     ) -> Connection[Warehouse]:
         return await keyset_connection(
             info,
-            select(models.Warehouse),
-            keys=[SortKey(models.Warehouse.name, load=load_text), SortKey(models.Warehouse.id)],
-            tag="warehouse:name",
+            warehouses.warehouses_query(),
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Warehouse.from_row,
         )
@@ -50,12 +47,9 @@ class Query:
     ) -> Connection[StockAdjustment]:
         # A wrong ID names no variant: no history, as for a missing variant.
         key = decode_id(variant_id, "Variant")
-        adjustment = models.StockAdjustment
         return await keyset_connection(
             info,
-            select(adjustment).where(adjustment.variant_id == key),
-            keys=[SortKey(adjustment.id, True)],
-            tag="stock:newest",
+            inventory.stock_history_query(variant_id=key),
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=StockAdjustment.from_row,
         )

@@ -28,7 +28,7 @@ class Warehouse(relay.Node):
         return cls(id=row.id, name=row.name, slug=row.slug, is_default=row.is_default)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Warehouse | None]:
         keys = node_keys(node_ids)

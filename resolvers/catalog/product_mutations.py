@@ -10,15 +10,13 @@ from strawberry import relay
 from app.services.catalog import products as catalog
 from app.services.catalog import variants
 from models import catalog as models
-from resolvers.base import Info, UserError, decode_id
+from resolvers.base import Info, UserErrorType, decode_id, global_id, user_errors_field
 from resolvers.catalog.inputs import (
-    ERRORS,
     STAFF,
     ProductCreateInput,
     ProductUpdateInput,
     VariantCreateInput,
     VariantUpdateInput,
-    deleted_id,
 )
 from resolvers.catalog.types import Product, Variant
 from resolvers.inputs import run_parsed
@@ -27,7 +25,7 @@ from resolvers.inputs import run_parsed
 @strawberry.type
 class ProductResult:
     product: Product | None = strawberry.field(default=None, description="The product.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
     @classmethod
     def of(cls, row: models.Product) -> Self:
@@ -59,13 +57,13 @@ class ProductDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted product."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class VariantResult:
     variant: Variant | None = strawberry.field(default=None, description="The variant.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
     @classmethod
     def of(cls, row: models.Variant) -> Self:
@@ -87,7 +85,7 @@ class VariantDeletePayload:
     deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted variant."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -128,7 +126,7 @@ class ProductMutation:
             info,
             ProductDeletePayload,
             catalog.delete_product,
-            lambda key: ProductDeletePayload(deleted_id=deleted_id("Product", key)),
+            lambda key: ProductDeletePayload(deleted_id=global_id("Product", key)),
             lambda: {"product_id": decode_id(id, "Product")},
         )
 
@@ -194,6 +192,6 @@ class ProductMutation:
             info,
             VariantDeletePayload,
             variants.delete_variant,
-            lambda key: VariantDeletePayload(deleted_id=deleted_id("Variant", key)),
+            lambda key: VariantDeletePayload(deleted_id=global_id("Variant", key)),
             lambda: {"variant_id": decode_id(id, "Variant")},
         )

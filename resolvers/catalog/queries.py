@@ -5,18 +5,24 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
-from sqlalchemy import func, select
 
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
-from app.services.catalog import listing
+from app.services.catalog import categories, listing
 from app.services.catalog.categories import MAX_CATEGORY_SLUG_LENGTH
 from app.services.catalog.checks import MAX_ATTRIBUTE_LENGTH
 from app.services.catalog.products import MAX_SLUG_LENGTH
 from app.services.checks import clean_decimal
-from app.services.pagination import PageRequest, SortKey, load_text
-from models import catalog as models
-from resolvers.base import MISSING_KEY, Info, decode_id, decode_ids, decode_optional_id
+from app.services.pagination import PageRequest
+from resolvers.base import (
+    MISSING_KEY,
+    Info,
+    decode_id,
+    decode_ids,
+    decode_optional_id,
+    query_errors,
+    run_query,
+)
 from resolvers.catalog.types import (
     Category,
     Product,
@@ -26,10 +32,9 @@ from resolvers.catalog.types import (
 )
 from resolvers.connection import (
     Connection,
-    as_query_error,
-    build_connection,
     keyset_connection,
     node_fields,
+    page_connection,
     selects_total_count,
 )
 
@@ -39,7 +44,8 @@ MAX_ATTRIBUTE_FILTER_VALUES = 20
 MAX_ATTRIBUTE_FILTER_VALUES_IN_ALL = 50
 MAX_RATING = Decimal(5)
 
-ProductSortField = strawberry.enum(listing.ProductSort, description="Orderings of products.")
+# Registers the GraphQL enum `ProductSort` on the service's enum, which fields annotate.
+strawberry.enum(listing.ProductSort, description="Orderings of products.")
 
 
 @strawberry.input(description="A price range in one currency; either bound may be left out.")
@@ -154,37 +160,26 @@ async def resolve_products(
     sort_by: listing.ProductSort | None,
     category_id: int | None = None,
 ) -> Connection[Product]:
-    async def run() -> Connection[Product]:
+    with query_errors():
         flt = to_filter(filter)
-        if category_id is not None:
-            flt = listing.ProductFilter(**{**flt.__dict__, "category_ids": (category_id,)})
-        sort = sort_by or (
-            listing.ProductSort.RELEVANCE if flt.search else listing.ProductSort.NEWEST
+    if category_id is not None:
+        flt = listing.ProductFilter(**{**flt.__dict__, "category_ids": (category_id,)})
+    sort = sort_by or (listing.ProductSort.RELEVANCE if flt.search else listing.ProductSort.NEWEST)
+    staff = can_see_unpublished(info)
+    result = await run_query(
+        info, listing.list_products, flt=flt, sort=sort, page=page, include_unpublished=staff
+    )
+    total = result.total_count
+    if total is None and selects_total_count(info):
+        total = await run_query(
+            info, listing.count_products, flt=flt, include_unpublished=staff, fuzzy=result.fuzzy
         )
-        staff = can_see_unpublished(info)
-        context = info.context
-        async with context.db_lock:
-            result = await listing.list_products(
-                context.session, flt=flt, sort=sort, page=page, include_unpublished=staff
-            )
-            total = result.total_count
-            if total is None and selects_total_count(info):
-                total = await listing.count_products(
-                    context.session, flt=flt, include_unpublished=staff, fuzzy=result.fuzzy
-                )
-        for row in result.rows:
-            context.loaders.product.prime(row.id, row)
-        products = [Product.from_row(row) for row in result.rows]
-        await prefetch_relations(info, products, node_fields(info))
-        return build_connection(
-            products,
-            result.cursors,
-            has_next=result.has_next,
-            has_previous=result.has_previous,
-            total_count=total,
-        )
-
-    return await as_query_error(run)
+    loaders = info.context.loaders
+    for row in result.rows:
+        loaders.product.prime(row.id, row)
+    nodes = [Product.from_row(row) for row in result.rows]
+    await prefetch_relations(info, nodes, node_fields(info))
+    return page_connection(result, nodes, total_count=total)
 
 
 @strawberry.type
@@ -198,7 +193,7 @@ class Query:
         last: int | None = None,
         before: str | None = None,
         filter: ProductFilterInput | None = None,
-        sort_by: ProductSortField | None = None,  # type: ignore[valid-type]
+        sort_by: listing.ProductSort | None = None,
     ) -> Connection[Product]:
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await resolve_products(info, page=page, filter=filter, sort_by=sort_by)
@@ -207,12 +202,11 @@ class Query:
     async def product(
         self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
     ) -> Product | None:
-        context = info.context
         if id is not None:
             key = decode_id(id, "Product")
-            row = await context.loaders.product.load(key) if key != MISSING_KEY else None
+            row = await info.context.loaders.product.load(key) if key != MISSING_KEY else None
         elif slug is not None and len(slug) <= MAX_SLUG_LENGTH:
-            row = await context.loaders.product_by_slug.load(slug)
+            row = await info.context.loaders.product_by_slug.load(slug)
         else:
             return None
         if row is None or not (row.is_published or can_see_unpublished(info)):
@@ -233,13 +227,7 @@ class Query:
         parent_id = decode_optional_id(parent, "Category")
         return await keyset_connection(
             info,
-            select(models.Category).where(
-                models.Category.parent_id == parent_id
-                if parent_id is not None
-                else models.Category.parent_id.is_(None)
-            ),
-            keys=[SortKey(models.Category.name, load=load_text), SortKey(models.Category.id)],
-            tag="category:name",
+            categories.children_query(parent_id=parent_id),
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Category.from_row,
         )
@@ -262,9 +250,7 @@ class Query:
     ) -> Connection[Tag]:
         return await keyset_connection(
             info,
-            select(models.Tag),
-            keys=[SortKey(func.lower(models.Tag.name), load=load_text), SortKey(models.Tag.id)],
-            tag="tag:name",
+            categories.tags_query(),
             page=PageRequest(first=first, after=after, last=last, before=before),
             node=Tag.from_row,
         )

@@ -19,20 +19,17 @@ from resolvers.base import (
     HasPermission,
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
+    current_user,
     decode_id,
+    global_id,
     node_keys,
-    require_user,
     run_mutation,
+    run_query,
     user_errors_field,
 )
 from resolvers.catalog.types import Product, can_see_unpublished
-from resolvers.connection import (
-    Connection,
-    as_query_error,
-    build_connection,
-    selects_total_count,
-)
+from resolvers.connection import Connection, page_connection, selects_total_count
 from resolvers.inputs import given, given_not_null, run_parsed
 
 T = TypeVar("T")
@@ -78,7 +75,7 @@ class Review(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Review | None]:
         """Visible reviews; hidden ones (or of unpublished products) to staff and the author."""
@@ -117,28 +114,16 @@ async def resolve_product_reviews(
     info: Info, *, product_id: int, page: PageRequest
 ) -> Connection[Review]:
     """A page of a product's reviews; Product.reviews delegates here too."""
-
-    async def run() -> Connection[Review]:
-        context = info.context
-        staff = can_see_unpublished(info)
-        total = None
-        async with context.db_lock:
-            result = await reviews.list_reviews(
-                context.session, product_id=product_id, include_hidden=staff, page=page
-            )
-            if selects_total_count(info):
-                total = await reviews.count_reviews(
-                    context.session, product_id=product_id, include_hidden=staff
-                )
-        return build_connection(
-            [Review.from_row(row) for row in result.rows],
-            result.cursors,
-            has_next=result.has_next,
-            has_previous=result.has_previous,
-            total_count=total,
+    staff = can_see_unpublished(info)
+    result = await run_query(
+        info, reviews.list_reviews, product_id=product_id, include_hidden=staff, page=page
+    )
+    total = None
+    if selects_total_count(info):
+        total = await run_query(
+            info, reviews.count_reviews, product_id=product_id, include_hidden=staff
         )
-
-    return await as_query_error(run)
+    return page_connection(result, [Review.from_row(row) for row in result.rows], total_count=total)
 
 
 @strawberry.type
@@ -192,27 +177,37 @@ def _review_field() -> Any:
 @strawberry.type
 class ReviewCreatePayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class ReviewUpdatePayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class ReviewDeletePayload:
-    deleted_review_id: relay.GlobalID | None = strawberry.field(
+    deleted_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the deleted review."
     )
-    user_errors: list[UserError] = user_errors_field()
+    deleted_review_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="ID of the deleted review (the same as `deletedId`).",
+        deprecation_reason="Use deletedId.",
+    )
+    user_errors: list[UserErrorType] = user_errors_field()
+
+
+def _deleted_review(key: int) -> ReviewDeletePayload:
+    deleted = global_id("Review", key)
+    return ReviewDeletePayload(deleted_id=deleted, deleted_review_id=deleted)
 
 
 @strawberry.type(description="Result of hiding or showing a review.")
 class ReviewVisibilityPayload:
     review: Review | None = _review_field()
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -228,7 +223,7 @@ class Mutation:
             reviews.create_review,
             lambda row: ReviewCreatePayload(review=Review.from_row(row)),
             lambda: {
-                "user_id": require_user(info.context).id,
+                "user_id": current_user(info).id,
                 "product_id": decode_id(input.product_id, "Product"),
                 "data": reviews.ReviewData(rating=input.rating, title=input.title, body=input.body),
             },
@@ -244,7 +239,7 @@ class Mutation:
             reviews.update_review,
             lambda row: ReviewUpdatePayload(review=Review.from_row(row)),
             lambda: {
-                "user_id": require_user(info.context).id,
+                "user_id": current_user(info).id,
                 "review_id": decode_id(id, "Review"),
                 "changes": input.to_changes(),
             },
@@ -258,8 +253,8 @@ class Mutation:
             info,
             ReviewDeletePayload,
             reviews.delete_review,
-            lambda key: ReviewDeletePayload(deleted_review_id=relay.GlobalID("Review", str(key))),
-            user_id=require_user(info.context).id,
+            _deleted_review,
+            user_id=current_user(info).id,
             review_id=decode_id(id, "Review"),
         )
 

@@ -5,31 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm, has_permission
-from app.money import to_major
 from models import catalog as models
 from resolvers.base import HasPermission, Info, node_keys
 from resolvers.connection import Connection
+from resolvers.money import Money
 
 if TYPE_CHECKING:
     from resolvers.catalog.inventory_types import VariantStock
     from resolvers.catalog.reviews import Review
-
-
-@strawberry.type(description="An amount of money: a decimal string and an ISO 4217 code.")
-class Money:
-    amount: Decimal = strawberry.field(description="Major units as a decimal string, e.g. 12.50.")
-    currency: str = strawberry.field(description="ISO 4217 currency code.")
-
-    @classmethod
-    def of(cls, amount: int, currency: str) -> Money:
-        return cls(amount=to_major(amount, currency), currency=currency)
 
 
 @strawberry.type(description="A product image.")
@@ -58,7 +48,7 @@ class Tag(relay.Node):
         return cls(id=row.id, name=row.name, slug=row.slug)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Tag | None]:
         rows = await info.context.loaders.tag.load_many(node_keys(node_ids))
@@ -78,7 +68,7 @@ class Category(relay.Node):
         return cls(id=row.id, name=row.name, slug=row.slug, description=row.description, row=row)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Category | None]:
         rows = await info.context.loaders.category.load_many(node_keys(node_ids))
@@ -154,14 +144,14 @@ class Variant(relay.Node):
                 if row.compare_at_amount is not None
                 else None
             ),
-            attributes=row.attributes,  # type: ignore[arg-type]
+            attributes=cast(JSON, row.attributes),
             weight_grams=row.weight_grams,
             track_inventory=row.track_inventory,
             row=row,
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Variant | None]:
         rows = await info.context.loaders.variant.load_many(node_keys(node_ids))
@@ -234,7 +224,7 @@ class Product(relay.Node):
             name=row.name,
             slug=row.slug,
             description=row.description,
-            attributes=row.attributes,  # type: ignore[arg-type]
+            attributes=cast(JSON, row.attributes),
             is_published=row.is_published,
             published_at=row.published_at,
             seo_title=row.seo_title,
@@ -247,7 +237,7 @@ class Product(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Product | None]:
         rows = await info.context.loaders.product.load_many(node_keys(node_ids))

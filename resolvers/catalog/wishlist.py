@@ -15,20 +15,18 @@ from resolvers.base import (
     ApiError,
     Info,
     IsAuthenticated,
-    UserError,
+    UserErrorType,
+    current_user,
     decode_id,
     decode_optional_id,
+    global_id,
     node_keys,
     run_mutation,
+    run_query,
     user_errors_field,
 )
 from resolvers.catalog.types import Product, Variant, can_see_unpublished
-from resolvers.connection import (
-    Connection,
-    as_query_error,
-    build_connection,
-    selects_total_count,
-)
+from resolvers.connection import Connection, page_connection, selects_total_count
 
 
 @strawberry.type(description="A product (or one variant of it) the customer saved for later.")
@@ -42,7 +40,7 @@ class WishlistItem(relay.Node):
         return cls(id=row.id, created_at=row.created_at, row=row)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[WishlistItem | None]:
         """Only the owner's own items, and only while the product is published (or for staff)."""
@@ -82,31 +80,20 @@ async def resolve_wishlist(
     info: Info, *, user_id: int, page: PageRequest
 ) -> Connection[WishlistItem]:
     """A page of the user's wishlist, newest first; User.wishlist delegates here too."""
-
-    async def run() -> Connection[WishlistItem]:
-        context = info.context
-        viewer = context.user
-        if viewer is None or viewer.id != user_id:
-            raise ApiError("Only the account holder can see their wishlist.", "FORBIDDEN")
-        staff = can_see_unpublished(info)
-        total = None
-        async with context.db_lock:
-            result = await wishlist.list_wishlist(
-                context.session, user_id=user_id, include_unpublished=staff, page=page
-            )
-            if selects_total_count(info):
-                total = await wishlist.count_wishlist(
-                    context.session, user_id=user_id, include_unpublished=staff
-                )
-        return build_connection(
-            [WishlistItem.from_row(row) for row in result.rows],
-            result.cursors,
-            has_next=result.has_next,
-            has_previous=result.has_previous,
-            total_count=total,
+    viewer = info.context.user
+    if viewer is None or viewer.id != user_id:
+        raise ApiError("Only the account holder can see their wishlist.", "FORBIDDEN")
+    staff = can_see_unpublished(info)
+    result = await run_query(
+        info, wishlist.list_wishlist, user_id=user_id, include_unpublished=staff, page=page
+    )
+    total = None
+    if selects_total_count(info):
+        total = await run_query(
+            info, wishlist.count_wishlist, user_id=user_id, include_unpublished=staff
         )
-
-    return await as_query_error(run)
+    items = [WishlistItem.from_row(row) for row in result.rows]
+    return page_connection(result, items, total_count=total)
 
 
 @strawberry.type
@@ -124,7 +111,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[WishlistItem]:
         page = PageRequest(first=first, after=after, last=last, before=before)
-        return await resolve_wishlist(info, user_id=info.context.user.id, page=page)  # type: ignore[union-attr]
+        return await resolve_wishlist(info, user_id=current_user(info).id, page=page)
 
 
 @strawberry.type
@@ -132,7 +119,7 @@ class WishlistAddProductPayload:
     item: WishlistItem | None = strawberry.field(
         default=None, description="The saved item (the existing one if it was saved before)."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -140,7 +127,7 @@ class WishlistRemovePayload:
     removed_item_id: relay.GlobalID | None = strawberry.field(
         default=None, description="ID of the removed item."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -158,7 +145,7 @@ class Mutation:
             WishlistAddProductPayload,
             wishlist.add_to_wishlist,
             lambda row: WishlistAddProductPayload(item=WishlistItem.from_row(row)),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             product_id=decode_id(product_id, "Product"),
             variant_id=decode_optional_id(variant_id, "Variant"),
         )
@@ -178,10 +165,8 @@ class Mutation:
             info,
             WishlistRemovePayload,
             wishlist.remove_from_wishlist,
-            lambda key: WishlistRemovePayload(
-                removed_item_id=relay.GlobalID("WishlistItem", str(key))
-            ),
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            lambda key: WishlistRemovePayload(removed_item_id=global_id("WishlistItem", key)),
+            user_id=current_user(info).id,
             item_id=decode_optional_id(item_id, "WishlistItem"),
             product_id=decode_optional_id(product_id, "Product"),
             variant_id=decode_optional_id(variant_id, "Variant"),

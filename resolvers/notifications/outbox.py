@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any, cast
+from typing import cast
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm, has_permission
 from app.services.notifications import outbox as service
-from app.services.pagination import PageRequest, SortKey
+from app.services.pagination import PageRequest
 from models.notifications import Notification as Row
 from resolvers.base import (
     HasPermission,
     Info,
-    UserError,
+    UserErrorType,
     decode_id,
     node_keys,
     run_mutation,
+    run_query,
     user_errors_field,
 )
 from resolvers.connection import Connection, keyset_connection
@@ -75,16 +75,14 @@ class Notification(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Notification | None]:
         keys = node_keys(node_ids)
         if not has_permission(info.context.user, Perm.MANAGE_USERS):
             return [None for _ in keys]
-        async with info.context.db_lock:
-            rows = await info.context.session.scalars(select(Row).where(Row.id.in_(keys)))
-        by_id: dict[int, Any] = {row.id: row for row in rows}
-        return [cls.from_row(by_id[key]) if key in by_id else None for key in keys]
+        rows = await run_query(info, service.notifications_by_ids, ids=keys)
+        return [cls.from_row(row) if row is not None else None for row in rows]
 
 
 @strawberry.type
@@ -92,7 +90,7 @@ class NotificationPayload:
     notification: Notification | None = strawberry.field(
         default=None, description="The notification."
     )
-    user_errors: list[UserError] = user_errors_field()
+    user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
@@ -106,9 +104,7 @@ class Query:
     ) -> Connection[Notification]:
         return await keyset_connection(
             info,
-            service.dead_statement(),
-            keys=[SortKey(Row.id, False)],
-            tag="notification:dead",
+            service.dead_query(),
             page=PageRequest(first=first, after=after, last=None, before=None),
             node=Notification.from_row,
         )

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ErrorCode, UserError, ValidationErrors
 from app.services.notifications import preferences
-from models.notifications import CHANNELS, KINDS
-from resolvers.base import Info, IsAuthenticated, run_mutation, user_errors_field
-from resolvers.base import UserError as UserErrorType
+from resolvers.base import (
+    Info,
+    IsAuthenticated,
+    UserErrorType,
+    current_user,
+    run_mutation,
+    run_query,
+    user_errors_field,
+)
 
 
 @strawberry.type(description="Whether you receive one kind of message over one channel.")
@@ -41,6 +43,11 @@ class NotificationPreferenceInput:
     channel: str = strawberry.field(description="email, sms or push.")
     enabled: bool = strawberry.field(description="Receive these messages or not.")
 
+    def to_change(self) -> preferences.PreferenceChange:
+        return preferences.PreferenceChange(
+            kind=self.kind, channel=self.channel, enabled=self.enabled
+        )
+
 
 @strawberry.type
 class NotificationPreferencesUpdatePayload:
@@ -50,37 +57,6 @@ class NotificationPreferencesUpdatePayload:
     user_errors: list[UserErrorType] = user_errors_field()
 
 
-async def _update(
-    session: AsyncSession, *, user_id: int, items: list[NotificationPreferenceInput]
-) -> list[preferences.Preference]:
-    errors: list[UserError] = []
-    for index, item in enumerate(items):
-        if item.kind not in KINDS:
-            errors.append(
-                UserError(ErrorCode.INVALID, "Unknown kind.", field=f"input.{index}.kind")
-            )
-        elif item.channel not in CHANNELS:
-            errors.append(
-                UserError(ErrorCode.INVALID, "Unknown channel.", field=f"input.{index}.channel")
-            )
-        elif preferences.is_locked(item.kind) and not item.enabled:
-            errors.append(
-                UserError(
-                    ErrorCode.INVALID,
-                    "Account security messages cannot be switched off.",
-                    field=f"input.{index}.enabled",
-                )
-            )
-    if errors:
-        raise ValidationErrors(errors)
-    for item in items:
-        if not preferences.is_locked(item.kind):
-            await preferences.set_preference(
-                session, user_id, item.kind, item.channel, item.enabled
-            )
-    return await preferences.list_preferences(session, user_id)
-
-
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -88,8 +64,7 @@ class Query:
         permission_classes=[IsAuthenticated],
     )
     async def my_notification_preferences(self, info: Info) -> list[NotificationPreference]:
-        user_id = info.context.user.id  # type: ignore[union-attr]
-        values = await preferences.list_preferences(info.context.session, user_id)
+        values = await run_query(info, preferences.list_preferences, user_id=current_user(info).id)
         return [NotificationPreference.of(value) for value in values]
 
 
@@ -103,7 +78,9 @@ class Mutation:
     async def notification_preferences_update(
         self, info: Info, input: list[NotificationPreferenceInput]
     ) -> NotificationPreferencesUpdatePayload:
-        def to_payload(values: Any) -> NotificationPreferencesUpdatePayload:
+        def to_payload(
+            values: list[preferences.Preference],
+        ) -> NotificationPreferencesUpdatePayload:
             return NotificationPreferencesUpdatePayload(
                 notification_preferences=[NotificationPreference.of(v) for v in values]
             )
@@ -111,8 +88,9 @@ class Mutation:
         return await run_mutation(
             info,
             NotificationPreferencesUpdatePayload,
-            _update,
+            preferences.update_preferences,
             to_payload,
-            user_id=info.context.user.id,  # type: ignore[union-attr]
-            items=input,
+            user_id=current_user(info).id,
+            changes=[item.to_change() for item in input],
+            field="input",
         )

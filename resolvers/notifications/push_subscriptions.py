@@ -7,8 +7,14 @@ from typing import Any
 import strawberry
 
 from app.services.notifications import push_subscriptions
-from resolvers.base import Info, IsAuthenticated, run_mutation, user_errors_field
-from resolvers.base import UserError as UserErrorType
+from resolvers.base import (
+    Info,
+    IsAuthenticated,
+    UserErrorType,
+    current_user,
+    run_mutation,
+    user_errors_field,
+)
 
 
 @strawberry.input(description="A browser's PushSubscription (its JSON form).")
@@ -53,7 +59,7 @@ class Mutation:
             PushSubscriptionPayload,
             push_subscriptions.add_subscription,
             to_payload,
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             endpoint=input.endpoint,
             p256dh=input.p256dh,
             auth=input.auth,
@@ -74,6 +80,6 @@ class Mutation:
             PushSubscriptionRemovePayload,
             push_subscriptions.remove_subscription,
             to_payload,
-            user_id=info.context.user.id,  # type: ignore[union-attr]
+            user_id=current_user(info).id,
             endpoint=endpoint,
         )

@@ -337,6 +337,45 @@ async def test_author_deletes_and_can_review_again(customer, make_product, count
     assert await totals(session_factory, mug) == (14, 3)
 
 
+DELETE_BOTH_IDS = """
+mutation($id: ID!) {
+  reviewDelete(id: $id) { deletedId deletedReviewId userErrors { field code } }
+}"""
+DELETED_REVIEW_ID_FIELD = """
+{ __type(name: "ReviewDeletePayload") {
+    fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }"""
+
+
+async def test_delete_answers_deleted_id_and_the_deprecated_deleted_review_id(
+    gql, customer, make_product, count
+):
+    ann = await customer()
+    mug = await make_product("Mug")
+    review_id = await review(ann, mug, rating=3)
+
+    data = await ann.execute(DELETE_BOTH_IDS, id=review_id)
+    again = await ann.execute(DELETE_BOTH_IDS, id=review_id)
+    fields = (await gql.execute(DELETED_REVIEW_ID_FIELD))["__type"]["fields"]
+
+    assert data["reviewDelete"] == {
+        "deletedId": review_id,
+        "deletedReviewId": review_id,
+        "userErrors": [],
+    }
+    assert again["reviewDelete"] == {
+        "deletedId": None,
+        "deletedReviewId": None,
+        "userErrors": [{"field": ["id"], "code": "NOT_FOUND"}],
+    }
+    assert await count(Review) == 0
+    assert {field["name"]: field for field in fields}["deletedReviewId"] == {
+        "name": "deletedReviewId",
+        "isDeprecated": True,
+        "deprecationReason": "Use deletedId.",
+    }
+    assert not {field["name"]: field for field in fields}["deletedId"]["isDeprecated"]
+
+
 async def test_anonymous_cannot_update_or_delete(gql, customer, make_product):
     ann = await customer()
     review_id = await review(ann, await make_product("Mug"))

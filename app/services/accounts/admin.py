@@ -17,6 +17,7 @@ from app.auth.permissions import Perm, Role, effective_permissions, has_permissi
 from app.errors import AccountError, ErrorCode
 from app.services.accounts.tokens import set_user_active
 from app.services.checks import locked_or_not_found
+from app.services.pagination import KeysetQuery, SortKey
 from models.accounts import User
 
 MAX_SEARCH_LENGTH = 100
@@ -48,6 +49,13 @@ def users_statement(*, search: str | None, role: Role | None) -> Select[Any]:
     if role is not None:
         statement = statement.where(User.role == role.value)
     return statement
+
+
+def users_query(*, search: str | None, role: Role | None) -> KeysetQuery:
+    """`users_statement` newest first; TOO_LONG / INVALID for a search no account can match."""
+    return KeysetQuery(
+        users_statement(search=search, role=role), keys=[SortKey(User.id, True)], tag="user:newest"
+    )
 
 
 async def lock_admin_changes(session: AsyncSession) -> None:

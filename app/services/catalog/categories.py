@@ -19,6 +19,7 @@ from app.services.checks import (
     clean_text,
     locked_or_not_found,
 )
+from app.services.pagination import KeysetQuery, SortKey, load_text
 from app.services.public_changes import mark_public_change
 from models.catalog import Category, Product, Tag, product_tags
 
@@ -262,3 +263,22 @@ async def _tagged_products(session: AsyncSession, tag_id: int) -> list[int]:
         select(product_tags.c.product_id).where(product_tags.c.tag_id == tag_id)
     )
     return list(rows.all())
+
+
+def children_query(*, parent_id: int | None) -> KeysetQuery:
+    """Subcategories of `parent_id` (top-level ones for None), by name."""
+    parent = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+    return KeysetQuery(
+        select(Category).where(parent),
+        keys=[SortKey(Category.name, load=load_text), SortKey(Category.id)],
+        tag="category:name",
+    )
+
+
+def tags_query() -> KeysetQuery:
+    """Every tag, by name ignoring case."""
+    return KeysetQuery(
+        select(Tag),
+        keys=[SortKey(func.lower(Tag.name), load=load_text), SortKey(Tag.id)],
+        tag="tag:name",
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import CatalogError, ErrorCode
 from app.services.catalog.checks import check_range, clean_reason
 from app.services.checks import Cleaner, locked_or_not_found
+from app.services.pagination import KeysetQuery, SortKey
 from app.services.public_changes import mark_public_change
 from models.catalog import Stock, StockAdjustment, Variant, Warehouse
 
@@ -262,3 +263,12 @@ async def set_stocks(
         )
         for variant, warehouse, quantity in targets
     ]
+
+
+def stock_history_query(*, variant_id: int) -> KeysetQuery:
+    """The recorded stock changes of a variant, newest first."""
+    return KeysetQuery(
+        select(StockAdjustment).where(StockAdjustment.variant_id == variant_id),
+        keys=[SortKey(StockAdjustment.id, True)],
+        tag="stock:newest",
+    )

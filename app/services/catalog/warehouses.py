@@ -17,6 +17,7 @@ from app.services.checks import (
     clean_text,
     locked_or_not_found,
 )
+from app.services.pagination import KeysetQuery, SortKey, load_text
 from models.catalog import Stock, Warehouse
 
 MAX_NAME_LENGTH = 250
@@ -133,4 +134,13 @@ async def locked_warehouse(
         warehouse_id,
         field="id",
         lock="update" if for_delete else "no key update",
+    )
+
+
+def warehouses_query() -> KeysetQuery:
+    """Every warehouse, by name."""
+    return KeysetQuery(
+        select(Warehouse),
+        keys=[SortKey(Warehouse.name, load=load_text), SortKey(Warehouse.id)],
+        tag="warehouse:name",
     )

@@ -8,6 +8,7 @@ A message for a user who switched that kind off on that channel is not written a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, NotificationError
 from app.services.checks import locked_or_not_found
 from app.services.notifications.preferences import is_enabled
+from app.services.pagination import KeysetQuery, SortKey
 from models.accounts import User
 from models.notifications import Notification
 
@@ -77,3 +79,19 @@ async def retry(session: AsyncSession, *, notification_id: int) -> Notification:
     row.locked_until = None
     await session.flush()
     return row
+
+
+def dead_query() -> KeysetQuery:
+    """Dead notifications, oldest first."""
+    return KeysetQuery(
+        dead_statement(), keys=[SortKey(Notification.id, False)], tag="notification:dead"
+    )
+
+
+async def notifications_by_ids(
+    session: AsyncSession, *, ids: Sequence[int]
+) -> list[Notification | None]:
+    """The notifications of `ids`, in that order; None where there is none."""
+    rows = await session.scalars(select(Notification).where(Notification.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(key) for key in ids]

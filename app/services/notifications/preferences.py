@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import ErrorCode, UserError, ValidationErrors
 from models.notification_preferences import NotificationPreference
 from models.notifications import CHANNELS, KINDS
 
@@ -93,6 +95,44 @@ async def set_preference(
             index_elements=["user_id", "kind", "channel"], set_={"enabled": enabled}
         )
     )
+
+
+@dataclass(frozen=True)
+class PreferenceChange:
+    kind: str
+    channel: str
+    enabled: bool
+
+
+async def update_preferences(
+    session: AsyncSession, *, user_id: int, changes: Sequence[PreferenceChange], field: str
+) -> list[Preference]:
+    """Set several preferences, all or none; returns every preference afterwards.
+
+    An unknown kind or channel, or switching off account security, is INVALID on
+    `{field}.{index}.kind|channel|enabled` (`field` names the list in the caller's input).
+    """
+    errors: list[UserError] = []
+    for index, change in enumerate(changes):
+        at = f"{field}.{index}"
+        if change.kind not in KINDS:
+            errors.append(UserError(ErrorCode.INVALID, "Unknown kind.", field=f"{at}.kind"))
+        elif change.channel not in CHANNELS:
+            errors.append(UserError(ErrorCode.INVALID, "Unknown channel.", field=f"{at}.channel"))
+        elif is_locked(change.kind) and not change.enabled:
+            errors.append(
+                UserError(
+                    ErrorCode.INVALID,
+                    "Account security messages cannot be switched off.",
+                    field=f"{at}.enabled",
+                )
+            )
+    if errors:
+        raise ValidationErrors(errors)
+    for change in changes:
+        if not is_locked(change.kind):  # always on: nothing to store
+            await set_preference(session, user_id, change.kind, change.channel, change.enabled)
+    return await list_preferences(session, user_id)
 
 
 def unsubscribe_key(signing_key: str) -> bytes:

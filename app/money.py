@@ -37,7 +37,7 @@ def to_minor(amount: Decimal, currency: str, *, field: str) -> int:
     value = clean_decimal(amount, field=field, places=places, maximum=MAX_MAJOR_AMOUNT)
     _, digits, power = value.as_tuple()
     assert isinstance(power, int)  # finite, with at most `places` decimal places
-    return int("".join(map(str, digits))) * 10 ** (power + places)
+    return int("".join(map(str, digits))) * int(10 ** (power + places))
 
 
 def to_major(amount: int, currency: str) -> Decimal:

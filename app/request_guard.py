@@ -132,7 +132,7 @@ class RequestGuard(SchemaExtension):
             address=client.host if client is not None else None,
         )
 
-    async def on_parse(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_parse(self) -> AsyncIterator[None]:
         budget = self._budget()
         query = self.execution_context.query or ""
         if budget is not None:
@@ -146,7 +146,7 @@ class RequestGuard(SchemaExtension):
             self.taken = self.fee = fee
         yield
 
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_validate(self) -> AsyncIterator[None]:
         ec = self.execution_context
         document = ec.graphql_document
         assert document is not None
@@ -260,7 +260,7 @@ class RequestGuard(SchemaExtension):
         self.taken = self.requested
         return []
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         result = self.execution_context.result
         data = getattr(result, "data", None)
@@ -288,7 +288,7 @@ class RequestGuard(SchemaExtension):
         for error in getattr(result, "errors", None) or ():
             _give_code(error, validation=any(error is seen for seen in self.validation_errors))
 
-    async def get_results(self) -> dict[str, Any]:  # type: ignore[override]
+    async def get_results(self) -> dict[str, Any]:
         if self.operation is not None and self.operation.operation is OperationType.SUBSCRIPTION:
             return {}  # events carry only data: the cost was counted when subscribing
         budget = self._budget()

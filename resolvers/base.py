@@ -22,15 +22,15 @@ from app.events import take_pending
 from app.ratelimit import RateLimited
 from app.services.public_changes import take_public_changes
 from models.accounts import User
-from resolvers.ids import (  # noqa: F401  (the one ID codec, re-exported for resolvers)
-    MISSING_KEY,
-    decode_id,
-    decode_ids,
-    decode_optional_id,
-    global_id,
-    node_keys,
-    parse_global_id,
-)
+
+# The one ID codec, re-exported for resolvers (the `as` form marks an explicit re-export).
+from resolvers.ids import MISSING_KEY as MISSING_KEY
+from resolvers.ids import decode_id as decode_id
+from resolvers.ids import decode_ids as decode_ids
+from resolvers.ids import decode_optional_id as decode_optional_id
+from resolvers.ids import global_id as global_id
+from resolvers.ids import node_keys as node_keys
+from resolvers.ids import parse_global_id as parse_global_id
 
 log = logging.getLogger(__name__)
 

@@ -70,7 +70,8 @@ class Query:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
     ) -> relay.Node | None:
-        return (await resolve_global_ids(info, [id]))[0]
+        found: relay.Node | None = (await resolve_global_ids(info, [id]))[0]
+        return found
 
     @strawberry.field(description="Fetch objects by global IDs.")
     async def nodes(

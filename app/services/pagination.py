@@ -38,7 +38,7 @@ def load_int32(value: Any) -> int:
     """A cursor's key of an `integer` column (a count)."""
     if load_bigint(value) != value or not -(2**31) <= value < 2**31:
         raise ValueError("not an int32")
-    return value
+    return int(value)
 
 
 def load_text(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry import relay
@@ -16,6 +16,8 @@ from models import catalog as models
 from resolvers.base import HasPermission, Info, node_keys
 from resolvers.connection import Connection
 from resolvers.money import Money
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from resolvers.catalog.inventory_types import VariantStock
@@ -248,11 +250,12 @@ class Product(relay.Node):
     # synchronously, without a loader await per product. Absent: loaded on demand.
     prefetched: strawberry.Private[dict[str, Any] | None] = None
 
-    def _ready(self, name: str, load: Callable[[], Awaitable[Any]]) -> Any:
-        """The prefetched value, or the awaitable that loads it (Strawberry awaits it)."""
+    def _ready(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        """The prefetched value, or the awaitable that loads it: Strawberry awaits what a
+        field returns when it is awaitable, so the field's type is T either way."""
         if self.prefetched is not None and name in self.prefetched:
-            return self.prefetched[name]
-        return load()
+            return cast(T, self.prefetched[name])
+        return cast(T, load())
 
     @strawberry.field(description="The product's category.")
     def category(self, info: Info) -> Category | None:

@@ -158,7 +158,7 @@ async def update_address(
 async def delete_address(session: AsyncSession, *, user_id: int, address_id: int) -> int:
     """Delete one's own address (a default leaves no default of its kind); returns its id."""
     await _lock_address_book(session, user_id)
-    deleted = await session.scalar(
+    deleted: int | None = await session.scalar(
         delete(Address)
         .where(Address.id == address_id, Address.user_id == user_id)
         .returning(Address.id)

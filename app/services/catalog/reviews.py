@@ -109,7 +109,7 @@ async def create_review(
         where=[Product.is_published],
     )
     # ON CONFLICT DO NOTHING: of two racing first reviews, one wins and one gets the error.
-    review = await session.scalar(
+    review: Review | None = await session.scalar(
         insert(Review)
         .values(
             product_id=product_id,

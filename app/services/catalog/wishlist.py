@@ -6,6 +6,8 @@ unique indexes enforce that, and adding is idempotent through ON CONFLICT DO NOT
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +44,7 @@ async def _check_product(session: AsyncSession, product_id: int, variant_id: int
         )
 
 
-def _same_entry(user_id: int, product_id: int, variant_id: int | None) -> list:
+def _same_entry(user_id: int, product_id: int, variant_id: int | None) -> list[Any]:
     if variant_id is None:
         return [
             WishlistItem.user_id == user_id,
@@ -71,7 +73,7 @@ async def add_to_wishlist(
             index_where=WishlistItem.variant_id.is_not(None),
         )
     for _ in range(_ADD_ATTEMPTS):
-        item = await session.scalar(statement.returning(WishlistItem))
+        item: WishlistItem | None = await session.scalar(statement.returning(WishlistItem))
         if item is not None:
             return item
         existing = await session.scalar(
@@ -108,7 +110,9 @@ async def remove_from_wishlist(
         if variant_id is not None:
             where.append(WishlistItem.product_id == product_id)
         field = "productId"
-    removed = await session.scalar(delete(WishlistItem).where(*where).returning(WishlistItem.id))
+    removed: int | None = await session.scalar(
+        delete(WishlistItem).where(*where).returning(WishlistItem.id)
+    )
     if removed is None:
         raise WishlistError(ErrorCode.NOT_FOUND, "Not on your wishlist.", field=field)
     return removed

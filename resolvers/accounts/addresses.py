@@ -23,6 +23,7 @@ from resolvers.base import (
     decode_id,
     global_id,
     node_keys,
+    payload_field,
     run_mutation,
     user_errors_field,
 )
@@ -171,33 +172,27 @@ class AddressUpdateInput:
 _REQUIRED = {"street_address_1": "streetAddress1", "city": "city", "country": "country"}
 
 
-def _address_field() -> Any:
-    return strawberry.field(default=None, description="The address.")
-
-
 @strawberry.type
 class AddressCreatePayload:
-    address: Address | None = _address_field()
+    address: Address | None = payload_field("The address.")
     user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressUpdatePayload:
-    address: Address | None = _address_field()
+    address: Address | None = payload_field("The address.")
     user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressDeletePayload:
-    deleted_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="ID of the deleted address."
-    )
+    deleted_id: relay.GlobalID | None = payload_field("ID of the deleted address.")
     user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class AddressSetDefaultPayload:
-    address: Address | None = _address_field()
+    address: Address | None = payload_field("The address.")
     user_errors: list[UserErrorType] = user_errors_field()
 
 

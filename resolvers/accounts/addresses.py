@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
 import pycountry
 import strawberry
@@ -173,15 +173,23 @@ _REQUIRED = {"street_address_1": "streetAddress1", "city": "city", "country": "c
 
 
 @strawberry.type
-class AddressCreatePayload:
+class AddressResult:
     address: Address | None = payload_field("The address.")
     user_errors: list[UserErrorType] = user_errors_field()
+
+    @classmethod
+    def of(cls, row: models.Address) -> Self:
+        return cls(address=Address.from_row(row))
 
 
 @strawberry.type
-class AddressUpdatePayload:
-    address: Address | None = payload_field("The address.")
-    user_errors: list[UserErrorType] = user_errors_field()
+class AddressCreatePayload(AddressResult):
+    pass
+
+
+@strawberry.type
+class AddressUpdatePayload(AddressResult):
+    pass
 
 
 @strawberry.type
@@ -191,9 +199,8 @@ class AddressDeletePayload:
 
 
 @strawberry.type
-class AddressSetDefaultPayload:
-    address: Address | None = payload_field("The address.")
-    user_errors: list[UserErrorType] = user_errors_field()
+class AddressSetDefaultPayload(AddressResult):
+    pass
 
 
 @strawberry.type
@@ -213,7 +220,7 @@ class Mutation:
             info,
             AddressCreatePayload,
             addresses.create_address,
-            lambda row: AddressCreatePayload(address=Address.from_row(row)),
+            AddressCreatePayload.of,
             user_id=current_user(info).id,
             data=input.to_data(),
         )
@@ -228,7 +235,7 @@ class Mutation:
             info,
             AddressUpdatePayload,
             addresses.update_address,
-            lambda row: AddressUpdatePayload(address=Address.from_row(row)),
+            AddressUpdatePayload.of,
             lambda: {
                 "user_id": current_user(info).id,
                 "address_id": decode_id(id, "Address"),
@@ -263,7 +270,7 @@ class Mutation:
             info,
             AddressSetDefaultPayload,
             addresses.set_default_address,
-            lambda row: AddressSetDefaultPayload(address=Address.from_row(row)),
+            AddressSetDefaultPayload.of,
             user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
             kind=addresses.AddressKind(type.value),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -170,15 +170,23 @@ class ReviewUpdateInput:
 
 
 @strawberry.type
-class ReviewCreatePayload:
+class ReviewResult:
     review: Review | None = payload_field("The review.")
     user_errors: list[UserErrorType] = user_errors_field()
+
+    @classmethod
+    def of(cls, row: models.Review) -> Self:
+        return cls(review=Review.from_row(row))
 
 
 @strawberry.type
-class ReviewUpdatePayload:
-    review: Review | None = payload_field("The review.")
-    user_errors: list[UserErrorType] = user_errors_field()
+class ReviewCreatePayload(ReviewResult):
+    pass
+
+
+@strawberry.type
+class ReviewUpdatePayload(ReviewResult):
+    pass
 
 
 @strawberry.type
@@ -198,9 +206,8 @@ def _deleted_review(key: int) -> ReviewDeletePayload:
 
 
 @strawberry.type(description="Result of hiding or showing a review.")
-class ReviewVisibilityPayload:
-    review: Review | None = payload_field("The review.")
-    user_errors: list[UserErrorType] = user_errors_field()
+class ReviewVisibilityPayload(ReviewResult):
+    pass
 
 
 async def _set_hidden(info: Info, id: strawberry.ID, *, hidden: bool) -> ReviewVisibilityPayload:
@@ -208,7 +215,7 @@ async def _set_hidden(info: Info, id: strawberry.ID, *, hidden: bool) -> ReviewV
         info,
         ReviewVisibilityPayload,
         reviews.set_review_hidden,
-        lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
+        ReviewVisibilityPayload.of,
         review_id=decode_id(id, "Review"),
         hidden=hidden,
     )
@@ -225,7 +232,7 @@ class Mutation:
             info,
             ReviewCreatePayload,
             reviews.create_review,
-            lambda row: ReviewCreatePayload(review=Review.from_row(row)),
+            ReviewCreatePayload.of,
             lambda: {
                 "user_id": current_user(info).id,
                 "product_id": decode_id(input.product_id, "Product"),
@@ -241,7 +248,7 @@ class Mutation:
             info,
             ReviewUpdatePayload,
             reviews.update_review,
-            lambda row: ReviewUpdatePayload(review=Review.from_row(row)),
+            ReviewUpdatePayload.of,
             lambda: {
                 "user_id": current_user(info).id,
                 "review_id": decode_id(id, "Review"),

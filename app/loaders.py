@@ -98,6 +98,12 @@ def _grouped(
     return load
 
 
+def _children(model: Any, key: Any, *order_by: Any) -> Callable[[list[int]], Select[Any, Any]]:
+    """Statement for `_grouped`: the `model` rows whose `key` column is among the keys,
+    as (key, row), in `order_by` order within a key."""
+    return lambda ids: select(key, model).where(key.in_(ids)).order_by(key, *order_by)
+
+
 def _quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
     async def load(variant_ids: list[int]) -> list[Any]:
         async with lock:
@@ -155,11 +161,7 @@ class Loaders:
             user=by_id(User, "user"),
             address=by_id(Address, "address"),
             addresses_by_user=grouped(
-                lambda ids: (
-                    select(Address.user_id, Address)
-                    .where(Address.user_id.in_(ids))
-                    .order_by(Address.user_id, Address.created_at, Address.id)
-                ),
+                _children(Address, Address.user_id, Address.created_at, Address.id),
                 "user",
             ),
             product=by_id(Product, "product"),
@@ -172,26 +174,16 @@ class Loaders:
             wishlist_item=by_id(WishlistItem, "wishlist_item"),
             warehouse=by_id(Warehouse, "warehouse"),
             stocks_by_variant=grouped(
-                lambda ids: (
-                    select(Stock.variant_id, Stock)
-                    .where(Stock.variant_id.in_(ids))
-                    .order_by(Stock.variant_id, Stock.warehouse_id)
-                ),
+                _children(Stock, Stock.variant_id, Stock.warehouse_id),
                 "variant",
             ),
             variants_by_product=grouped(
-                lambda ids: (
-                    select(Variant.product_id, Variant)
-                    .where(Variant.product_id.in_(ids))
-                    .order_by(Variant.product_id, Variant.id)
-                ),
+                _children(Variant, Variant.product_id, Variant.id),
                 "product",
             ),
             images_by_product=grouped(
-                lambda ids: (
-                    select(ProductImage.product_id, ProductImage)
-                    .where(ProductImage.product_id.in_(ids))
-                    .order_by(ProductImage.product_id, ProductImage.sort_order, ProductImage.id)
+                _children(
+                    ProductImage, ProductImage.product_id, ProductImage.sort_order, ProductImage.id
                 ),
                 "product",
             ),
@@ -206,11 +198,7 @@ class Loaders:
                 "tag",  # a renamed or deleted tag changes the list
             ),
             children_by_category=grouped(
-                lambda ids: (
-                    select(Category.parent_id, Category)
-                    .where(Category.parent_id.in_(ids))
-                    .order_by(Category.parent_id, Category.name, Category.id)
-                ),
+                _children(Category, Category.parent_id, Category.name, Category.id),
                 "category",
                 "category",  # a renamed child changes its parent's list
             ),

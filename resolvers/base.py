@@ -63,6 +63,12 @@ def user_errors_field() -> Any:
     )
 
 
+def payload_field(description: str) -> Any:
+    """A payload's result field (the object, or the ID of the deleted one): null when
+    `userErrors` say why nothing was done."""
+    return strawberry.field(default=None, description=description)
+
+
 class ApiError(GraphQLError):
     """A GraphQL error with an `extensions.code` that clients can branch on."""
 

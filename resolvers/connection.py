@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
@@ -105,4 +105,20 @@ async def keyset_connection(
     total = None
     if selects_total_count(info):
         total = await run_query(info, count_rows, statement=query.statement)
+    return page_connection(result, [node(row) for row in result.rows], total_count=total)
+
+
+async def counted_connection(
+    info: Info,
+    list_page: Callable[..., Awaitable[Any]],
+    count: Callable[..., Awaitable[int]],
+    *,
+    page: PageRequest,
+    node: Callable[[Any], Any],
+    **filters: Any,
+) -> Connection[Any]:
+    """A page of the read service `list_page(page=page, **filters)` as a connection of
+    `node(row)`; `count(**filters)` runs only when the query asks for `totalCount`."""
+    result = await run_query(info, list_page, page=page, **filters)
+    total = await run_query(info, count, **filters) if selects_total_count(info) else None
     return page_connection(result, [node(row) for row in result.rows], total_count=total)

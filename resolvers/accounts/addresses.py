@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
 import pycountry
 import strawberry
@@ -23,6 +23,7 @@ from resolvers.base import (
     decode_id,
     global_id,
     node_keys,
+    payload_field,
     run_mutation,
     user_errors_field,
 )
@@ -171,34 +172,35 @@ class AddressUpdateInput:
 _REQUIRED = {"street_address_1": "streetAddress1", "city": "city", "country": "country"}
 
 
-def _address_field() -> Any:
-    return strawberry.field(default=None, description="The address.")
+@strawberry.type
+class AddressResult:
+    address: Address | None = payload_field("The address.")
+    user_errors: list[UserErrorType] = user_errors_field()
+
+    @classmethod
+    def of(cls, row: models.Address) -> Self:
+        return cls(address=Address.from_row(row))
 
 
 @strawberry.type
-class AddressCreatePayload:
-    address: Address | None = _address_field()
-    user_errors: list[UserErrorType] = user_errors_field()
+class AddressCreatePayload(AddressResult):
+    pass
 
 
 @strawberry.type
-class AddressUpdatePayload:
-    address: Address | None = _address_field()
-    user_errors: list[UserErrorType] = user_errors_field()
+class AddressUpdatePayload(AddressResult):
+    pass
 
 
 @strawberry.type
 class AddressDeletePayload:
-    deleted_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="ID of the deleted address."
-    )
+    deleted_id: relay.GlobalID | None = payload_field("ID of the deleted address.")
     user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
-class AddressSetDefaultPayload:
-    address: Address | None = _address_field()
-    user_errors: list[UserErrorType] = user_errors_field()
+class AddressSetDefaultPayload(AddressResult):
+    pass
 
 
 @strawberry.type
@@ -218,7 +220,7 @@ class Mutation:
             info,
             AddressCreatePayload,
             addresses.create_address,
-            lambda row: AddressCreatePayload(address=Address.from_row(row)),
+            AddressCreatePayload.of,
             user_id=current_user(info).id,
             data=input.to_data(),
         )
@@ -233,7 +235,7 @@ class Mutation:
             info,
             AddressUpdatePayload,
             addresses.update_address,
-            lambda row: AddressUpdatePayload(address=Address.from_row(row)),
+            AddressUpdatePayload.of,
             lambda: {
                 "user_id": current_user(info).id,
                 "address_id": decode_id(id, "Address"),
@@ -268,7 +270,7 @@ class Mutation:
             info,
             AddressSetDefaultPayload,
             addresses.set_default_address,
-            lambda row: AddressSetDefaultPayload(address=Address.from_row(row)),
+            AddressSetDefaultPayload.of,
             user_id=current_user(info).id,
             address_id=decode_id(id, "Address"),
             kind=addresses.AddressKind(type.value),

@@ -66,6 +66,18 @@ class Query:
         )
 
 
+async def _set_active(info: Info, id: strawberry.ID, *, active: bool) -> UserAdminPayload:
+    return await run_mutation(
+        info,
+        UserAdminPayload,
+        account_admin.set_active,
+        lambda row: UserAdminPayload(user=User.from_row(row)),
+        actor=current_user(info),
+        user_id=decode_id(id, "User"),
+        active=active,
+    )
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -94,27 +106,11 @@ class Mutation:
         permission_classes=MANAGE_USERS,
     )
     async def user_deactivate(self, info: Info, id: strawberry.ID) -> UserAdminPayload:
-        return await run_mutation(
-            info,
-            UserAdminPayload,
-            account_admin.set_active,
-            lambda row: UserAdminPayload(user=User.from_row(row)),
-            actor=current_user(info),
-            user_id=decode_id(id, "User"),
-            active=False,
-        )
+        return await _set_active(info, id, active=False)
 
     @strawberry.mutation(
         description="Reactivate an account (MANAGE_USERS; staff accounts also need MANAGE_STAFF).",
         permission_classes=MANAGE_USERS,
     )
     async def user_activate(self, info: Info, id: strawberry.ID) -> UserAdminPayload:
-        return await run_mutation(
-            info,
-            UserAdminPayload,
-            account_admin.set_active,
-            lambda row: UserAdminPayload(user=User.from_row(row)),
-            actor=current_user(info),
-            user_id=decode_id(id, "User"),
-            active=True,
-        )
+        return await _set_active(info, id, active=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -24,12 +24,12 @@ from resolvers.base import (
     decode_id,
     global_id,
     node_keys,
+    payload_field,
     run_mutation,
-    run_query,
     user_errors_field,
 )
 from resolvers.catalog.types import Product, can_see_unpublished
-from resolvers.connection import Connection, page_connection, selects_total_count
+from resolvers.connection import Connection, counted_connection
 from resolvers.inputs import given, given_not_null, run_parsed
 
 T = TypeVar("T")
@@ -114,16 +114,15 @@ async def resolve_product_reviews(
     info: Info, *, product_id: int, page: PageRequest
 ) -> Connection[Review]:
     """A page of a product's reviews; Product.reviews delegates here too."""
-    staff = can_see_unpublished(info)
-    result = await run_query(
-        info, reviews.list_reviews, product_id=product_id, include_hidden=staff, page=page
+    return await counted_connection(
+        info,
+        reviews.list_reviews,
+        reviews.count_reviews,
+        page=page,
+        node=Review.from_row,
+        product_id=product_id,
+        include_hidden=can_see_unpublished(info),
     )
-    total = None
-    if selects_total_count(info):
-        total = await run_query(
-            info, reviews.count_reviews, product_id=product_id, include_hidden=staff
-        )
-    return page_connection(result, [Review.from_row(row) for row in result.rows], total_count=total)
 
 
 @strawberry.type
@@ -170,27 +169,29 @@ class ReviewUpdateInput:
         )
 
 
-def _review_field() -> Any:
-    return strawberry.field(default=None, description="The review.")
+@strawberry.type
+class ReviewResult:
+    review: Review | None = payload_field("The review.")
+    user_errors: list[UserErrorType] = user_errors_field()
+
+    @classmethod
+    def of(cls, row: models.Review) -> Self:
+        return cls(review=Review.from_row(row))
 
 
 @strawberry.type
-class ReviewCreatePayload:
-    review: Review | None = _review_field()
-    user_errors: list[UserErrorType] = user_errors_field()
+class ReviewCreatePayload(ReviewResult):
+    pass
 
 
 @strawberry.type
-class ReviewUpdatePayload:
-    review: Review | None = _review_field()
-    user_errors: list[UserErrorType] = user_errors_field()
+class ReviewUpdatePayload(ReviewResult):
+    pass
 
 
 @strawberry.type
 class ReviewDeletePayload:
-    deleted_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="ID of the deleted review."
-    )
+    deleted_id: relay.GlobalID | None = payload_field("ID of the deleted review.")
     deleted_review_id: relay.GlobalID | None = strawberry.field(
         default=None,
         description="ID of the deleted review (the same as `deletedId`).",
@@ -205,9 +206,19 @@ def _deleted_review(key: int) -> ReviewDeletePayload:
 
 
 @strawberry.type(description="Result of hiding or showing a review.")
-class ReviewVisibilityPayload:
-    review: Review | None = _review_field()
-    user_errors: list[UserErrorType] = user_errors_field()
+class ReviewVisibilityPayload(ReviewResult):
+    pass
+
+
+async def _set_hidden(info: Info, id: strawberry.ID, *, hidden: bool) -> ReviewVisibilityPayload:
+    return await run_mutation(
+        info,
+        ReviewVisibilityPayload,
+        reviews.set_review_hidden,
+        ReviewVisibilityPayload.of,
+        review_id=decode_id(id, "Review"),
+        hidden=hidden,
+    )
 
 
 @strawberry.type
@@ -221,7 +232,7 @@ class Mutation:
             info,
             ReviewCreatePayload,
             reviews.create_review,
-            lambda row: ReviewCreatePayload(review=Review.from_row(row)),
+            ReviewCreatePayload.of,
             lambda: {
                 "user_id": current_user(info).id,
                 "product_id": decode_id(input.product_id, "Product"),
@@ -237,7 +248,7 @@ class Mutation:
             info,
             ReviewUpdatePayload,
             reviews.update_review,
-            lambda row: ReviewUpdatePayload(review=Review.from_row(row)),
+            ReviewUpdatePayload.of,
             lambda: {
                 "user_id": current_user(info).id,
                 "review_id": decode_id(id, "Review"),
@@ -263,25 +274,11 @@ class Mutation:
         permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
     )
     async def review_hide(self, info: Info, id: strawberry.ID) -> ReviewVisibilityPayload:
-        return await run_mutation(
-            info,
-            ReviewVisibilityPayload,
-            reviews.set_review_hidden,
-            lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
-            review_id=decode_id(id, "Review"),
-            hidden=True,
-        )
+        return await _set_hidden(info, id, hidden=True)
 
     @strawberry.mutation(
         description="Show a hidden review again (staff).",
         permission_classes=[HasPermission(Perm.MANAGE_PRODUCTS)],
     )
     async def review_unhide(self, info: Info, id: strawberry.ID) -> ReviewVisibilityPayload:
-        return await run_mutation(
-            info,
-            ReviewVisibilityPayload,
-            reviews.set_review_hidden,
-            lambda row: ReviewVisibilityPayload(review=Review.from_row(row)),
-            review_id=decode_id(id, "Review"),
-            hidden=False,
-        )
+        return await _set_hidden(info, id, hidden=False)

@@ -21,12 +21,12 @@ from resolvers.base import (
     decode_optional_id,
     global_id,
     node_keys,
+    payload_field,
     run_mutation,
-    run_query,
     user_errors_field,
 )
 from resolvers.catalog.types import Product, Variant, can_see_unpublished
-from resolvers.connection import Connection, page_connection, selects_total_count
+from resolvers.connection import Connection, counted_connection
 
 
 @strawberry.type(description="A product (or one variant of it) the customer saved for later.")
@@ -83,17 +83,15 @@ async def resolve_wishlist(
     viewer = info.context.user
     if viewer is None or viewer.id != user_id:
         raise ApiError("Only the account holder can see their wishlist.", "FORBIDDEN")
-    staff = can_see_unpublished(info)
-    result = await run_query(
-        info, wishlist.list_wishlist, user_id=user_id, include_unpublished=staff, page=page
+    return await counted_connection(
+        info,
+        wishlist.list_wishlist,
+        wishlist.count_wishlist,
+        page=page,
+        node=WishlistItem.from_row,
+        user_id=user_id,
+        include_unpublished=can_see_unpublished(info),
     )
-    total = None
-    if selects_total_count(info):
-        total = await run_query(
-            info, wishlist.count_wishlist, user_id=user_id, include_unpublished=staff
-        )
-    items = [WishlistItem.from_row(row) for row in result.rows]
-    return page_connection(result, items, total_count=total)
 
 
 @strawberry.type
@@ -116,17 +114,15 @@ class Query:
 
 @strawberry.type
 class WishlistAddProductPayload:
-    item: WishlistItem | None = strawberry.field(
-        default=None, description="The saved item (the existing one if it was saved before)."
+    item: WishlistItem | None = payload_field(
+        "The saved item (the existing one if it was saved before)."
     )
     user_errors: list[UserErrorType] = user_errors_field()
 
 
 @strawberry.type
 class WishlistRemovePayload:
-    removed_item_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="ID of the removed item."
-    )
+    removed_item_id: relay.GlobalID | None = payload_field("ID of the removed item.")
     user_errors: list[UserErrorType] = user_errors_field()
 
 

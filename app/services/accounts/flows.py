@@ -121,9 +121,21 @@ async def _new_token(
     return token
 
 
-async def _mail(
-    session: AsyncSession, *, user: User, recipient: str, template: str, link: str
+async def _mail_link(
+    session: AsyncSession,
+    *,
+    user: User,
+    purpose: str,
+    ttl_seconds: int,
+    template: str,
+    redirect_url: str,
+    new_email: str | None = None,
 ) -> None:
+    """Mail a fresh link of `purpose` to the user (to `new_email` for an address change)."""
+    token = await _new_token(
+        session, user=user, purpose=purpose, ttl_seconds=ttl_seconds, new_email=new_email
+    )
+    recipient = new_email or user.email
     await enqueue(
         session,
         user_id=user.id,
@@ -131,7 +143,11 @@ async def _mail(
         channel="email",
         recipient=recipient,
         template=template,
-        payload={"name": user.first_name, "link": link, "locale": user.locale},
+        payload={
+            "name": user.first_name,
+            "link": _link(redirect_url, token, recipient),
+            "locale": user.locale,
+        },
     )
 
 
@@ -188,18 +204,13 @@ async def request_password_reset(
     user = await session.scalar(select(User).where(User.email == address).with_for_update())
     if user is None or not user.is_active:
         return
-    token = await _new_token(
+    await _mail_link(
         session,
         user=user,
         purpose=PASSWORD_RESET,
         ttl_seconds=settings.password_reset_ttl_seconds,
-    )
-    await _mail(
-        session,
-        user=user,
-        recipient=user.email,
         template="password_reset",
-        link=_link(redirect_url, token, user.email),
+        redirect_url=redirect_url,
     )
 
 
@@ -224,18 +235,13 @@ async def send_verification_email(
 ) -> None:
     """Mail a link that confirms the account's address."""
     redirect_url = clean_redirect_url(redirect_url, settings=settings)
-    token = await _new_token(
+    await _mail_link(
         session,
         user=user,
         purpose=EMAIL_VERIFICATION,
         ttl_seconds=settings.account_token_ttl_seconds,
-    )
-    await _mail(
-        session,
-        user=user,
-        recipient=user.email,
         template="email_verification",
-        link=_link(redirect_url, token, user.email),
+        redirect_url=redirect_url,
     )
 
 
@@ -279,19 +285,14 @@ async def request_email_change(
             ErrorCode.INVALID, "This is already your email address.", field="newEmail"
         )
     await _email_taken(session, address, field="newEmail")
-    token = await _new_token(
+    await _mail_link(
         session,
         user=user,
         purpose=EMAIL_CHANGE,
         ttl_seconds=settings.account_token_ttl_seconds,
-        new_email=address,
-    )
-    await _mail(
-        session,
-        user=user,
-        recipient=address,
         template="email_change",
-        link=_link(redirect_url, token, address),
+        redirect_url=redirect_url,
+        new_email=address,
     )
 
 

@@ -8,17 +8,14 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CatalogError, ErrorCode
-from app.services.catalog.checks import MAX_DESCRIPTION_LENGTH
-from app.services.catalog.search import refresh_category_search, refresh_search
-from app.services.checks import (
-    UNSET,
-    Cleaner,
-    Unset,
-    claim_slug,
-    clean_slug,
-    clean_text,
-    locked_or_not_found,
+from app.services.catalog.checks import (
+    MAX_DESCRIPTION_LENGTH,
+    claim_row_slug,
+    clean_names,
+    require_name,
 )
+from app.services.catalog.search import refresh_category_search, refresh_search
+from app.services.checks import UNSET, Cleaner, Unset, clean_text, locked_or_not_found
 from app.services.pagination import KeysetQuery, SortKey, load_text
 from app.services.public_changes import mark_public_change
 from models.catalog import Category, Product, Tag, product_tags
@@ -48,17 +45,6 @@ class TagData:
     slug: str | Unset | None = UNSET
 
 
-def _clean_names(
-    name: str | Unset, slug: str | Unset | None, *, name_length: int, slug_length: int
-) -> Cleaner:
-    clean = Cleaner()
-    if name is not UNSET:
-        clean.put("name", clean_text, name, field="name", max_length=name_length, required=True)
-    if isinstance(slug, str) and slug.strip():
-        clean.put("slug", clean_slug, slug, max_length=slug_length)
-    return clean
-
-
 def _tree_tags(category: Category, *new_parent: int | None) -> list[str]:
     """A category and its parents, old and new: their lists of children change with it."""
     keys = (category.id, category.parent_id, *new_parent)
@@ -68,22 +54,14 @@ def _tree_tags(category: Category, *new_parent: int | None) -> list[str]:
 async def create_category(session: AsyncSession, *, data: CategoryData) -> Category:
     """Create a category, at the top or under `parent_id`."""
     clean = await _cleaned_category(session, data, category=None)
-    if data.name is UNSET:
-        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    require_name(clean, data.name)
     values = clean.done()
     category = Category(
         name=values["name"],
         description=values.get("description", ""),
         parent_id=values.get("parent_id"),
     )
-    category.slug = await claim_slug(
-        session,
-        Category.slug,
-        slug=values.get("slug"),
-        name=category.name,
-        max_length=MAX_CATEGORY_SLUG_LENGTH,
-        fallback="category",
-    )
+    category.slug = await _claim_slug(session, category, values.get("slug"))
     session.add(category)
     await session.flush()
     mark_public_change(session, *_tree_tags(category))
@@ -110,15 +88,7 @@ async def update_category(
         if key in values:
             setattr(category, key, values[key])
     if data.slug is not UNSET and values.get("slug") != category.slug:
-        category.slug = await claim_slug(
-            session,
-            Category.slug,
-            slug=values.get("slug"),
-            name=category.name,
-            max_length=MAX_CATEGORY_SLUG_LENGTH,
-            fallback="category",
-            exclude=Category.id != category.id,
-        )
+        category.slug = await _claim_slug(session, category, values.get("slug"))
     category.updated_at = func.now()
     await session.flush()
     if renamed:
@@ -127,10 +97,16 @@ async def update_category(
     return category
 
 
+async def _claim_slug(session: AsyncSession, category: Category, slug: str | None) -> str:
+    return await claim_row_slug(
+        session, category, slug, max_length=MAX_CATEGORY_SLUG_LENGTH, fallback="category"
+    )
+
+
 async def _cleaned_category(
     session: AsyncSession, data: CategoryData, *, category: Category | None
 ) -> Cleaner:
-    clean = _clean_names(
+    clean = clean_names(
         data.name,
         data.slug,
         name_length=MAX_CATEGORY_NAME_LENGTH,
@@ -200,21 +176,11 @@ async def delete_category(session: AsyncSession, *, category_id: int) -> int:
 
 async def create_tag(session: AsyncSession, *, data: TagData) -> Tag:
     """Create a tag; UNIQUE if an explicit slug is taken."""
-    clean = _clean_names(
-        data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
-    )
-    if data.name is UNSET:
-        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    clean = _clean_tag_names(data)
+    require_name(clean, data.name)
     values = clean.done()
     tag = Tag(name=values["name"])
-    tag.slug = await claim_slug(
-        session,
-        Tag.slug,
-        slug=values.get("slug"),
-        name=tag.name,
-        max_length=MAX_TAG_SLUG_LENGTH,
-        fallback="tag",
-    )
+    tag.slug = await _claim_tag_slug(session, tag, values.get("slug"))
     session.add(tag)
     await session.flush()
     mark_public_change(session, f"tag:{tag.id}")
@@ -225,26 +191,26 @@ async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Ta
     """Rename a tag or change its slug; its products' search index follows the name."""
     tag = await locked_or_not_found(session, Tag, tag_id, field="id", lock="no key update")
     mark_public_change(session, f"tag:{tag.id}")
-    values = _clean_names(
-        data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
-    ).done()
+    values = _clean_tag_names(data).done()
     renamed = "name" in values and values["name"] != tag.name
     if renamed:
         tag.name = values["name"]
     if data.slug is not UNSET and values.get("slug") != tag.slug:
-        tag.slug = await claim_slug(
-            session,
-            Tag.slug,
-            slug=values.get("slug"),
-            name=tag.name,
-            max_length=MAX_TAG_SLUG_LENGTH,
-            fallback="tag",
-            exclude=Tag.id != tag.id,
-        )
+        tag.slug = await _claim_tag_slug(session, tag, values.get("slug"))
     await session.flush()
     if renamed:
         await refresh_search(session, product_ids=await _tagged_products(session, tag.id))
     return tag
+
+
+def _clean_tag_names(data: TagData) -> Cleaner:
+    return clean_names(
+        data.name, data.slug, name_length=MAX_TAG_NAME_LENGTH, slug_length=MAX_TAG_SLUG_LENGTH
+    )
+
+
+async def _claim_tag_slug(session: AsyncSession, tag: Tag, slug: str | None) -> str:
+    return await claim_row_slug(session, tag, slug, max_length=MAX_TAG_SLUG_LENGTH, fallback="tag")
 
 
 async def delete_tag(session: AsyncSession, *, tag_id: int) -> int:

@@ -9,8 +9,18 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.errors import CatalogError, ErrorCode
-from app.services.checks import clean_text, refused_character
+from app.services.checks import (
+    UNSET,
+    Cleaner,
+    Unset,
+    claim_slug,
+    clean_slug,
+    clean_text,
+    refused_character,
+)
 
 T = TypeVar("T")
 
@@ -109,3 +119,39 @@ def check_count(values: Sequence[T], *, field: str, limit: int) -> Sequence[T]:
     if len(values) > limit:
         raise CatalogError(ErrorCode.INVALID, f"At most {limit} items are allowed.", field=field)
     return values
+
+
+def clean_names(
+    name: str | Unset, slug: str | Unset | None, *, name_length: int, slug_length: int
+) -> Cleaner:
+    """A Cleaner holding the given name and explicit slug of a named row (category, tag,
+    product, warehouse); a blank or None slug is left for `claim_row_slug` to generate."""
+    clean = Cleaner()
+    if name is not UNSET:
+        clean.put("name", clean_text, name, field="name", max_length=name_length, required=True)
+    if isinstance(slug, str) and slug.strip():
+        clean.put("slug", clean_slug, slug, max_length=slug_length)
+    return clean
+
+
+def require_name(clean: Cleaner, name: str | Unset) -> None:
+    """A new row needs a name: REQUIRED when the input left it out."""
+    if name is UNSET:
+        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+
+
+async def claim_row_slug(
+    session: AsyncSession, row: Any, slug: str | None, *, max_length: int, fallback: str
+) -> str:
+    """The slug of `row`, new or changed: `slug` (UNIQUE when another row has it), else one
+    made from its name; a saved row does not collide with itself."""
+    model = type(row)
+    return await claim_slug(
+        session,
+        model.slug,
+        slug=slug,
+        name=row.name,
+        max_length=max_length,
+        fallback=fallback,
+        exclude=model.id != row.id if row.id is not None else None,
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -220,31 +221,21 @@ async def list_products(
     include_unpublished: bool = False,
 ) -> ProductPage:
     """One page of products; an exact search that finds nothing retries with typo matching."""
-    size = page.size
-    cursor_tag = sort.value
     # A cursor remembers whether its page came from the typo-tolerant fallback.
     fuzzy = (cursor_tag_of(page.cursor) or "").endswith(":f") if page.cursor else False
-    result = await _page(
+    fetch = partial(
+        _page,
         session,
         flt=flt,
         sort=sort,
         page=page,
-        size=size,
-        fuzzy=fuzzy,
+        size=page.size,
         include_unpublished=include_unpublished,
-        cursor_tag=cursor_tag,
+        cursor_tag=sort.value,
     )
+    result = await fetch(fuzzy=fuzzy)
     if result.total_count == 0 and flt.search and not fuzzy:  # no exact match at all
-        result = await _page(
-            session,
-            flt=flt,
-            sort=sort,
-            page=page,
-            size=size,
-            fuzzy=True,
-            include_unpublished=include_unpublished,
-            cursor_tag=cursor_tag,
-        )
+        result = await fetch(fuzzy=True)
     return result
 
 

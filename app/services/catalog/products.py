@@ -13,16 +13,17 @@ from app.errors import ErrorCode
 from app.services.catalog.checks import (
     MAX_DESCRIPTION_LENGTH,
     check_count,
+    claim_row_slug,
     clean_attributes,
+    clean_names,
     clean_url,
+    require_name,
 )
 from app.services.catalog.search import refresh_search
 from app.services.checks import (
     UNSET,
     Cleaner,
     Unset,
-    claim_slug,
-    clean_slug,
     clean_text,
     locked_or_not_found,
 )
@@ -76,13 +77,9 @@ def _clean_images(images: Sequence[ImageData] | None) -> list[ProductImage]:
 
 def _cleaned(data: ProductData) -> Cleaner:
     """Check every given field; the clean values are keyed by column name."""
-    clean = Cleaner()
-    if data.name is not UNSET:
-        clean.put(
-            "name", clean_text, data.name, field="name", max_length=MAX_NAME_LENGTH, required=True
-        )
-    if isinstance(data.slug, str) and data.slug.strip():
-        clean.put("slug", clean_slug, data.slug, max_length=MAX_SLUG_LENGTH)
+    clean = clean_names(
+        data.name, data.slug, name_length=MAX_NAME_LENGTH, slug_length=MAX_SLUG_LENGTH
+    )
     if data.description is not UNSET:
         clean.put(
             "description",
@@ -165,12 +162,11 @@ _COLUMNS = ("name", "description", "category_id", "attributes", "seo_title", "se
 async def create_product(session: AsyncSession, *, data: ProductData) -> Product:
     """Create an unpublished product; the slug is generated from the name unless given."""
     clean = _cleaned(data)
-    if data.name is UNSET:
-        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    require_name(clean, data.name)
     await _check_references(session, data, clean)
     values = clean.done()
     product = Product(**{key: values[key] for key in _COLUMNS if key in values})
-    product.slug = await _claim_slug(session, values.get("slug"), name=values["name"])
+    product.slug = await _claim_slug(session, product, values.get("slug"))
     session.add(product)
     await session.flush()
     mark_public_change(session, f"product:{product.id}")
@@ -191,8 +187,7 @@ async def update_product(session: AsyncSession, *, product_id: int, data: Produc
         if key in values:
             setattr(product, key, values[key])
     if data.slug is not UNSET and values.get("slug") != product.slug:
-        name = values.get("name", product.name)
-        product.slug = await _claim_slug(session, values.get("slug"), name=name, product=product)
+        product.slug = await _claim_slug(session, product, values.get("slug"))
     product.updated_at = func.now()
     await session.flush()
     await _write_relations(session, product, values)
@@ -201,17 +196,9 @@ async def update_product(session: AsyncSession, *, product_id: int, data: Produc
     return product
 
 
-async def _claim_slug(
-    session: AsyncSession, slug: str | None, *, name: str, product: Product | None = None
-) -> str:
-    return await claim_slug(
-        session,
-        Product.slug,
-        slug=slug,
-        name=name,
-        max_length=MAX_SLUG_LENGTH,
-        fallback="product",
-        exclude=Product.id != product.id if product is not None else None,
+async def _claim_slug(session: AsyncSession, product: Product, slug: str | None) -> str:
+    return await claim_row_slug(
+        session, product, slug, max_length=MAX_SLUG_LENGTH, fallback="product"
     )
 
 

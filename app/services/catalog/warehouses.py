@@ -8,15 +8,8 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CatalogError, ErrorCode
-from app.services.checks import (
-    UNSET,
-    Cleaner,
-    Unset,
-    claim_slug,
-    clean_slug,
-    clean_text,
-    locked_or_not_found,
-)
+from app.services.catalog.checks import claim_row_slug, clean_names, require_name
+from app.services.checks import UNSET, Cleaner, Unset, locked_or_not_found
 from app.services.pagination import KeysetQuery, SortKey, load_text
 from models.catalog import Stock, Warehouse
 
@@ -37,25 +30,14 @@ class WarehouseData:
 
 
 def _cleaned(data: WarehouseData) -> Cleaner:
-    clean = Cleaner()
-    if data.name is not UNSET:
-        clean.put(
-            "name", clean_text, data.name, field="name", max_length=MAX_NAME_LENGTH, required=True
-        )
-    if isinstance(data.slug, str) and data.slug.strip():
-        clean.put("slug", clean_slug, data.slug, max_length=MAX_SLUG_LENGTH)
-    return clean
+    return clean_names(
+        data.name, data.slug, name_length=MAX_NAME_LENGTH, slug_length=MAX_SLUG_LENGTH
+    )
 
 
 async def _claim_slug(session: AsyncSession, warehouse: Warehouse, slug: str | None) -> str:
-    return await claim_slug(
-        session,
-        Warehouse.slug,
-        slug=slug,
-        name=warehouse.name,
-        max_length=MAX_SLUG_LENGTH,
-        fallback="warehouse",
-        exclude=Warehouse.id != warehouse.id if warehouse.id is not None else None,
+    return await claim_row_slug(
+        session, warehouse, slug, max_length=MAX_SLUG_LENGTH, fallback="warehouse"
     )
 
 
@@ -68,8 +50,7 @@ async def _take_default(session: AsyncSession) -> None:
 async def create_warehouse(session: AsyncSession, *, data: WarehouseData) -> Warehouse:
     """Create a warehouse; `is_default` moves the default to it."""
     clean = _cleaned(data)
-    if data.name is UNSET:
-        clean.fail(ErrorCode.REQUIRED, "This field is required.", field="name")
+    require_name(clean, data.name)
     values = clean.done()
     warehouse = Warehouse(name=values["name"], is_default=data.is_default is True)
     warehouse.slug = await _claim_slug(session, warehouse, values.get("slug"))

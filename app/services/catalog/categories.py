@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import CatalogError, ErrorCode
 from app.services.catalog.checks import (
     MAX_DESCRIPTION_LENGTH,
+    apply_changes,
     claim_row_slug,
     clean_names,
     require_name,
@@ -84,13 +85,15 @@ async def update_category(
     values = clean.done()
     mark_public_change(session, *_tree_tags(category, values.get("parent_id")))
     renamed = "name" in values and values["name"] != category.name
-    for key in ("name", "description", "parent_id"):
-        if key in values:
-            setattr(category, key, values[key])
-    if data.slug is not UNSET and values.get("slug") != category.slug:
-        category.slug = await _claim_slug(session, category, values.get("slug"))
-    category.updated_at = func.now()
-    await session.flush()
+    await apply_changes(
+        session,
+        category,
+        values,
+        columns=("name", "description", "parent_id"),
+        slug_given=data.slug is not UNSET,
+        max_length=MAX_CATEGORY_SLUG_LENGTH,
+        fallback="category",
+    )
     if renamed:
         await refresh_category_search(session, category_id=category.id)
     await session.refresh(category)
@@ -193,11 +196,15 @@ async def update_tag(session: AsyncSession, *, tag_id: int, data: TagData) -> Ta
     mark_public_change(session, f"tag:{tag.id}")
     values = _clean_tag_names(data).done()
     renamed = "name" in values and values["name"] != tag.name
-    if renamed:
-        tag.name = values["name"]
-    if data.slug is not UNSET and values.get("slug") != tag.slug:
-        tag.slug = await _claim_tag_slug(session, tag, values.get("slug"))
-    await session.flush()
+    await apply_changes(
+        session,
+        tag,
+        values,
+        columns=("name",),
+        slug_given=data.slug is not UNSET,
+        max_length=MAX_TAG_SLUG_LENGTH,
+        fallback="tag",
+    )
     if renamed:
         await refresh_search(session, product_ids=await _tagged_products(session, tag.id))
     return tag

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CatalogError, ErrorCode
@@ -155,3 +156,28 @@ async def claim_row_slug(
         fallback=fallback,
         exclude=model.id != row.id if row.id is not None else None,
     )
+
+
+async def apply_changes(
+    session: AsyncSession,
+    row: Any,
+    values: dict[str, Any],
+    *,
+    columns: Sequence[str],
+    slug_given: bool,
+    max_length: int,
+    fallback: str,
+) -> None:
+    """Write the cleaned `values` of `columns` onto `row`; when a slug was given (or cleared,
+    which makes one from the name) claim it; stamp `updated_at` where the table has one;
+    flush."""
+    for key in columns:
+        if key in values:
+            setattr(row, key, values[key])
+    if slug_given and values.get("slug") != row.slug:
+        row.slug = await claim_row_slug(
+            session, row, values.get("slug"), max_length=max_length, fallback=fallback
+        )
+    if "updated_at" in type(row).__table__.c:
+        row.updated_at = func.now()
+    await session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode
 from app.services.catalog.checks import (
     MAX_DESCRIPTION_LENGTH,
+    apply_changes,
     check_count,
     claim_row_slug,
     clean_attributes,
@@ -183,13 +184,15 @@ async def update_product(session: AsyncSession, *, product_id: int, data: Produc
     clean = _cleaned(data)
     await _check_references(session, data, clean)
     values = clean.done()
-    for key in _COLUMNS:
-        if key in values:
-            setattr(product, key, values[key])
-    if data.slug is not UNSET and values.get("slug") != product.slug:
-        product.slug = await _claim_slug(session, product, values.get("slug"))
-    product.updated_at = func.now()
-    await session.flush()
+    await apply_changes(
+        session,
+        product,
+        values,
+        columns=_COLUMNS,
+        slug_given=data.slug is not UNSET,
+        max_length=MAX_SLUG_LENGTH,
+        fallback="product",
+    )
     await _write_relations(session, product, values)
     await refresh_search(session, product_ids=[product.id])
     await session.refresh(product)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CatalogError, ErrorCode
-from app.services.catalog.checks import claim_row_slug, clean_names, require_name
+from app.services.catalog.checks import apply_changes, claim_row_slug, clean_names, require_name
 from app.services.checks import UNSET, Cleaner, Unset, locked_or_not_found
 from app.services.pagination import KeysetQuery, SortKey, load_text
 from models.catalog import Stock, Warehouse
@@ -75,15 +75,18 @@ async def update_warehouse(
             field="isDefault",
         )
     values = clean.done()
-    if "name" in values:
-        warehouse.name = values["name"]
-    if data.slug is not UNSET and values.get("slug") != warehouse.slug:
-        warehouse.slug = await _claim_slug(session, warehouse, values.get("slug"))
     if data.is_default is True and not warehouse.is_default:
         await _take_default(session)
         warehouse.is_default = True
-    warehouse.updated_at = func.now()
-    await session.flush()
+    await apply_changes(
+        session,
+        warehouse,
+        values,
+        columns=("name",),
+        slug_given=data.slug is not UNSET,
+        max_length=MAX_SLUG_LENGTH,
+        fallback="warehouse",
+    )
     await session.refresh(warehouse)
     return warehouse
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError
 
@@ -252,6 +253,9 @@ async def fetch_page(
     )
 
 
-async def count_rows(session: Any, statement: Any) -> int:
+async def count_rows(session: AsyncSession, statement: Select[Any]) -> int:
     """How many rows `statement` (the unpaged select of a connection) yields."""
-    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    counted: int | None = await session.scalar(
+        select(func.count()).select_from(statement.subquery())
+    )
+    return counted or 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from app.errors import ErrorCode, ReviewError
 from app.services.checks import Cleaner, clean_text, locked_or_not_found
-from app.services.pagination import Page, PageRequest, fetch_page, newest_first
+from app.services.pagination import Page, PageRequest, count_rows, fetch_page, newest_first
 from app.services.public_changes import mark_public_change, reads
 from models.catalog import Product, Review
 
@@ -204,4 +204,4 @@ async def list_reviews(
 async def count_reviews(session: AsyncSession, *, product_id: int, include_hidden: bool) -> int:
     """How many reviews `list_reviews` pages through."""
     statement = _visible_reviews(product_id, include_hidden=include_hidden)
-    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    return await count_rows(session, statement)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, WishlistError
 from app.services.checks import locked_or_not_found
-from app.services.pagination import Page, PageRequest, fetch_page, newest_first
+from app.services.pagination import Page, PageRequest, count_rows, fetch_page, newest_first
 from models.catalog import Product, Variant, WishlistItem
 
 # Adding races with removing: the row that blocked our insert may be gone before we read it.
@@ -143,4 +143,4 @@ async def list_wishlist(
 async def count_wishlist(session: AsyncSession, *, user_id: int, include_unpublished: bool) -> int:
     """How many items `list_wishlist` pages through."""
     statement = _visible_items(user_id, include_unpublished=include_unpublished)
-    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    return await count_rows(session, statement)

@@ -15,6 +15,10 @@ from app.client_address import parse_networks
 Environment = Literal["development", "test", "production"]
 
 
+# Gateways this release can talk to (app/payments); the payments issue adds STRIPE and PAYPAL.
+PAYMENT_GATEWAYS = ("DUMMY",)
+
+
 class Settings(BaseSettings):
     """All settings of the service; see the configuration table in README.md."""
 
@@ -38,6 +42,17 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
 
     default_currency: str = "USD"
+
+    # Cart and checkout (app/services/cart, app/services/checkout).
+    cart_max_line_quantity: int = Field(default=999, ge=1, le=1_000_000)
+    cart_max_lines: int = Field(default=100, ge=1, le=1_000)
+    cart_expiry_days: float = Field(default=30.0, gt=0)
+    # Stock held for a cart once it has a delivery method; 0 turns reservations off.
+    stock_reservation_minutes: float = Field(default=15.0, ge=0)
+    # True: catalog and shipping prices include tax (gross, as in the EU); False: net.
+    prices_include_tax: bool = False
+    # Gateways checkoutComplete accepts; DUMMY takes the documented test tokens.
+    payment_gateways: Annotated[list[str], NoDecode] = ["DUMMY"]
 
     rate_limits_enabled: bool = True
     rate_limit_sign_in_ip: str = "30/minute"
@@ -126,12 +141,27 @@ class Settings(BaseSettings):
     push_ttl_seconds: int = Field(default=86_400, ge=0)
     push_timeout_seconds: float = Field(default=10.0, gt=0)
 
-    @field_validator("cors_origins", "account_redirect_origins", "trusted_proxies", mode="before")
+    @field_validator(
+        "cors_origins",
+        "account_redirect_origins",
+        "trusted_proxies",
+        "payment_gateways",
+        mode="before",
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("payment_gateways")
+    @classmethod
+    def _known_gateways(cls, value: list[str]) -> list[str]:
+        names = [item.upper() for item in value]
+        unknown = sorted(set(names) - set(PAYMENT_GATEWAYS))
+        if unknown:
+            raise ValueError(f"unknown payment gateways: {', '.join(unknown)}")
+        return names
 
     @field_validator("trusted_proxies")
     @classmethod

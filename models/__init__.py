@@ -4,6 +4,7 @@ from models.account_tokens import AccountToken
 from models.accounts import RefreshToken, User
 from models.addresses import Address
 from models.base import Base
+from models.carts import Cart, CartLine, CartPromotion, StockReservation
 from models.catalog import (
     Category,
     Product,
@@ -19,26 +20,52 @@ from models.catalog import (
 )
 from models.notification_preferences import NotificationPreference
 from models.notifications import Notification
+from models.orders import Order, OrderAllocation, OrderEvent, OrderLine, Payment
+from models.promotions import (
+    Promotion,
+    PromotionRedemption,
+    promotion_categories,
+    promotion_products,
+)
 from models.push_subscriptions import PushSubscription
+from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
+from models.taxes import TaxRate
 
 __all__ = [
     "AccountToken",
     "Address",
     "Base",
+    "Cart",
+    "CartLine",
+    "CartPromotion",
     "Category",
     "Notification",
     "NotificationPreference",
+    "Order",
+    "OrderAllocation",
+    "OrderEvent",
+    "OrderLine",
+    "Payment",
     "Product",
     "ProductImage",
+    "Promotion",
+    "PromotionRedemption",
     "PushSubscription",
     "RefreshToken",
     "Review",
+    "ShippingMethod",
+    "ShippingZone",
+    "ShippingZoneArea",
     "Stock",
     "StockAdjustment",
+    "StockReservation",
     "Tag",
+    "TaxRate",
     "User",
     "Variant",
     "Warehouse",
     "WishlistItem",
     "product_tags",
+    "promotion_categories",
+    "promotion_products",
 ]

@@ -28,8 +28,10 @@ from resolvers.ids import MISSING_KEY as MISSING_KEY
 from resolvers.ids import decode_id as decode_id
 from resolvers.ids import decode_ids as decode_ids
 from resolvers.ids import decode_optional_id as decode_optional_id
+from resolvers.ids import decode_token_id as decode_token_id
 from resolvers.ids import global_id as global_id
 from resolvers.ids import node_keys as node_keys
+from resolvers.ids import node_token as node_token
 from resolvers.ids import parse_global_id as parse_global_id
 
 log = logging.getLogger(__name__)

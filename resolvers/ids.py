@@ -25,6 +25,10 @@ MAX_DB_ID = 2**63 - 1
 MAX_ID_LENGTH = 128
 _GLOBAL_ID = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):([1-9][0-9]{0,18})")
 _NODE_ID = re.compile(r"[1-9][0-9]{0,18}")
+# A capability token in a global ID ("Cart:<43 URL-safe base64 characters>").
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_TOKEN_ID = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):([A-Za-z0-9_-]{43})")
+MISSING_TOKEN = ""
 
 
 def node_key(node_id: str) -> int:
@@ -57,6 +61,28 @@ def decode_id(value: str, type_name: str) -> int:
     return parsed[1] if parsed is not None and parsed[0] == type_name else MISSING_KEY
 
 
+def node_token(node_id: str) -> str:
+    """The token in the node part of a token ID, or MISSING_TOKEN if it cannot be one."""
+    if not isinstance(node_id, str) or not _TOKEN.fullmatch(node_id):
+        return MISSING_TOKEN
+    return node_id
+
+
+def decode_token_id(value: object, type_name: str) -> str:
+    """The token of an ID of `type_name` whose key is a random token (a cart), or
+    MISSING_TOKEN (a token no row has) for any other input."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
+        return MISSING_TOKEN
+    try:
+        text = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return MISSING_TOKEN
+    match = _TOKEN_ID.fullmatch(text)
+    if match is None or match.group(1) != type_name:
+        return MISSING_TOKEN
+    return match.group(2)
+
+
 def decode_optional_id(value: str | None, type_name: str) -> int | None:
     """Like `decode_id`, with None (no reference given) kept as None."""
     return None if value is None else decode_id(value, type_name)
@@ -76,6 +102,6 @@ def node_keys(node_ids: Iterable[str]) -> list[int]:
     return [node_key(node_id) for node_id in node_ids]
 
 
-def global_id(type_name: str, key: int) -> relay.GlobalID:
+def global_id(type_name: str, key: int | str) -> relay.GlobalID:
     """The global ID of the `type_name` row `key`, e.g. the `deletedId` of a delete payload."""
     return relay.GlobalID(type_name, str(key))

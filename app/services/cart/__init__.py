@@ -1,0 +1,1 @@
+"""Carts: lines, buyer, addresses, delivery method and coupons, always priced afresh."""

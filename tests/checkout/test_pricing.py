@@ -202,6 +202,21 @@ def test_free_shipping_promotion():
     assert totals(priced) == (2000, 490, 0, 0, 2000)
 
 
+def test_free_shipping_promotion_limited_to_a_product_needs_that_product():
+    # Free delivery on product 2 only, listed first; the cart holds product 1 alone.
+    promo = Discount(5, "Free delivery", FREE_SHIPPING, product_ids=frozenset({2}))
+    only_one = price([line(1, 2000)], discounts=[promo, fixed(6, 100)], shipping=Shipping(490))
+    assert only_one.skipped == [(5, "no_eligible_line")]
+    assert totals(only_one) == (2000, 100, 490, 0, 2390)
+
+    # With product 2 in the cart it applies, and is listed before the later coupon.
+    both = price(
+        [line(1, 2000), line(2, 1000)], discounts=[promo, fixed(6, 100)], shipping=Shipping(490)
+    )
+    assert [(d.promotion_id, d.amount) for d in both.discounts] == [(5, 490), (6, 100)]
+    assert totals(both) == (3000, 590, 0, 0, 2900)
+
+
 def test_shipping_is_taxed_at_the_goods_rate():
     # Net: 20.00 goods, tax 3.80; shipping 4.90, tax 490 x 0.19 = 93.1 -> 93.
     net = price([line(1, 2000)], shipping=Shipping(490), tax_rate=Decimal(19))

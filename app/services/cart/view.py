@@ -83,7 +83,7 @@ async def _lines(session: AsyncSession, cart_id: int) -> list[tuple[CartLine, Va
         .order_by(CartLine.id)
         .execution_options(populate_existing=True)
     )
-    return [(line, variant) for line, variant in rows.tuples()]
+    return [(line, variant) for line, variant in rows]
 
 
 async def _products(session: AsyncSession, ids: set[int]) -> dict[int, Product]:

@@ -59,7 +59,7 @@ async def _variants(session: AsyncSession, ids: list[int]) -> dict[int, tuple[Va
         .where(Variant.id.in_(ids))
         .with_for_update(read=True, key_share=True, of=Variant)
     )
-    return {variant.id: (variant, product) for variant, product in rows.tuples()}
+    return {variant.id: (variant, product) for variant, product in rows}
 
 
 def _sellable_problem(variant: Variant, product: Product, currency: str) -> CartError | None:
@@ -229,7 +229,7 @@ async def _owned_lines(
         .where(CartLine.cart_id == cart.id, CartLine.id.in_(ids))
         .execution_options(populate_existing=True)
     )
-    return {line.id: (line, variant, product) for line, variant, product in rows.tuples()}
+    return {line.id: (line, variant, product) for line, variant, product in rows}
 
 
 async def update_lines(

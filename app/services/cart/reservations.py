@@ -26,7 +26,7 @@ async def buyable_quantities(session: AsyncSession, *, cart: Cart) -> dict[int, 
             Variant.currency == cart.currency,
         )
     )
-    return {variant_id: quantity for variant_id, quantity in rows.tuples() if variant_id}
+    return {variant_id: quantity for variant_id, quantity in rows if variant_id}
 
 
 async def reserved_until(session: AsyncSession, *, cart_id: int, now: datetime) -> datetime | None:

@@ -71,7 +71,10 @@ async def test_a_customers_cart_is_not_found_for_anyone_else(
     assert await count(Cart, Cart.email == "ada@example.com") == 1
     mine = await ada.execute(CART_QUERY, id=cart["id"])
     assert mine["cart"]["totalQuantity"] == 1
-    assert (await ada.execute(NODE, id=cart["id"]))["node"] == {"id": cart["id"], "totalQuantity": 1}
+    assert (await ada.execute(NODE, id=cart["id"]))["node"] == {
+        "id": cart["id"],
+        "totalQuantity": 1,
+    }
     assert (await ada.execute(MY_CART))["me"]["cart"]["id"] == cart["id"]
     assert (await bob.execute(MY_CART))["me"]["cart"] is None
 
@@ -134,7 +137,8 @@ async def test_shipping_address_typed_in_or_from_the_book(
     neither = await ada.execute(SHIPPING_ADDRESS, cartId=cart["id"])
     foreign = await ada.execute(SHIPPING_ADDRESS, cartId=cart["id"], addressId=bobs)
     bad = await ada.execute(SHIPPING_ADDRESS, cartId=cart["id"],
-                            address={"streetAddress1": "", "city": "X", "country": "ZZ"})  # fmt: skip
+                            address={"streetAddress1": "", "city": "X",
+                                     "country": "ZZ"})  # fmt: skip
     assert errors_of(both["cartShippingAddressUpdate"]) == [("address", "INVALID")]
     assert errors_of(neither["cartShippingAddressUpdate"]) == [("address", "INVALID")]
     assert errors_of(foreign["cartShippingAddressUpdate"]) == [("addressId", "NOT_FOUND")]
@@ -186,7 +190,9 @@ async def test_sign_in_with_a_cart_merges_it_into_the_open_one(
     ada = gql.as_user((await sign_in("ada@example.com"))["accessToken"])
     mine = await new_cart(ada, (a.id, 3), (b.id, 1))
     anonymous = await new_cart(gql, (a.id, 1), (c.id, 2), (gone.id, 1))
-    await sql(update(Variant).where(Variant.id == a.id).values(price_amount=1100))  # seen prices stay
+    await sql(
+        update(Variant).where(Variant.id == a.id).values(price_amount=1100)
+    )  # seen prices stay
     await sql(update(Variant).where(Variant.id == gone.id).values(currency="EUR"))
 
     data = await gql.execute(SIGN_IN, email="ada@example.com", password=PASSWORD,
@@ -217,15 +223,21 @@ async def test_merge_caps_by_stock_and_max_quantity(
     assert await count(Cart) == 1
 
 
-async def test_sign_in_with_a_bad_cart_still_signs_in(gql, make_user, make_product, variants, count):
+async def test_sign_in_with_a_bad_cart_still_signs_in(
+    gql, make_user, make_product, variants, count
+):
     await make_user("ada@example.com")
     await make_user("bob@example.com")
     bob = gql.as_user(
-        (await gql.execute(SIGN_IN, email="bob@example.com", password=PASSWORD))["tokenCreate"]["accessToken"]
+        (await gql.execute(SIGN_IN, email="bob@example.com", password=PASSWORD))["tokenCreate"][
+            "accessToken"
+        ]
     )
     bobs = await new_cart(bob)
     for cart_id in ("nonsense", bobs["id"]):
-        data = await gql.execute(SIGN_IN, email="ada@example.com", password=PASSWORD, cartId=cart_id)
+        data = await gql.execute(
+            SIGN_IN, email="ada@example.com", password=PASSWORD, cartId=cart_id
+        )
         payload = data["tokenCreate"]
         assert payload["userErrors"] == [] and payload["accessToken"] and payload["cart"] is None
     wrong = await gql.execute(SIGN_IN, email="ada@example.com", password="wrong-password-1",
@@ -238,7 +250,11 @@ async def test_completed_carts_are_gone_for_reads_and_refused_for_writes(gql, ca
     from datetime import UTC, datetime
 
     cart = await new_cart(gql)
-    await sql(update(Cart).where(Cart.token == token_of(cart["id"])).values(completed_at=datetime.now(UTC)))
+    await sql(
+        update(Cart)
+        .where(Cart.token == token_of(cart["id"]))
+        .values(completed_at=datetime.now(UTC))
+    )
 
     assert (await gql.execute(CART_QUERY, id=cart["id"]))["cart"] is None
     data = await gql.execute(EMAIL_UPDATE, cartId=cart["id"], email="a@example.com")

@@ -1,11 +1,11 @@
-"""cartCreate, cartLinesAdd / Update / Remove: exact lines, limits, and nothing written on refusal."""
+"""cartCreate, cartLinesAdd / Update / Remove: exact lines, limits, nothing written on refusal."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 
 from models.carts import Cart, CartLine
-from models.catalog import Product, Variant
+from models.catalog import Variant
 from tests.cart import cart_fixtures
 from tests.cart.cart_fixtures import (
     CART_CREATE,
@@ -32,7 +32,9 @@ async def test_anonymous_cart_create_prices_its_lines(gql, make_product, variant
 
     assert cart["email"] == "ada@example.com"
     assert cart["totalQuantity"] == 3
-    assert [(line["sku"], line["quantity"], line["quantityAvailable"]) for line in cart["lines"]] == [
+    assert [
+        (line["sku"], line["quantity"], line["quantityAvailable"]) for line in cart["lines"]
+    ] == [
         ("mug-0", 2, 5),
         ("mug-1", 1, 3),
     ]
@@ -101,7 +103,9 @@ async def test_remove_takes_all_or_none(gql, make_product, variants, count):
     cart = await new_cart(gql, (first.id, 1), (second.id, 1))
     line_a, line_b = (line["id"] for line in cart["lines"])
 
-    refused = await gql.execute(LINES_REMOVE, cartId=cart["id"], lineIds=[line_a, gid("CartLine", 999999)])
+    refused = await gql.execute(
+        LINES_REMOVE, cartId=cart["id"], lineIds=[line_a, gid("CartLine", 999999)]
+    )
     assert errors_of(refused["cartLinesRemove"]) == [("lineIds.1", "NOT_FOUND")]
     assert refused["cartLinesRemove"]["cart"] is None
     twice = await gql.execute(LINES_REMOVE, cartId=cart["id"], lineIds=[line_a, line_a])
@@ -129,7 +133,9 @@ async def test_quantities_out_of_range_are_coded(gql, make_product, variants, co
                                  lines=[{"lineId": line_id, "quantity": quantity}])  # fmt: skip
         assert errors_of(data["cartLinesUpdate"]) == [("lines.0.quantity", code)], quantity
     # 998 + 2 passes the per-entry check but not the line's total.
-    data = await gql.execute(LINES_ADD, cartId=cart["id"], lines=[{"variantId": vid, "quantity": 999}])
+    data = await gql.execute(
+        LINES_ADD, cartId=cart["id"], lines=[{"variantId": vid, "quantity": 999}]
+    )
     assert errors_of(data["cartLinesAdd"]) == [("lines.0.quantity", "INVALID")]
     assert await count(CartLine, CartLine.quantity == 1) == 1
 
@@ -145,7 +151,8 @@ async def test_huge_quantities_are_coded_errors_not_tracebacks(gql, make_product
     over_int = await gql.raw(LINES_ADD, cartId=cart["id"], lines=lines)
     literal = await gql.raw(
         'mutation($c: ID!) { cartLinesAdd(cartId: $c, lines: [{variantId: "x", quantity: '
-        + "9" * 1000 + "}]) { userErrors { code } } }",
+        + "9" * 1000
+        + "}]) { userErrors { code } } }",
         c=cart["id"],
     )
 
@@ -155,24 +162,33 @@ async def test_huge_quantities_are_coded_errors_not_tracebacks(gql, make_product
     # Past GraphQL's 32-bit Int: a variable coercion error; in a literal, validation fails.
     assert over_int.get("data") is None
     assert [e["extensions"]["code"] for e in over_int["errors"]] == ["BAD_USER_INPUT"]
-    assert [e["extensions"]["code"] for e in literal["errors"]] == ["INVALID"]  # the guard: long token
+    assert [e["extensions"]["code"] for e in literal["errors"]] == [
+        "INVALID"
+    ]  # the guard: long token
     assert await count(CartLine, CartLine.quantity == 1) == 1
 
 
-async def test_over_stock_is_insufficient_stock_with_the_quantity(gql, make_product, variants, count):
+async def test_over_stock_is_insufficient_stock_with_the_quantity(
+    gql, make_product, variants, count
+):
     product = await make_product("Mug", variants=((1000, 3),))
     [variant] = await variants(product)
     cart = await new_cart(gql, (variant.id, 2))
 
     data = await gql.execute(LINES_ADD, cartId=cart["id"],
-                             lines=[{"variantId": gid("Variant", variant.id), "quantity": 2}])  # fmt: skip
+                             lines=[{"variantId": gid("Variant", variant.id),
+                                     "quantity": 2}])  # fmt: skip
 
     [error] = data["cartLinesAdd"]["userErrors"]
     assert (error["field"], error["code"], error["message"]) == (
-        ["lines.0.quantity"], "INSUFFICIENT_STOCK", "Only 3 available.")
+        ["lines.0.quantity"],
+        "INSUFFICIENT_STOCK",
+        "Only 3 available.",
+    )
     assert await count(CartLine, CartLine.quantity == 2) == 1
     update_data = await gql.execute(LINES_UPDATE, cartId=cart["id"],
-                                    lines=[{"lineId": cart["lines"][0]["id"], "quantity": 4}])  # fmt: skip
+                                    lines=[{"lineId": cart["lines"][0]["id"],
+                                            "quantity": 4}])  # fmt: skip
     assert errors_of(update_data["cartLinesUpdate"]) == [("lines.0.quantity", "INSUFFICIENT_STOCK")]
     assert await count(CartLine, CartLine.quantity == 2) == 1
 
@@ -198,7 +214,9 @@ async def test_unsellable_variants_are_refused_on_add(gql, make_product, variant
         ("lines.3.variantId", "NOT_FOUND"),
     ]
     assert await count(CartLine) == 1
-    created = await gql.execute(CART_CREATE, input={"lines": [{"variantId": gid("Variant", hidden_v.id)}]})
+    created = await gql.execute(
+        CART_CREATE, input={"lines": [{"variantId": gid("Variant", hidden_v.id)}]}
+    )
     assert errors_of(created["cartCreate"]) == [("lines.0.variantId", "PRODUCT_UNAVAILABLE")]
     assert await count(Cart) == 1  # the refused create left no empty cart behind
 
@@ -223,7 +241,8 @@ async def test_line_limits(start_app, make_product, variants, count):
         ])  # fmt: skip
         assert errors_of(dup["cartLinesUpdate"]) == [("lines.1", "INVALID")]
         over = await gql.execute(LINES_UPDATE, cartId=cart["id"],
-                                 lines=[{"lineId": cart["lines"][0]["id"], "quantity": 11}])  # fmt: skip
+                                 lines=[{"lineId": cart["lines"][0]["id"],
+                                         "quantity": 11}])  # fmt: skip
         assert errors_of(over["cartLinesUpdate"]) == [("lines.0.quantity", "INVALID")]
     assert await count(CartLine) == 3
     assert await count(CartLine, CartLine.quantity == 1) == 3
@@ -259,4 +278,3 @@ async def test_lines_of_a_deleted_variant_stay_as_a_problem_until_removed(
                                 lines=[{"lineId": gone_line["id"], "quantity": 0}])  # fmt: skip
     assert removed["cartLinesUpdate"]["cart"]["problems"] == []
     assert await count(CartLine) == 1
-

@@ -49,10 +49,14 @@ async def test_totals_with_tax_coupon_and_shipping(
     await make_promotion("Ten off", code="TEN", percentage="10")
     cart = await _cart_in_berlin(gql, (a.id, 2), (b.id, 1))
     assert [(m["name"], m["price"]["amount"]) for m in cart["availableDeliveryMethods"]] == [
-        ("Standard", "5.00"), ("Express", "0.00")]  # fmt: skip (free above 40.00)
+        ("Standard", "5.00"),
+        ("Express", "0.00"),
+    ]  # fmt: skip (free above 40.00)
 
     applied = await gql.execute(COUPON_APPLY, cartId=cart["id"], code=" ten ")
-    chosen = await gql.execute(DELIVERY, cartId=cart["id"], methodId=gid("ShippingMethod", standard.id))
+    chosen = await gql.execute(
+        DELIVERY, cartId=cart["id"], methodId=gid("ShippingMethod", standard.id)
+    )
 
     assert applied["cartCouponApply"]["userErrors"] == []
     view = chosen["cartDeliveryMethodUpdate"]["cart"]
@@ -69,17 +73,22 @@ async def test_totals_with_tax_coupon_and_shipping(
         "totalAmount": {"amount": "59.48", "currency": "USD"},
         "pricesIncludeTax": False,
     }
-    assert [(l["discount"]["amount"], l["tax"]["amount"], l["total"]["amount"]) for l in view["lines"]] == [
+    amounts = [(line["discount"]["amount"], line["tax"]["amount"], line["total"]["amount"])
+               for line in view["lines"]]  # fmt: skip
+    assert amounts == [
         ("4.00", "6.84", "42.82"), ("1.00", "1.71", "10.71")]  # fmt: skip
     assert view["discountCodes"] == [
-        {"code": "TEN", "applicable": True, "problem": None, "amount": {"amount": "5.00"}}]
+        {"code": "TEN", "applicable": True, "problem": None, "amount": {"amount": "5.00"}}
+    ]
     assert view["discounts"] == [{"name": "Ten off", "code": "TEN", "amount": {"amount": "5.00"}}]
     assert view["problems"] == []
     assert view["reservedUntil"] is not None
     assert fast.id != standard.id
 
 
-async def test_no_shipping_to_a_country_without_a_zone(gql, make_product, variants, make_zone, count):
+async def test_no_shipping_to_a_country_without_a_zone(
+    gql, make_product, variants, make_zone, count
+):
     product = await make_product("Mug")
     [variant] = await variants(product)
     [method] = await make_zone(countries=("DE",))
@@ -117,7 +126,9 @@ async def test_coupon_rules(gql, make_product, variants, make_promotion, count, 
     cart = await new_cart(gql, (variant.id, 1))
 
     async def apply(code):
-        return errors_of((await gql.execute(COUPON_APPLY, cartId=cart["id"], code=code))["cartCouponApply"])
+        return errors_of(
+            (await gql.execute(COUPON_APPLY, cartId=cart["id"], code=code))["cartCouponApply"]
+        )
 
     assert await apply("NOPE") == [("code", "COUPON_INVALID")]
     assert await apply("") == [("code", "REQUIRED")]
@@ -146,9 +157,7 @@ async def test_coupon_rules(gql, make_product, variants, make_promotion, count, 
     assert await count(CartPromotion) == 1
 
 
-async def test_problems_for_each_code(
-    gql, make_product, variants, make_zone, make_promotion, sql
-):
+async def test_problems_for_each_code(gql, make_product, variants, make_zone, make_promotion, sql):
     product = await make_product("Mug", variants=((1000, 5), (500, 5), (200, 5), (300, 5)))
     hidden = await make_product("Hidden")
     a, b, c, d = await variants(product)

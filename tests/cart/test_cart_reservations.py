@@ -76,7 +76,9 @@ async def test_delivery_choice_holds_stock_others_cannot_take(
     assert await count(StockReservation, StockReservation.quantity == 3) == 1
 
 
-async def test_expired_reservations_free_the_stock(gql, make_product, variants, make_zone, sql, count):
+async def test_expired_reservations_free_the_stock(
+    gql, make_product, variants, make_zone, sql, count
+):
     product = await make_product("Mug", variants=((1000, 1),))
     [variant] = await variants(product)
     [method] = await make_zone()
@@ -140,7 +142,9 @@ async def _race_world(factory):
         product = Product(name="Race cart", slug="race-cart-product", is_published=True)
         session.add(product)
         await session.flush()
-        variant = Variant(product_id=product.id, sku="RACE-CART-1", price_amount=100, currency="USD")
+        variant = Variant(
+            product_id=product.id, sku="RACE-CART-1", price_amount=100, currency="USD"
+        )
         session.add(variant)
         await session.flush()
         warehouse = await session.scalar(select(Warehouse.id).where(Warehouse.is_default))
@@ -163,7 +167,9 @@ async def _race_world(factory):
     return variant.id, method.id, carts
 
 
-async def test_two_carts_racing_for_the_last_unit_exactly_one_holds_it(committed_sessions, settings):
+async def test_two_carts_racing_for_the_last_unit_exactly_one_holds_it(
+    committed_sessions, settings
+):
     factory = committed_sessions.remove_after(
         delete(Cart).where(Cart.token.startswith("race-cart-")),
         delete(Product).where(Product.slug == "race-cart-product"),

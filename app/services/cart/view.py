@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
+from app.services.cart.reservations import reserved_until
 from app.services.checkout import offers, stock
 from app.services.checkout.pricing import Discount, Priced, PricedLine, PriceLine, Shipping, price
 from models.carts import Cart, CartLine, CartPromotion
@@ -63,6 +64,9 @@ class CartView:
     delivery_methods: list[ShippingMethod]
     weight_grams: int
     problems: list[Problem]
+    # When the cart's stock hold ends; None when it holds nothing now.
+    reserved_until: datetime | None = None
+    prices_include_tax: bool = False
 
     @property
     def address(self) -> dict[str, str] | None:
@@ -263,4 +267,6 @@ async def cart_view(
         delivery_methods=methods,
         weight_grams=weight,
         problems=problems,
+        reserved_until=await reserved_until(session, cart_id=cart.id, now=now),
+        prices_include_tax=prices_include_tax,
     )

@@ -59,7 +59,7 @@ async def _cart(session, make_product, *, quantities=(2, 1)):
 
 
 async def test_view_prices_lines_with_coupon_shipping_and_net_tax(session, make_product):
-    cart, mug, tee, _ = await _cart(session, make_product)
+    cart, *_ = await _cart(session, make_product)
 
     view = await cart_view(session, cart=cart, now=NOW, prices_include_tax=False)
 

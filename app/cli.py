@@ -132,10 +132,12 @@ def worker(
         int | None, typer.Option(min=1, help="Rows per batch [env WORKER_BATCH_SIZE].")
     ] = None,
 ) -> None:
-    """Deliver notifications from the outbox (until Ctrl-C, or one batch with --once)."""
+    """Deliver notifications from the outbox (until Ctrl-C, or one batch with --once); every
+    minute, purge abandoned anonymous carts and expired stock reservations."""
     import dataclasses
     import signal
 
+    from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
     from app.notifications.channels import Router
     from app.notifications.worker import WorkerConfig, run_forever, run_once
 
@@ -155,7 +157,14 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_forever(factory, channel=router, stop=stop, config=config)
+        await run_forever(
+            factory,
+            channel=router,
+            stop=stop,
+            config=config,
+            periodic=housekeeping(factory, settings),
+            periodic_seconds=HOUSEKEEPING_SECONDS,
+        )
         return 0
 
     claimed = _run_with_session(settings, work)

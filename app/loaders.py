@@ -10,6 +10,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.services.public_changes import LISTING, note_public_read, reading
 from models.accounts import User
 from models.addresses import Address
+from models.carts import StockReservation
 from models.catalog import (
     Category,
     Product,
@@ -105,17 +107,29 @@ def _children(model: Any, key: Any, *order_by: Any) -> Callable[[list[int]], Sel
 
 
 def _quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
+    """Units each variant can sell now: stock minus every cart's active reservations."""
+
     async def load(variant_ids: list[int]) -> list[Any]:
+        now = datetime.now(UTC)
+        held = (
+            select(func.coalesce(func.sum(StockReservation.quantity), 0))
+            .where(
+                StockReservation.variant_id == Stock.variant_id, StockReservation.expires_at > now
+            )
+            .scalar_subquery()
+        )
         async with lock:
             with reading(session, *_tags("variant", variant_ids)):
                 rows = (
                     await session.execute(
-                        select(Stock.variant_id, func.sum(Stock.quantity))
+                        select(Stock.variant_id, func.sum(Stock.quantity), held)
                         .where(Stock.variant_id.in_(variant_ids))
                         .group_by(Stock.variant_id)
                     )
                 ).all()
-        totals = {variant_id: int(total) for variant_id, total in rows}
+        totals = {
+            variant_id: max(int(total) - int(reserved), 0) for variant_id, total, reserved in rows
+        }
         return [totals.get(key, 0) for key in variant_ids]
 
     return load

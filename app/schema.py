@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 import resolvers.accounts
+import resolvers.cart
 import resolvers.catalog
 import resolvers.node
 import resolvers.notifications
@@ -28,6 +29,7 @@ log = logging.getLogger("app.graphql")
 # One line per domain; order matters only for field order in the SDL: node first, then A-Z.
 DOMAINS = (
     resolvers.accounts,
+    resolvers.cart,
     resolvers.catalog,
     resolvers.notifications,
 )

@@ -83,6 +83,23 @@ def decode_token_id(value: object, type_name: str) -> str:
     return match.group(2)
 
 
+def parse_node_id(value: object) -> tuple[str, str] | None:
+    """(type name, node part) of a well-formed global ID, integer-keyed ("Product:42") or
+    token-keyed ("Cart:<token>"); None for anything else. The node part is for
+    `resolve_nodes`, which decodes it with node_key / node_token."""
+    parsed = parse_global_id(value)
+    if parsed is not None:
+        return parsed[0], str(parsed[1])
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
+        return None
+    try:
+        text = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return None
+    match = _TOKEN_ID.fullmatch(text)
+    return (match.group(1), match.group(2)) if match is not None else None
+
+
 def decode_optional_id(value: str | None, type_name: str) -> int | None:
     """Like `decode_id`, with None (no reference given) kept as None."""
     return None if value is None else decode_id(value, type_name)

@@ -23,7 +23,7 @@ from strawberry.types.cast import cast as strawberry_cast
 from strawberry.types.lazy_type import LazyType
 
 from resolvers.base import ApiError, Info
-from resolvers.ids import parse_global_id
+from resolvers.ids import parse_node_id
 
 MAX_NODES = 100
 
@@ -41,20 +41,20 @@ def node_type(info: Info, type_name: str) -> type[relay.Node] | None:
 
 async def resolve_global_ids(info: Info, ids: list[str]) -> list[Any]:
     """The visible object behind each ID, in order; None where there is none."""
-    wanted: dict[type[relay.Node], list[int]] = defaultdict(list)
-    targets: list[tuple[type[relay.Node], int] | None] = []
+    wanted: dict[type[relay.Node], list[str]] = defaultdict(list)
+    targets: list[tuple[type[relay.Node], str] | None] = []
     for value in ids:
-        parsed = parse_global_id(value)
+        parsed = parse_node_id(value)
         cls = node_type(info, parsed[0]) if parsed else None
         if cls is None or parsed is None:
             targets.append(None)
             continue
         targets.append((cls, parsed[1]))
         wanted[cls].append(parsed[1])
-    found: dict[tuple[type[relay.Node], int], Any] = {}
+    found: dict[tuple[type[relay.Node], str], Any] = {}
     for cls, keys in wanted.items():
         unique = list(dict.fromkeys(keys))
-        nodes = cls.resolve_nodes(info=info, node_ids=[str(key) for key in unique])
+        nodes = cls.resolve_nodes(info=info, node_ids=unique)
         if inspect.isawaitable(nodes):  # every type of ours resolves asynchronously
             nodes = await nodes
         for key, node in zip(unique, nodes, strict=True):

@@ -15,7 +15,11 @@ from app.cli import cli
 from app.db import create_engine
 from app.migrate import alembic_config
 from app.seed import DEMO_ACCOUNTS
+from app.seed_checkout import DEMO_COUPON, DEMO_TAX_RATES, DEMO_ZONE
 from models.accounts import User
+from models.promotions import Promotion
+from models.shipping import ShippingMethod, ShippingZone
+from models.taxes import TaxRate
 from tests.conftest import make_settings
 
 STAFF_EMAIL = "cli-staff@example.com"
@@ -45,6 +49,13 @@ def _delete(*emails: str) -> None:
         engine = create_engine(settings.database_url or "", settings)
         async with engine.begin() as connection:
             await connection.execute(delete(User).where(User.email.in_(emails)))
+            # The demo checkout rules `seed` writes (committed data other tests must not see).
+            await connection.execute(delete(ShippingZone).where(ShippingZone.name == DEMO_ZONE))
+            await connection.execute(delete(Promotion).where(Promotion.code == DEMO_COUPON))
+            for country, region, _, _ in DEMO_TAX_RATES:
+                await connection.execute(
+                    delete(TaxRate).where(TaxRate.country == country, TaxRate.region == region)
+                )
         await engine.dispose()
 
     asyncio.run(run())
@@ -110,6 +121,35 @@ def test_seed_is_idempotent_and_prints_the_demo_accounts(cli_env):
         ("customer@example.com", "customer"),
     ]
     assert "admin@example.com" in second.output
+    assert asyncio.run(_demo_checkout()) == (
+        [("Express", 1500, "USD"), ("Standard", 500, "USD")],
+        len(DEMO_TAX_RATES),
+        [("WELCOME10", "percentage")],
+    )
+
+
+async def _demo_checkout() -> tuple[list[tuple[str, int, str]], int, list[tuple[str, str]]]:
+    settings = make_settings()
+    engine = create_engine(settings.database_url or "", settings)
+    try:
+        async with engine.connect() as connection:
+            methods = await connection.execute(
+                select(ShippingMethod.name, ShippingMethod.price_amount, ShippingMethod.currency)
+                .join(ShippingZone, ShippingZone.id == ShippingMethod.zone_id)
+                .where(ShippingZone.name == DEMO_ZONE, ShippingZone.is_worldwide)
+                .order_by(ShippingMethod.name)
+            )
+            rates = await connection.execute(select(TaxRate.id))
+            coupons = await connection.execute(
+                select(Promotion.code, Promotion.kind).where(Promotion.code == DEMO_COUPON)
+            )
+            return (
+                [tuple(row) for row in methods],  # type: ignore[misc]
+                len(rates.all()),
+                [tuple(row) for row in coupons],  # type: ignore[misc]
+            )
+    finally:
+        await engine.dispose()
 
 
 def test_migrate_reports_the_head_revision(cli_env):

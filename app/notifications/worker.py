@@ -20,12 +20,13 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
 from app.notifications.channels import Channel, DeliveryError, Message, Router
 from app.notifications.leases import ClaimHook, claim, record, renew, start_attempt
 from app.settings import Settings
@@ -189,10 +190,25 @@ async def run_forever(
     channel: Channel,
     stop: asyncio.Event,
     config: WorkerConfig | None = None,
+    periodic: Callable[[], Awaitable[object]] | None = None,
+    periodic_seconds: float = 60.0,
 ) -> None:
-    """Run batches until `stop` is set; sleep a little when idle or after an error."""
+    """Run batches until `stop` is set; sleep a little when idle or after an error.
+
+    `periodic` (app/housekeeping.py: purging carts) runs first and then every
+    `periodic_seconds`; its failure is logged and retried at the next turn.
+    """
     config = config or WorkerConfig()
+    last_periodic: float | None = None
     while not stop.is_set():
+        if periodic is not None and (
+            last_periodic is None or time.monotonic() - last_periodic >= periodic_seconds
+        ):
+            last_periodic = time.monotonic()
+            try:
+                await periodic()
+            except Exception:
+                log.exception("periodic worker job failed")
         try:
             claimed = await run_once(session_factory, channel=channel, config=config)
         except Exception:
@@ -225,6 +241,8 @@ async def in_process_worker(
             channel=Router(settings, session_factory=session_factory),
             stop=stop,
             config=WorkerConfig.from_settings(settings),
+            periodic=housekeeping(session_factory, settings),
+            periodic_seconds=HOUSEKEEPING_SECONDS,
         ),
         name="notification-worker",
     )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from app.services.accounts import flows as account_flows
 from app.services.accounts import tokens as accounts
+from app.services.cart import buyer as cart_buyer
+from app.services.cart.view import CartView
 from resolvers.accounts.types import User
 from resolvers.base import (
     Info,
     UserErrorType,
     client_ip,
+    decode_token_id,
     rate_limit,
     run_mutation,
     user_errors_field,
 )
+
+if TYPE_CHECKING:
+    from resolvers.cart.types import Cart
 
 
 @strawberry.input(description="A new customer account.")
@@ -47,6 +55,11 @@ class TokenPayload:
         default=None, description="Single-use token for `tokenRefresh`; keep it secret."
     )
     user: User | None = strawberry.field(default=None, description="The signed-in user.")
+    cart: Annotated[Cart, strawberry.lazy("resolvers.cart.types")] | None = strawberry.field(
+        default=None,
+        description="With `cartId` on sign-in: that cart, now yours (merged into your open "
+        "cart if you had one); null when it could not be attached or none was given.",
+    )
     user_errors: list[UserErrorType] = user_errors_field()
 
 
@@ -85,11 +98,35 @@ class Mutation:
         )
 
     @strawberry.mutation(description="Sign in with email and password.")
-    async def token_create(self, info: Info, email: str, password: str) -> TokenPayload:
+    async def token_create(
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        cart_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An anonymous cart to make yours once signed in (see "
+                "cartBuyerUpdate); a cart that cannot be attached does not fail the sign-in."
+            ),
+        ] = None,
+    ) -> TokenPayload:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_sign_in_ip, "sign-in:ip", client_ip(info))
         account = account_flows.rate_limit_key(email)
         await rate_limit(info, settings.rate_limit_sign_in_account, "sign-in:account", account)
+        if cart_id is not None:
+            return await run_mutation(
+                info,
+                TokenPayload,
+                cart_buyer.sign_in_with_cart,
+                lambda result: _token_payload(info, result[0], result[1]),
+                email=email,
+                password=password,
+                settings=info.context.settings,
+                user_agent=_user_agent(info),
+                cart_token=decode_token_id(cart_id, "Cart"),
+            )
         return await run_mutation(
             info,
             TokenPayload,
@@ -126,10 +163,15 @@ class Mutation:
         )
 
 
-def _token_payload(info: Info, issued: accounts.TokenSet) -> TokenPayload:
+def _token_payload(
+    info: Info, issued: accounts.TokenSet, cart: CartView | None = None
+) -> TokenPayload:
+    from resolvers.cart.types import cart_or_none
+
     return TokenPayload(
         access_token=issued.access_token,
         expires_in=info.context.settings.access_token_ttl_seconds,
         refresh_token=issued.refresh_token,
         user=User.from_row(issued.user),
+        cart=cart_or_none(cart),
     )

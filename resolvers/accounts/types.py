@@ -18,6 +18,7 @@ from resolvers.connection import Connection
 
 if TYPE_CHECKING:
     from resolvers.accounts.addresses import Address
+    from resolvers.cart.types import Cart
     from resolvers.catalog.wishlist import WishlistItem
 
 AddressRef = Annotated["Address", strawberry.lazy("resolvers.accounts.addresses")]
@@ -115,3 +116,11 @@ class User(relay.Node):
         from resolvers.accounts.addresses import AddressType, resolve_default_address
 
         return await resolve_default_address(info, user_id=self.row.id, kind=AddressType.BILLING)
+
+    @strawberry.field(description="Your open cart, or null; only on your own account.")
+    async def cart(
+        self, info: Info
+    ) -> Annotated[Cart, strawberry.lazy("resolvers.cart.types")] | None:
+        from resolvers.cart.queries import resolve_my_cart
+
+        return await resolve_my_cart(info, user_id=self.row.id)

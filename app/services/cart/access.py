@@ -1,0 +1,55 @@
+"""Who may use a cart: whoever holds the token of an anonymous one; only its owner otherwise."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import CartError, ErrorCode
+from models.carts import Cart
+
+
+def new_token() -> str:
+    """256 random bits as 43 URL-safe characters: the cart's public ID."""
+    return secrets.token_urlsafe(32)
+
+
+def not_found(field: str = "cartId") -> CartError:
+    return CartError(ErrorCode.NOT_FOUND, "Cart not found.", field=field)
+
+
+async def cart_for(
+    session: AsyncSession,
+    *,
+    token: str,
+    user_id: int | None,
+    lock: bool = False,
+    open_only: bool = True,
+    field: str = "cartId",
+) -> Cart:
+    """The cart of `token` if this caller may use it; else NOT_FOUND (someone else's cart is
+    indistinguishable from a missing one). CART_COMPLETED once it became an order.
+
+    `lock`: FOR UPDATE, serialising every write to the cart (and its completion).
+    """
+    if not token:
+        raise not_found(field)
+    statement = select(Cart).where(Cart.token == token).execution_options(populate_existing=True)
+    if lock:
+        statement = statement.with_for_update()
+    cart = await session.scalar(statement)
+    if cart is None or (cart.user_id is not None and cart.user_id != user_id):
+        raise not_found(field)
+    if open_only and cart.completed_at is not None:
+        raise CartError(ErrorCode.CART_COMPLETED, "This cart is already an order.", field=field)
+    return cart
+
+
+async def open_cart_of(session: AsyncSession, *, user_id: int) -> Cart | None:
+    """The signed-in customer's open cart, if any."""
+    cart: Cart | None = await session.scalar(
+        select(Cart).where(Cart.user_id == user_id, Cart.completed_at.is_(None))
+    )
+    return cart

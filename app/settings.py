@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     default_currency: str = "USD"
 
     # Cart and checkout (app/services/cart, app/services/checkout).
-    cart_max_line_quantity: int = Field(default=999, ge=1, le=1_000_000)
-    cart_max_lines: int = Field(default=100, ge=1, le=1_000)
+    # Bounded so that the largest cart (lines x quantity x the largest price, 10^12 minor
+    # units) still fits the 64-bit amount columns: 500 x 10,000 x 10^12 = 5 x 10^18.
+    cart_max_line_quantity: int = Field(default=999, ge=1, le=10_000)
+    cart_max_lines: int = Field(default=100, ge=1, le=500)
     cart_expiry_days: float = Field(default=30.0, gt=0)
     # Stock held for a cart once it has a delivery method; 0 turns reservations off.
     stock_reservation_minutes: float = Field(default=15.0, ge=0)

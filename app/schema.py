@@ -17,6 +17,7 @@ from strawberry.types.graphql import OperationType
 
 import resolvers.accounts
 import resolvers.catalog
+import resolvers.checkout
 import resolvers.node
 import resolvers.notifications
 from app.document_cache import CachedParser, DocumentCache
@@ -29,6 +30,7 @@ log = logging.getLogger("app.graphql")
 DOMAINS = (
     resolvers.accounts,
     resolvers.catalog,
+    resolvers.checkout,
     resolvers.notifications,
 )
 QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS))

@@ -1,0 +1,1 @@
+"""Checkout: shipping, tax and promotion rules, prices, stock taken, and completion."""

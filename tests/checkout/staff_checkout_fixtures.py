@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.permissions import Role
@@ -155,8 +155,8 @@ def as_staff(staff: GraphQLClient) -> Callable:
     return run
 
 
-# Rows the staff checkout mutations write; `rule_counts` before and after proves a refusal
-# wrote nothing.
+# Tables the staff checkout mutations write; `rule_state` before and after proves that a
+# refused call wrote nothing (no row added, removed or changed).
 RULE_TABLES: tuple[Any, ...] = (
     ShippingZone,
     ShippingZoneArea,
@@ -169,27 +169,30 @@ RULE_TABLES: tuple[Any, ...] = (
 
 
 @pytest.fixture
-def rule_counts(session_factory: async_sessionmaker[AsyncSession]) -> Callable:
-    """Row counts of every checkout rule table, by table name."""
+def rule_state(session_factory: async_sessionmaker[AsyncSession]) -> Callable:
+    """Every row of every checkout rule table, by table name, in key order."""
 
-    async def counts() -> dict[str, int]:
+    async def state() -> dict[str, list[tuple[Any, ...]]]:
         async with session_factory() as session:
             result = {}
-            for table in RULE_TABLES:
-                table = getattr(table, "__table__", table)
-                result[table.name] = await session.scalar(select(func.count()).select_from(table))
+            for model in RULE_TABLES:
+                table = getattr(model, "__table__", model)
+                order = list(table.primary_key) or list(table.c)
+                rows = await session.execute(select(table).order_by(*order))
+                result[table.name] = [tuple(row) for row in rows]
             return result
 
-    return counts
+    return state
 
 
 @pytest.fixture
 def rows(session_factory: async_sessionmaker[AsyncSession]) -> Callable:
-    """Every row of a model as tuples of the given columns, by id."""
+    """Every row of a model (by id) or of a table (by the columns) as tuples of the columns."""
 
     async def read(model: Any, *columns: Any) -> list[tuple[Any, ...]]:
+        order = [model.id] if hasattr(model, "id") else columns
         async with session_factory() as session:
-            result = await session.execute(select(*columns).order_by(model.id))
+            result = await session.execute(select(*columns).order_by(*order))
             return [tuple(row) for row in result]
 
     return read

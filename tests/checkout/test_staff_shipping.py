@@ -24,13 +24,13 @@ from tests.checkout.staff_checkout_fixtures import (
 )
 from tests.sql_counter import count_statements
 
-admin, as_admin, customer, method, rows, rule_counts, staff, staff_user, zone = (
+admin, as_admin, customer, method, rows, rule_state, staff, staff_user, zone = (
     fx.admin,
     fx.as_admin,
     fx.customer,
     fx.method,
     fx.rows,
-    fx.rule_counts,
+    fx.rule_state,
     fx.staff,
     fx.staff_user,
     fx.zone,
@@ -69,9 +69,9 @@ async def test_a_worldwide_zone_needs_no_area(as_admin):
 
 
 async def test_only_checkout_managers_configure_shipping(
-    gql, customer, staff, zone, method, rule_counts
+    gql, customer, staff, zone, method, rule_state
 ):
-    before = await rule_counts()
+    before = await rule_state()
     create = {"input": {"name": "Asia", "countries": ["JP"]}}
     calls: list[tuple[str, dict[str, Any]]] = [
         (ZONE_CREATE, create),
@@ -89,7 +89,7 @@ async def test_only_checkout_managers_configure_shipping(
         # Staff manage discounts, not shipping: MANAGE_CHECKOUT is the admins'.
         assert await staff.error_codes(document, **variables) == ["FORBIDDEN"]
     assert await staff.execute(NODE, id=zone["id"]) == {"node": None}
-    assert await rule_counts() == before
+    assert await rule_state() == before
 
 
 @pytest.mark.parametrize(
@@ -114,18 +114,18 @@ async def test_only_checkout_managers_configure_shipping(
          "regions", "UNIQUE"),
     ],
 )  # fmt: skip
-async def test_zone_create_refuses_bad_input(as_admin, rule_counts, overrides, field, code):
-    before = await rule_counts()
+async def test_zone_create_refuses_bad_input(as_admin, rule_state, overrides, field, code):
+    before = await rule_state()
 
     payload = await as_admin(ZONE_CREATE, input={"name": "Europe"} | overrides)
 
     assert payload["shippingZone"] is None
     assert errors_of(payload) == [([field], code)]
-    assert await rule_counts() == before
+    assert await rule_state() == before
 
 
-async def test_a_nul_byte_anywhere_is_refused_before_anything_runs(admin, zone, rule_counts):
-    before = await rule_counts()
+async def test_a_nul_byte_anywhere_is_refused_before_anything_runs(admin, zone, rule_state):
+    before = await rule_state()
     nul = [
         (ZONE_CREATE, {"input": {"name": "Eu\x00rope"}}),
         (ZONE_CREATE, {"input": {"name": "Europe", "countries": ["D\x00"]}}),
@@ -136,11 +136,11 @@ async def test_a_nul_byte_anywhere_is_refused_before_anything_runs(admin, zone, 
     ]  # fmt: skip
     for document, variables in nul:
         assert await admin.error_codes(document, **variables) == ["INVALID"]
-    assert await rule_counts() == before
+    assert await rule_state() == before
 
 
-async def test_zone_create_reports_every_bad_field_at_once(as_admin, rule_counts):
-    before = await rule_counts()
+async def test_zone_create_reports_every_bad_field_at_once(as_admin, rule_state):
+    before = await rule_state()
 
     payload = await as_admin(
         ZONE_CREATE,
@@ -152,7 +152,7 @@ async def test_zone_create_reports_every_bad_field_at_once(as_admin, rule_counts
         (["countries"], "INVALID"),
         (["regions"], "REQUIRED"),
     ]
-    assert await rule_counts() == before
+    assert await rule_state() == before
 
 
 async def test_zone_update_replaces_only_the_lists_it_gives(as_admin, zone):
@@ -187,14 +187,14 @@ async def test_zone_update_replaces_only_the_lists_it_gives(as_admin, zone):
     ],
 )  # fmt: skip
 async def test_zone_update_refuses_bad_input_and_keeps_the_zone(
-    as_admin, admin, zone, rule_counts, change, field, code
+    as_admin, admin, zone, rule_state, change, field, code
 ):
-    before = await rule_counts()
+    before = await rule_state()
 
     payload = await as_admin(ZONE_UPDATE, id=zone["id"], input=change)
 
     assert errors_of(payload) == [([field], code)]
-    assert await rule_counts() == before
+    assert await rule_state() == before
     node = await admin.execute(
         "query($id: ID!) { node(id: $id) { ... on ShippingZone { name countries } } }",
         id=zone["id"],
@@ -298,14 +298,14 @@ METHOD_INPUT = {"name": "Express", "price": {"amount": "9.90", "currency": "EUR"
         ({"zoneId": gid("Product", 1)}, "zoneId", "NOT_FOUND"),
     ],
 )  # fmt: skip
-async def test_method_create_refuses_bad_input(as_admin, zone, rule_counts, overrides, field, code):
-    before = await rule_counts()
+async def test_method_create_refuses_bad_input(as_admin, zone, rule_state, overrides, field, code):
+    before = await rule_state()
 
     payload = await as_admin(METHOD_CREATE, input={"zoneId": zone["id"]} | METHOD_INPUT | overrides)
 
     assert payload["shippingMethod"] is None
     assert errors_of(payload) == [([field], code)]
-    assert await rule_counts() == before
+    assert await rule_state() == before
 
 
 async def test_method_update_checks_ranges_against_kept_values(as_admin, method):
@@ -365,16 +365,16 @@ async def test_method_price_in_another_currency_needs_the_free_amount_again(as_a
     [({"name": None}, "name"), ({"price": None}, "price"), ({"isActive": None}, "isActive")],
 )
 async def test_method_update_refuses_null_for_required_fields(
-    as_admin, method, rule_counts, change, field
+    as_admin, method, rule_state, change, field
 ):
-    before = await rule_counts()
+    before = await rule_state()
 
     payload = await as_admin(METHOD_UPDATE, id=method["id"], input=change)
 
     assert payload["userErrors"] == [
         {"field": [field], "code": "REQUIRED", "message": "This field cannot be null."}
     ]
-    assert await rule_counts() == before
+    assert await rule_state() == before
 
 
 async def test_method_delete(as_admin, method, zone, count):

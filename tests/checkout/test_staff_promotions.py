@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from app.errors import UserError
 from app.money import MoneyData
 from app.services.checkout.promotion_rules import PromotionData, PromotionKind
-from app.services.checkout.promotions import create_promotion
+from app.services.checkout.promotions import create_promotion, update_promotion
 from models.promotions import Promotion, promotion_categories, promotion_products
 from tests.checkout import staff_checkout_fixtures as fx
 from tests.checkout.staff_checkout_fixtures import (
@@ -453,6 +453,45 @@ async def test_concurrent_creates_of_one_code_give_one_promotion(committed):
         query = select(Promotion.code).where(Promotion.name == "Race coupon")
         codes = (await session.scalars(query)).all()
     assert codes == ["RACE-CODE"]
+
+
+async def test_a_limit_lowered_while_a_checkout_counts_a_use_sees_that_use(committed):
+    """A checkout takes the 8th use (its conditional UPDATE, not yet committed) while staff
+    lower the limit to 7: the update waits for it, sees 8 uses, and refuses."""
+    async with committed() as session, session.begin():
+        promotion = Promotion(
+            name="Race limit", kind="percentage", percentage=Decimal(10), usage_limit=10,
+            used_count=7,
+        )  # fmt: skip
+        session.add(promotion)
+    lower = PromotionData(usage_limit=7)
+
+    async with committed() as checkout, checkout.begin():
+        taken = await checkout.execute(
+            update(Promotion)
+            .where(Promotion.id == promotion.id, Promotion.used_count < Promotion.usage_limit)
+            .values(used_count=Promotion.used_count + 1)
+        )
+        assert taken.rowcount == 1
+        staff = asyncio.create_task(
+            _outcome(committed, update_promotion, promotion_id=promotion.id, data=lower)
+        )
+        await asyncio.sleep(0.3)  # the staff update reads the promotion meanwhile
+
+    assert await staff == "INVALID"
+    async with committed() as session:
+        row = await session.get(Promotion, promotion.id)
+        assert row is not None
+        assert (row.used_count, row.usage_limit) == (8, 10)
+
+
+async def _outcome(factory, service, **kwargs) -> str:
+    async with factory() as session, session.begin():
+        try:
+            await service(session, **kwargs)
+        except UserError as exc:
+            return exc.code.value
+        return "ok"
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,9 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
+from models.promotions import Promotion, promotion_categories, promotion_products
+from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
+from models.taxes import TaxRate
 
 T = TypeVar("T")
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
@@ -155,6 +158,15 @@ class Loaders:
     tags_by_product: DataLoader[int, list[Tag]]
     children_by_category: DataLoader[int, list[Category]]
     quantity_by_variant: DataLoader[int, int]
+    # Checkout rules (staff).
+    shipping_zone: DataLoader[int, ShippingZone | None]
+    shipping_method: DataLoader[int, ShippingMethod | None]
+    tax_rate: DataLoader[int, TaxRate | None]
+    promotion: DataLoader[int, Promotion | None]
+    areas_by_zone: DataLoader[int, list[ShippingZoneArea]]
+    methods_by_zone: DataLoader[int, list[ShippingMethod]]
+    products_by_promotion: DataLoader[int, list[Product]]
+    categories_by_promotion: DataLoader[int, list[Category]]
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -217,4 +229,41 @@ class Loaders:
                 "category",  # a renamed child changes its parent's list
             ),
             quantity_by_variant=DataLoader(_quantities(session, lock)),
+            shipping_zone=by_id(ShippingZone, "shipping_zone"),
+            shipping_method=by_id(ShippingMethod, "shipping_method"),
+            tax_rate=by_id(TaxRate, "tax_rate"),
+            promotion=by_id(Promotion, "promotion"),
+            areas_by_zone=grouped(
+                _children(
+                    ShippingZoneArea,
+                    ShippingZoneArea.zone_id,
+                    ShippingZoneArea.country,
+                    ShippingZoneArea.region,
+                ),
+                "shipping_zone",
+            ),
+            methods_by_zone=grouped(
+                _children(ShippingMethod, ShippingMethod.zone_id, ShippingMethod.id),
+                "shipping_zone",
+            ),
+            products_by_promotion=grouped(
+                lambda ids: (
+                    select(promotion_products.c.promotion_id, Product)
+                    .join(Product, Product.id == promotion_products.c.product_id)
+                    .where(promotion_products.c.promotion_id.in_(ids))
+                    .order_by(promotion_products.c.promotion_id, Product.name, Product.id)
+                ),
+                "promotion",
+                "product",
+            ),
+            categories_by_promotion=grouped(
+                lambda ids: (
+                    select(promotion_categories.c.promotion_id, Category)
+                    .join(Category, Category.id == promotion_categories.c.category_id)
+                    .where(promotion_categories.c.promotion_id.in_(ids))
+                    .order_by(promotion_categories.c.promotion_id, Category.name, Category.id)
+                ),
+                "promotion",
+                "category",
+            ),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pycountry
@@ -17,6 +18,14 @@ _EXPONENTS = {
 }  # fmt: skip
 # A price above this (in major units) is a typo, not a product.
 MAX_MAJOR_AMOUNT = Decimal(1_000_000_000)
+
+
+@dataclass(frozen=True)
+class MoneyData:
+    """An amount in major units as the client gave it, and its currency code (unchecked)."""
+
+    amount: Decimal
+    currency: str
 
 
 def exponent(currency: str) -> int:
@@ -42,3 +51,9 @@ def to_minor(amount: Decimal, currency: str, *, field: str) -> int:
 
 def to_major(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent(currency))
+
+
+def clean_money(value: MoneyData, *, field: str) -> tuple[int, str]:
+    """(minor units, currency) of a client's amount; INVALID on `field` when either is wrong."""
+    currency = clean_currency(value.currency, field=field)
+    return to_minor(value.amount, currency, field=field), currency

@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 import resolvers.accounts
 import resolvers.cart
 import resolvers.catalog
+import resolvers.checkout
 import resolvers.node
 import resolvers.notifications
 from app.document_cache import CachedParser, DocumentCache
@@ -31,6 +32,7 @@ DOMAINS = (
     resolvers.accounts,
     resolvers.cart,
     resolvers.catalog,
+    resolvers.checkout,
     resolvers.notifications,
 )
 QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS))

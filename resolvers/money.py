@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import strawberry
 
-from app.money import to_major
+from app.money import MoneyData, to_major
 
 
 @strawberry.type(description="An amount of money: a decimal string and an ISO 4217 code.")
@@ -28,3 +28,7 @@ class Money:
 class MoneyInput:
     amount: Decimal = strawberry.field(description="Major units, e.g. 12.50; not negative.")
     currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
+
+    def to_data(self) -> MoneyData:
+        """The amount for a service (checked there: currency code, places, range)."""
+        return MoneyData(amount=self.amount, currency=self.currency)

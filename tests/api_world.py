@@ -35,6 +35,9 @@ from models.catalog import (
     product_tags,
 )
 from models.notifications import Notification
+from models.promotions import Promotion, promotion_categories, promotion_products
+from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
+from models.taxes import TaxRate
 from tests.factories import make_category, make_product, make_tag
 from tests.graphql_client import GraphQLClient
 
@@ -137,6 +140,9 @@ CONNECTIONS = [
         'product(slug: "mug") { ' + _root("reviews") + " }",
         ("product", "reviews"),
     ),
+    ConnectionSpec("shippingZones", "admin", _root("shippingZones"), ("shippingZones",)),
+    ConnectionSpec("taxRates", "admin", _root("taxRates"), ("taxRates",)),
+    ConnectionSpec("promotions", "admin", _root("promotions"), ("promotions",)),
 ]  # fmt: skip
 
 
@@ -233,10 +239,40 @@ async def world(
         "WishlistItem": item["wishlistAddProduct"]["item"]["id"],
         "Address": address["addressCreate"]["address"]["id"],
     }
-    world.keys = keys | {
-        name: int(_node_id(world.ids[name])) for name in ("Review", "WishlistItem", "Address")
-    }
+    world.ids |= await _checkout_rules(admin, world.ids)
+    created = ("Review", "WishlistItem", "Address", *CHECKOUT_RULES)
+    world.keys = keys | {name: int(_node_id(world.ids[name])) for name in created}
     return world
+
+
+CHECKOUT_RULES = ("ShippingZone", "ShippingMethod", "TaxRate", "Promotion")
+
+
+async def _checkout_rules(admin: GraphQLClient, ids: dict[str, str]) -> dict[str, str]:
+    """A zone with a method, a tax rate, and a coupon for the product and its category."""
+    made = await admin.execute(
+        """mutation($p: ID!, $c: ID!) {
+          shippingZoneCreate(input: {name: "Europe", countries: ["DE"]}) { shippingZone { id } }
+          taxRateCreate(input: {country: "DE", rate: "19"}) { taxRate { id } }
+          promotionCreate(input: {name: "Welcome", code: "WELCOME", kind: PERCENTAGE,
+                                  percentage: "10", productIds: [$p], categoryIds: [$c]}) {
+            promotion { id } }
+        }""",
+        p=ids["Product"],
+        c=ids["Category"],
+    )
+    zone = made["shippingZoneCreate"]["shippingZone"]["id"]
+    method = await admin.execute(
+        'mutation($z: ID!) { shippingMethodCreate(input: {zoneId: $z, name: "Standard", '
+        'price: {amount: "4.90", currency: "EUR"}}) { shippingMethod { id } } }',
+        z=zone,
+    )
+    return {
+        "ShippingZone": zone,
+        "ShippingMethod": method["shippingMethodCreate"]["shippingMethod"]["id"],
+        "TaxRate": made["taxRateCreate"]["taxRate"]["id"],
+        "Promotion": made["promotionCreate"]["promotion"]["id"],
+    }
 
 
 def _node_id(global_id: str) -> str:
@@ -257,6 +293,11 @@ SNAPSHOT_MODELS = (
     WishlistItem,
     Address,
     Notification,
+    ShippingZone,
+    ShippingZoneArea,
+    ShippingMethod,
+    TaxRate,
+    Promotion,
 )
 
 
@@ -268,8 +309,9 @@ async def snapshot(session_factory: async_sessionmaker[AsyncSession]) -> dict[st
             table = model.__table__  # type: ignore[attr-defined]
             rows = (await session.execute(select(table).order_by(*table.primary_key))).all()
             state[table.name] = [tuple(row) for row in rows]
-        tags = await session.execute(select(product_tags).order_by(*product_tags.c))
-        state["product_tags"] = [tuple(row) for row in tags]
+        for link in (product_tags, promotion_products, promotion_categories):
+            links = await session.execute(select(link).order_by(*link.c))
+            state[link.name] = [tuple(row) for row in links]
         users = await session.execute(
             select(User.id, User.role, User.permissions, User.is_active, User.first_name,
                    User.locale).order_by(User.id)

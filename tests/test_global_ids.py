@@ -173,6 +173,32 @@ ID_INPUTS = [
     IdInput("userActivate.id", "admin", _m("userActivate(id: $id)"), "User", "id"),
     IdInput("notificationRetry.id", "admin", _m("notificationRetry(id: $id)"), "Notification",
             "id"),
+    IdInput("shippingZoneUpdate.id", "admin",
+            _m('shippingZoneUpdate(id: $id, input: {name: "X"})'), "ShippingZone", "id"),
+    IdInput("shippingZoneDelete.id", "admin", _m("shippingZoneDelete(id: $id)"), "ShippingZone",
+            "id"),
+    IdInput("shippingMethodCreate.zoneId", "admin",
+            _m('shippingMethodCreate(input: {zoneId: $id, name: "New", '
+               'price: {amount: "1", currency: "EUR"}})'), "ShippingZone", "zoneId"),
+    IdInput("shippingMethodUpdate.id", "admin",
+            _m('shippingMethodUpdate(id: $id, input: {name: "X"})'), "ShippingMethod", "id"),
+    IdInput("shippingMethodDelete.id", "admin", _m("shippingMethodDelete(id: $id)"),
+            "ShippingMethod", "id"),
+    IdInput("taxRateUpdate.id", "admin", _m('taxRateUpdate(id: $id, input: {rate: "7"})'),
+            "TaxRate", "id"),
+    IdInput("taxRateDelete.id", "admin", _m("taxRateDelete(id: $id)"), "TaxRate", "id"),
+    IdInput("promotionUpdate.id", "admin", _m('promotionUpdate(id: $id, input: {name: "X"})'),
+            "Promotion", "id"),
+    IdInput("promotionDelete.id", "admin", _m("promotionDelete(id: $id)"), "Promotion", "id"),
+    IdInput("promotionCreate.productIds", "admin",
+            _m('promotionCreate(input: {name: "New", kind: PERCENTAGE, percentage: "5", '
+               "productIds: [$id]})"), "Product", "productIds"),
+    IdInput("promotionCreate.categoryIds", "admin",
+            _m('promotionCreate(input: {name: "New", kind: PERCENTAGE, percentage: "5", '
+               "categoryIds: [$id]})"), "Category", "categoryIds"),
+    IdInput("promotionUpdate.productIds", "admin",
+            _m("promotionUpdate(id: $other, input: {productIds: [$id]})"), "Product",
+            "productIds", lambda w: {"other": w.ids["Promotion"]}),
 ]  # fmt: skip
 
 
@@ -221,6 +247,10 @@ VIEWERS = {
     "User": "customer",
     "Address": "customer",
     "WishlistItem": "customer",
+    "ShippingZone": "admin",
+    "ShippingMethod": "admin",
+    "TaxRate": "admin",
+    "Promotion": "admin",
 }
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"

@@ -33,6 +33,7 @@ from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
 import phonenumbers
+import pycountry
 from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, inspect, select
@@ -160,6 +161,16 @@ def clean_text(
 def clean_name(value: str, *, field: str) -> str:
     """A person's name: one line of text by the text rule, at most 150 characters."""
     return clean_text(value, field=field, max_length=MAX_NAME_LENGTH)
+
+
+def clean_country(value: str, *, field: str = "country") -> str:
+    """An ISO 3166-1 alpha-2 country code, upper-cased ("de" -> "DE"); REQUIRED when blank."""
+    code = value.strip().upper()
+    if not code:
+        raise UserError(ErrorCode.REQUIRED, "Choose a country.", field=field)
+    if len(code) != 2 or not code.isascii() or pycountry.countries.get(alpha_2=code) is None:
+        raise UserError(ErrorCode.INVALID, "Use an ISO 3166-1 alpha-2 country code.", field=field)
+    return code
 
 
 def clean_email(value: str, *, field: str = "email") -> str:

@@ -36,6 +36,22 @@ NULLS = [
     ("addressUpdate", "AddressUpdateInput", "Address", "customer", "country", {"company": "x"}),
     ("reviewUpdate", "ReviewUpdateInput", "Review", "customer", "rating", {"title": "x"}),
     ("accountUpdate", "AccountUpdateInput", None, "customer", "locale", {"firstName": "x"}),
+    ("shippingZoneUpdate", "ShippingZoneUpdateInput", "ShippingZone", "admin", "name",
+     {"countries": ["FR"]}),
+    ("shippingZoneUpdate", "ShippingZoneUpdateInput", "ShippingZone", "admin", "isWorldwide",
+     {"name": "x"}),
+    ("shippingMethodUpdate", "ShippingMethodUpdateInput", "ShippingMethod", "admin", "name",
+     {"minDays": 1}),
+    ("shippingMethodUpdate", "ShippingMethodUpdateInput", "ShippingMethod", "admin", "price",
+     {"name": "x"}),
+    ("shippingMethodUpdate", "ShippingMethodUpdateInput", "ShippingMethod", "admin", "isActive",
+     {"name": "x"}),
+    ("taxRateUpdate", "TaxRateUpdateInput", "TaxRate", "admin", "country", {"name": "x"}),
+    ("taxRateUpdate", "TaxRateUpdateInput", "TaxRate", "admin", "rate", {"name": "x"}),
+    ("promotionUpdate", "PromotionUpdateInput", "Promotion", "admin", "name", {"usageLimit": 5}),
+    ("promotionUpdate", "PromotionUpdateInput", "Promotion", "admin", "kind", {"name": "x"}),
+    ("promotionUpdate", "PromotionUpdateInput", "Promotion", "admin", "stackable", {"name": "x"}),
+    ("promotionUpdate", "PromotionUpdateInput", "Promotion", "admin", "isActive", {"name": "x"}),
 ]  # fmt: skip
 
 

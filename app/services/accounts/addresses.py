@@ -12,12 +12,11 @@ from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Any
 
-import pycountry
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import AddressError, ErrorCode
-from app.services.checks import UNSET, Cleaner, Unset, clean_phone, clean_text
+from app.services.checks import UNSET, Cleaner, Unset, clean_country, clean_phone, clean_text
 from models.accounts import User
 from models.addresses import MAX_ADDRESSES_PER_USER, Address
 
@@ -70,17 +69,6 @@ class AddressChanges:
     phone: str | Unset = UNSET
 
 
-def _clean_country(value: str) -> str:
-    code = value.strip().upper()
-    if not code:
-        raise AddressError(ErrorCode.REQUIRED, "Choose a country.", field="country")
-    if len(code) != 2 or not code.isascii() or pycountry.countries.get(alpha_2=code) is None:
-        raise AddressError(
-            ErrorCode.INVALID, "Use an ISO 3166-1 alpha-2 country code.", field="country"
-        )
-    return code
-
-
 def clean_address(data: AddressData) -> dict[str, Any]:
     """Column values of a valid address; every field error at once in ValidationErrors."""
     clean = Cleaner()
@@ -93,7 +81,7 @@ def clean_address(data: AddressData) -> dict[str, Any]:
             max_length=max_length,
             required=required,
         )
-    clean.put("country", _clean_country, data.country)
+    clean.put("country", clean_country, data.country)
     # A national number is read in the address's country (when that one is valid).
     clean.put("phone", clean_phone, data.phone, region=clean.values.get("country"))
     return clean.done()

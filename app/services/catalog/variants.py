@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CatalogError, ErrorCode
-from app.money import clean_currency, to_minor
+from app.money import MoneyData as MoneyData  # re-exported: the catalog's inputs name it here
+from app.money import clean_money
 from app.services.catalog.checks import check_range, clean_attributes
 from app.services.catalog.products import locked_product
 from app.services.catalog.search import refresh_min_price
@@ -27,12 +27,6 @@ from models.catalog import Variant
 MAX_SKU_LENGTH = 64
 MAX_NAME_LENGTH = 250
 MAX_WEIGHT_GRAMS = 1_000_000
-
-
-@dataclass(frozen=True)
-class MoneyData:
-    amount: Decimal
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -62,11 +56,6 @@ def clean_sku(value: str, *, field: str = "sku") -> str:
     return sku
 
 
-def _money(value: MoneyData, *, field: str) -> tuple[int, str]:
-    currency = clean_currency(value.currency, field=field)
-    return to_minor(value.amount, currency, field=field), currency
-
-
 def _cleaned(data: VariantData) -> Cleaner:
     clean = Cleaner()
     if data.sku is not UNSET:
@@ -74,9 +63,9 @@ def _cleaned(data: VariantData) -> Cleaner:
     if data.name is not UNSET:
         clean.put("name", clean_text, data.name, field="name", max_length=MAX_NAME_LENGTH)
     if isinstance(data.price, MoneyData):
-        clean.put("price", _money, data.price, field="price")
+        clean.put("price", clean_money, data.price, field="price")
     if isinstance(data.compare_at_price, MoneyData):
-        clean.put("compare_at", _money, data.compare_at_price, field="compareAtPrice")
+        clean.put("compare_at", clean_money, data.compare_at_price, field="compareAtPrice")
     elif data.compare_at_price is None:
         clean.values["compare_at"] = None
     if data.attributes is not UNSET:

@@ -31,6 +31,7 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
+from models.orders import Order, OrderEvent, OrderLine
 
 T = TypeVar("T")
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
@@ -141,6 +142,9 @@ class Loaders:
     tags_by_product: DataLoader[int, list[Tag]]
     children_by_category: DataLoader[int, list[Category]]
     quantity_by_variant: DataLoader[int, int]
+    order: DataLoader[int, Order | None]
+    lines_by_order: DataLoader[int, list[OrderLine]]
+    events_by_order: DataLoader[int, list[OrderEvent]]
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -203,4 +207,9 @@ class Loaders:
                 "category",  # a renamed child changes its parent's list
             ),
             quantity_by_variant=DataLoader(_quantities(session, lock)),
+            order=by_id(Order, "order"),
+            lines_by_order=grouped(_children(OrderLine, OrderLine.order_id, OrderLine.id), "order"),
+            events_by_order=grouped(
+                _children(OrderEvent, OrderEvent.order_id, OrderEvent.sequence), "order"
+            ),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import to_base64
 
 from app.services.cart.access import new_token
-from models.carts import Cart, CartLine, CartPromotion
+from models.carts import Cart, CartLine, CartPromotion, StockReservation
 from models.catalog import Product, Stock, Variant, Warehouse
 from models.notifications import Notification
 from models.orders import Order
@@ -178,6 +178,16 @@ class Shop:
                 session.add(CartPromotion(cart_id=cart.id, promotion_id=promotion.id))
         self.carts.append(cart.id)
         return cart
+
+    async def reservation(self, cart: Cart, variant: Variant, quantity: int) -> None:
+        """Units held for `cart` for 15 minutes, as choosing a delivery method does."""
+        async with self.factory() as session, session.begin():
+            expires = datetime.now(UTC) + timedelta(minutes=15)
+            session.add(
+                StockReservation(
+                    cart_id=cart.id, variant_id=variant.id, quantity=quantity, expires_at=expires
+                )
+            )
 
     def cleanup(self) -> list[Any]:
         """DELETE statements for everything this shop wrote (committed tests)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlalchemy import func, select
 
@@ -61,9 +59,7 @@ async def test_declined_payment_writes_nothing_and_the_cart_can_pay_again(
     variant = await shop.variant(stock=3)
     coupon = await shop.promotion(code="CK-DECLINE", usage_limit=1)
     cart = await shop.cart([(variant, 2)], method=await shop.method(), coupons=[coupon])
-    async with session_factory() as session, session.begin():
-        session.add(StockReservation(cart_id=cart.id, variant_id=variant.id, quantity=2,
-                                     expires_at=datetime.now(UTC) + timedelta(minutes=15)))  # fmt: skip
+    await shop.reservation(cart, variant, 2)
     before = await _state(session_factory, cart, variant.id, coupon.id)
     assert before == {
         "orders": 0, "events": 0, "payments": 0, "redemptions": 0, "adjustments": 0,

@@ -3,12 +3,12 @@ written (no order, stock and coupons as they were, the cart still open)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, update
 
-from models.carts import Cart, StockReservation
+from models.carts import Cart
 from models.catalog import Stock, Variant
 from models.orders import Order, Payment
 from models.promotions import Promotion
@@ -83,9 +83,7 @@ async def test_stock_held_by_another_cart_is_not_for_sale(gql, shop, session_fac
     row = await shop.variant(stock=2)
     method = await shop.method()
     other = await shop.cart([(row, 2)], method=method)
-    async with session_factory() as session, session.begin():
-        session.add(StockReservation(cart_id=other.id, variant_id=row.id, quantity=2,
-                                     expires_at=datetime.now(UTC) + timedelta(minutes=5)))  # fmt: skip
+    await shop.reservation(other, row, 2)
     cart = await shop.cart([(row, 1)], method=method)
     assert await _errors(gql, cart) == [(["cartId"], "INSUFFICIENT_STOCK")]
     await _unchanged(session_factory, cart, {row.id: 2})

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.money import to_major
 from app.services.cart.view import cart_view
 from models.carts import Cart, StockReservation
-from models.catalog import Stock, StockAdjustment
+from models.catalog import Stock, StockAdjustment, Warehouse
 from models.notifications import Notification
 from models.orders import Order, OrderAllocation, OrderEvent, OrderLine, Payment
 from models.promotions import Promotion
@@ -166,3 +166,43 @@ async def test_pending_payment_keeps_the_order_pending(gql, shop, session_factor
             == 3
         )
     assert await count(Cart, Cart.completed_at.is_not(None)) == 1
+
+
+async def test_default_warehouse_goes_first_whatever_its_id(gql, shop, session_factory):
+    # Given a default warehouse with a higher id than two others
+    low = await shop.warehouse()
+    mid = await shop.warehouse()
+    async with session_factory() as session, session.begin():
+        await session.execute(update(Warehouse).values(is_default=False))
+        top = Warehouse(name="ck-top", slug="ck-top")
+        session.add(top)
+        await session.flush()
+        top.is_default = True
+    variant = await shop.variant(stock={low.id: 2, mid.id: 2, top.id: 1})
+    cart = await shop.cart([(variant, 4)], method=await shop.method())
+
+    payload = await complete(gql, cart)
+
+    assert payload["userErrors"] == []
+    async with session_factory() as session:
+        taken = (
+            await session.execute(
+                select(OrderAllocation.warehouse_id, OrderAllocation.quantity).order_by(
+                    OrderAllocation.id
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in taken] == [(top.id, 1), (low.id, 2), (mid.id, 1)]
+    assert await _stock(session_factory, variant.id) == {low.id: 0, mid.id: 1, top.id: 0}
+
+
+async def test_untracked_variant_takes_no_stock(gql, shop, session_factory, count):
+    variant = await shop.variant(stock=0, track=False)
+    cart = await shop.cart([(variant, 3)], method=await shop.method())
+
+    payload = await complete(gql, cart)
+
+    assert payload["userErrors"] == []
+    assert await count(OrderAllocation) == 0
+    assert await count(StockAdjustment) == 0
+    assert await _stock(session_factory, variant.id) == {(await shop.warehouse(default=True)).id: 0}

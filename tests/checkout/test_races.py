@@ -16,7 +16,7 @@ from models.carts import Cart
 from models.catalog import Stock, Variant
 from models.orders import Order, OrderAllocation
 from models.promotions import Promotion, PromotionRedemption
-from tests.checkout.checkout_fixtures import COMPLETE, Shop, complete_variables
+from tests.checkout.checkout_fixtures import Shop, complete_variables
 
 ORDER_ONLY = """
 mutation($cartId: ID!, $key: String!, $gateway: String!, $token: String!) {

@@ -1,14 +1,17 @@
 """Checkout benchmark: orders/s of checkoutComplete at concurrency 8 and 32, a contention
 case, and SQL statements per checkout; results appended to bench/RESULTS.md.
 
-One worker: the ASGI app runs in this process (httpx.ASGITransport, no network, no
-uvicorn), with the load generator on the same event loop, so the client's own cost is in
-the numbers too. The catalog is the seeded 10,000-product one (`commerce seed`); carts are
-written as rows before each run (the cart API is not measured), each with one or two lines
-of random seeded variants, a US address, a delivery method and an email; every cart
-completes once with the DUMMY token tok_success. The floor, measured in the same run at the
-same concurrency, is checkoutComplete refused at its first input check (an empty
-idempotency key): a mutation through the same stack that sends no SQL of its own.
+One worker: by default the ASGI app in this process (httpx.ASGITransport, the closed-loop
+load generator on the same event loop, so the client's cost is in the numbers); `--server
+uvicorn` runs `commerce serve --workers 1` in its own process, driven over loopback (on
+these 2 shared cores its loopback HTTP costs more than it frees: see bench/RESULTS.md). SQL
+statements are counted in-process on the app's engine. The catalog is the seeded
+10,000-product one (`commerce seed`); carts are written as rows before each run (the cart
+API is not measured), each with one or two lines of random seeded variants, a US address,
+a delivery method and an email; every cart completes once with the DUMMY token tok_success.
+The floor, measured in the same run at the same concurrency, is checkoutComplete refused at
+its first input check (an empty idempotency key): a mutation through the same stack that
+sends no SQL of its own.
 
     python -m bench.checkout                               # seed, then measure (~5 minutes)
     python -m bench.checkout --skip-seed --orders 200 --repeat 1
@@ -36,6 +39,7 @@ from strawberry.relay import to_base64
 
 from app.main import create_app
 from app.services.cart.access import new_token
+from bench import run
 from bench.sql_count import bench_settings
 from models.carts import Cart, CartLine
 from models.catalog import Product, Stock, Variant, Warehouse
@@ -54,6 +58,14 @@ COMPLETE = """mutation($cartId: ID!, $key: String!) {
     order { number status total { amount } } userErrors { code } } }"""
 
 
+SERVERS = {
+    "uvicorn": "`commerce serve --workers 1` (uvicorn) in its own process, the load generator "
+    "(httpx over loopback) in this one",
+    "inprocess": "the ASGI app in this process (httpx.ASGITransport), the load generator on "
+    "the same event loop",
+}
+
+
 @dataclass
 class Run:
     concurrency: int
@@ -67,11 +79,10 @@ class Run:
 
 
 class Bench:
-    def __init__(self, app: Any, http: httpx.AsyncClient, rng: random.Random) -> None:
-        self.app = app
+    def __init__(self, factory: Any, http: httpx.AsyncClient, rng: random.Random) -> None:
         self.http = http
         self.rng = rng
-        self.factory = app.state.resources.session_factory
+        self.factory = factory
         self.variants: list[tuple[int, int]] = []
         self.method_id = 0
         self.serial = 0
@@ -163,14 +174,14 @@ class Bench:
         assert set(run.codes) == {"INVALID"}, run.codes
         return requests / run.seconds
 
-    async def statements(self, lines: int) -> list[str]:
+    async def statements(self, engine: Any, lines: int) -> list[str]:
+        """What one checkout sends to PostgreSQL (`engine`: the in-process app's)."""
         [cart] = await self.carts(1, lines=self.variants[:lines])
         seen: list[str] = []
 
         def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             seen.append(statement)
 
-        engine = self.app.state.resources.engine
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         try:
             assert await self.one(cart) == "order"
@@ -205,6 +216,32 @@ def seed(url: str, products: int) -> None:
     subprocess.run(command, env=env, check=True, timeout=1200)
 
 
+def server_options(options: argparse.Namespace) -> run.Options:
+    return run.Options(
+        database=options.database, products=options.products, port=options.port, duration=0,
+        warmup=0, repeat=options.repeat, concurrency=options.concurrency, cache=False,
+        validation=False, reuse_database=True, output=RESULTS,
+    )  # fmt: skip
+
+
+async def load(
+    options: argparse.Namespace, bench: Bench
+) -> list[tuple[int, list[float], list[float]]]:
+    await bench.prepare(variants=options.variants)
+    await bench.drive(await bench.carts(50), 8)  # warm-up: connections, caches
+    rows = []
+    for concurrency in options.concurrency:
+        runs, floors = [], []
+        for _ in range(options.repeat):
+            carts = await bench.carts(options.orders)
+            result = await bench.drive(carts, concurrency)
+            assert result.codes == {"order": options.orders}, result.codes
+            runs.append(result.rate)
+            floors.append(await bench.floor(concurrency, options.orders))
+        rows.append((concurrency, runs, floors))
+    return rows
+
+
 async def measure(options: argparse.Namespace) -> str:
     url = f"postgresql://postgres@127.0.0.1:5432/{options.database}"
     # The notification worker runs as its own process in production (`commerce worker`).
@@ -214,24 +251,36 @@ async def measure(options: argparse.Namespace) -> str:
     app = create_app(settings)
     rng = random.Random(9)
     async with app.router.lifespan_context(app):
+        factory = app.state.resources.session_factory
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as http:
-            bench = Bench(app, http, rng)
-            await bench.prepare(variants=options.variants)
-            await bench.drive(await bench.carts(50), 8)  # warm-up: connections, caches
-            rows = []
-            for concurrency in options.concurrency:
-                runs, floors = [], []
-                for _ in range(options.repeat):
-                    carts = await bench.carts(options.orders)
-                    run = await bench.drive(carts, concurrency)
-                    assert run.codes == {"order": options.orders}, run.codes
-                    runs.append(run.rate)
-                    floors.append(await bench.floor(concurrency, options.orders))
-                rows.append((concurrency, runs, floors))
-            one = await bench.statements(1)
-            two = await bench.statements(2)
-            hot = await bench.contention(buyers=options.buyers, stock=options.stock, concurrency=32)
+            bench = Bench(factory, http, rng)
+            if options.server == "uvicorn":
+                env = run.server_env(server_options(options))
+                env.update(WORKER_IN_PROCESS="false", DATABASE_POOL_SIZE=str(options.pool),
+                           LOG_LEVEL="WARNING")  # fmt: skip
+                with run.running_server(server_options(options), env):
+                    async with httpx.AsyncClient(
+                        base_url=f"http://127.0.0.1:{options.port}", timeout=60
+                    ) as remote:
+                        served = Bench(factory, remote, rng)
+                        rows = await load(options, served)
+                        hot = await served.contention(
+                            buyers=options.buyers, stock=options.stock, concurrency=32
+                        )
+                bench.variants, bench.method_id, bench.serial = (
+                    served.variants,
+                    served.method_id,
+                    served.serial,
+                )
+            else:
+                rows = await load(options, bench)
+                hot = await bench.contention(
+                    buyers=options.buyers, stock=options.stock, concurrency=32
+                )
+            engine = app.state.resources.engine
+            one = await bench.statements(engine, 1)
+            two = await bench.statements(engine, 2)
     return report(options, rows, len(one), len(two), hot)
 
 
@@ -243,12 +292,12 @@ def report(
     lines = [
         f"\n## Checkout: checkoutComplete orders/s ({day})\n",
         "Command: `python -m bench.checkout "
-        f"--orders {options.orders} --repeat {options.repeat}` on the seeded "
-        f"{options.products:,}-product catalog (database `{options.database}`). One worker: the "
-        "ASGI app in-process (httpx.ASGITransport, the load generator on the same event loop), "
-        f"pool {options.pool}, production settings (notification worker not in process), "
-        "DUMMY gateway (tok_success), guest carts of 1-2 random lines with a delivery method, "
-        "written as rows before each run. "
+        f"--server {options.server} --orders {options.orders} --repeat {options.repeat}` on the "
+        "seeded "
+        f"{options.products:,}-product catalog (database `{options.database}`). One worker: "
+        f"{SERVERS[options.server]}, pool {options.pool}, production settings (notification "
+        "worker not in process), DUMMY gateway (tok_success), guest carts of 1-2 random lines "
+        "with a delivery method, written as rows before each run. "
         f"Median of {options.repeat} runs of {options.orders} orders each. Floor: "
         "checkoutComplete refused at its first input check (no SQL of its own), same run, "
         "same concurrency. 2 shared cores.\n",
@@ -288,6 +337,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--buyers", type=int, default=300)
     parser.add_argument("--stock", type=int, default=50)
     parser.add_argument("--no-write", action="store_true", help="Print, do not append.")
+    parser.add_argument(
+        "--server", choices=["uvicorn", "inprocess"], default="inprocess",
+        help="uvicorn: `commerce serve --workers 1` in its own process; inprocess: ASGI app here.",
+    )  # fmt: skip
+    parser.add_argument("--port", type=int, default=8765)
     options = parser.parse_args(argv)
     if options.database in {"test", "postgres", "bench", "template0", "template1"}:
         parser.error(f"refusing to use the shared database {options.database!r}")

@@ -40,7 +40,7 @@ COMPLETE = """
 mutation($cartId: ID!, $key: String!, $gateway: String!, $token: String!) {
   checkoutComplete(cartId: $cartId, idempotencyKey: $key,
                    payment: {gateway: $gateway, token: $token}) {
-    order { id number status email token currency
+    order { id number status email token currency createdAt
             subtotal { amount currency } shipping { amount } shippingTax { amount }
             discount { amount } tax { amount } total { amount currency }
             deliveryMethodName discounts { name code kind amount { amount } }

@@ -15,7 +15,7 @@ from models.carts import Cart, StockReservation
 from models.catalog import Stock, StockAdjustment, Warehouse
 from models.notifications import Notification
 from models.orders import Order, OrderAllocation, OrderEvent, OrderLine, Payment
-from models.promotions import Promotion
+from models.promotions import Promotion, PromotionRedemption
 from tests.checkout.checkout_fixtures import COMPLETE, Shop, complete_variables
 
 
@@ -206,3 +206,32 @@ async def test_untracked_variant_takes_no_stock(gql, shop, session_factory, coun
     assert await count(OrderAllocation) == 0
     assert await count(StockAdjustment) == 0
     assert await _stock(session_factory, variant.id) == {(await shop.warehouse(default=True)).id: 0}
+
+
+async def test_limited_automatic_promotions_count_a_use_unlimited_ones_do_not(
+    gql, shop, session_factory, count
+):
+    limited = await shop.promotion(percentage=Decimal(5), usage_limit=3, stackable=True)
+    unlimited = await shop.promotion(percentage=Decimal(5), stackable=True)
+    variant = await shop.variant(price=2000, stock=5)
+    cart = await shop.cart([(variant, 1)], method=await shop.method())
+
+    payload = await complete(gql, cart)
+
+    assert payload["userErrors"] == []
+    assert sorted(d["name"] for d in payload["order"]["discounts"]) == sorted(
+        [limited.name, unlimited.name]
+    )
+    async with session_factory() as session:
+        used = dict(
+            (
+                await session.execute(
+                    select(Promotion.id, Promotion.used_count).where(
+                        Promotion.id.in_([limited.id, unlimited.id])
+                    )
+                )
+            ).all()
+        )
+        redeemed = (await session.scalars(select(PromotionRedemption.promotion_id))).all()
+    assert used == {limited.id: 1, unlimited.id: 0}
+    assert redeemed == [limited.id]

@@ -48,6 +48,8 @@ class Context:
     cost_budget: CostBudget | None = None
     # Set after execution: a query without errors, by an anonymous client.
     cacheable: bool = False
+    # Set by a resolver whose answer is one shopper's (an order by its token): never cached.
+    private_answer: bool = False
     _session: AsyncSession | None = None
     _loaders: Loaders | None = None
     _public_reads: PublicReads | None = None

@@ -36,6 +36,7 @@ from models.catalog import (
 from models.promotions import Promotion, promotion_categories, promotion_products
 from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
 from models.taxes import TaxRate
+from models.orders import Order, OrderEvent, OrderLine
 
 T = TypeVar("T")
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
@@ -167,6 +168,9 @@ class Loaders:
     methods_by_zone: DataLoader[int, list[ShippingMethod]]
     products_by_promotion: DataLoader[int, list[Product]]
     categories_by_promotion: DataLoader[int, list[Category]]
+    order: DataLoader[int, Order | None]
+    lines_by_order: DataLoader[int, list[OrderLine]]
+    events_by_order: DataLoader[int, list[OrderEvent]]
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -265,5 +269,9 @@ class Loaders:
                 ),
                 "promotion",
                 "category",
+            order=by_id(Order, "order"),
+            lines_by_order=grouped(_children(OrderLine, OrderLine.order_id, OrderLine.id), "order"),
+            events_by_order=grouped(
+                _children(OrderEvent, OrderEvent.order_id, OrderEvent.sequence), "order"
             ),
         )

@@ -21,6 +21,7 @@ import resolvers.catalog
 import resolvers.checkout
 import resolvers.node
 import resolvers.notifications
+import resolvers.orders
 from app.document_cache import CachedParser, DocumentCache
 from app.request_guard import GuardConfig, RequestGuard
 from app.settings import Settings
@@ -34,9 +35,11 @@ DOMAINS = (
     resolvers.catalog,
     resolvers.checkout,
     resolvers.notifications,
+    resolvers.checkout,
+    resolvers.orders,
 )
-QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS))
-MUTATIONS = tuple(domain.Mutation for domain in DOMAINS)
+QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS if domain.Query))
+MUTATIONS = tuple(domain.Mutation for domain in DOMAINS if domain.Mutation)
 SUBSCRIPTIONS = tuple(domain.Subscription for domain in DOMAINS if domain.Subscription)
 
 
@@ -91,6 +94,7 @@ class MarkCacheable(SchemaExtension):
             context.cacheable = (
                 context.user is None
                 and context.auth_error is None
+                and not context.private_answer
                 and execution.operation_type is OperationType.QUERY
                 and result is not None
                 and not result.errors

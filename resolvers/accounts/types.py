@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from resolvers.accounts.addresses import Address
     from resolvers.cart.types import Cart
     from resolvers.catalog.wishlist import WishlistItem
+    from resolvers.orders.types import Order
 
 AddressRef = Annotated["Address", strawberry.lazy("resolvers.accounts.addresses")]
 
@@ -98,6 +99,24 @@ class User(relay.Node):
 
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await resolve_wishlist(info, user_id=self.row.id, page=page)
+
+    @strawberry.field(description="Your orders, newest first; only on your own account.")
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Order, strawberry.lazy("resolvers.orders.types")]] | None:
+        from app.services.pagination import PageRequest
+        from resolvers.orders.queries import resolve_orders_of
+
+        viewer = info.context.user
+        if viewer is None or viewer.id != self.row.id:
+            return None
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await resolve_orders_of(info, user_id=self.row.id, page=page)
 
     @strawberry.field(description="Your address book, oldest first; only on your own account.")
     async def addresses(self, info: Info) -> list[AddressRef]:

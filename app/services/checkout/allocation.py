@@ -1,0 +1,123 @@
+"""Taking stock for an order: which warehouses give each line's units, and the one
+conditional UPDATE that takes them.
+
+Priority (docs/decisions.md): the default warehouse first, then the others by id; a line is
+split over warehouses only when the earlier ones run short. The caller holds the stock rows'
+locks (`stock.lock_stock`, variant then warehouse order), so the plan cannot go stale; the
+UPDATE's `quantity >= n` is the last line of defence all the same.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, column, select, update, values
+from sqlalchemy.dialects.postgresql import BIGINT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import CheckoutError, ErrorCode
+from app.services.public_changes import mark_public_change
+from models.catalog import Stock, StockAdjustment, Warehouse
+from models.orders import OrderAllocation
+
+
+@dataclass(frozen=True)
+class Need:
+    order_line_id: int
+    variant_id: int
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Take:
+    order_line_id: int
+    variant_id: int
+    warehouse_id: int
+    quantity: int
+
+
+def short(message: str = "Not enough stock left for a line.") -> CheckoutError:
+    return CheckoutError(ErrorCode.INSUFFICIENT_STOCK, message, field="lines")
+
+
+async def plan(session: AsyncSession, needs: list[Need]) -> list[Take]:
+    """Units per (line, warehouse) by the priority; INSUFFICIENT_STOCK when a line is short."""
+    if not needs:
+        return []
+    rows = await session.execute(
+        select(Stock.variant_id, Stock.warehouse_id, Stock.quantity)
+        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+        .where(Stock.variant_id.in_(sorted({need.variant_id for need in needs})))
+        .order_by(Stock.variant_id, Warehouse.is_default.desc(), Stock.warehouse_id)
+    )
+    on_hand: dict[int, list[list[int]]] = defaultdict(list)
+    for variant_id, warehouse_id, quantity in rows:
+        on_hand[variant_id].append([warehouse_id, quantity])
+    takes: list[Take] = []
+    for need in needs:
+        left = need.quantity
+        for slot in on_hand[need.variant_id]:
+            got = min(left, slot[1])
+            if got > 0:
+                takes.append(Take(need.order_line_id, need.variant_id, slot[0], got))
+                slot[1] -= got
+                left -= got
+            if left == 0:
+                break
+        if left:
+            raise short()
+    return takes
+
+
+async def take(
+    session: AsyncSession, takes: list[Take], *, needs: list[Need], reason: str,
+    user_id: int | None,
+) -> None:  # fmt: skip
+    """Decrement stock by `takes` in one conditional UPDATE; record allocations and
+    adjustments; mark the variants' public answers stale."""
+    if not takes:
+        return
+    per_slot: dict[tuple[int, int], int] = defaultdict(int)
+    for item in takes:
+        per_slot[(item.variant_id, item.warehouse_id)] += item.quantity
+    wanted = values(
+        column("variant_id", BIGINT), column("warehouse_id", BIGINT), column("n", Integer),
+        name="wanted",
+    ).data([(v, w, n) for (v, w), n in sorted(per_slot.items())])  # fmt: skip
+    result = await session.execute(
+        update(Stock)
+        .where(
+            Stock.variant_id == wanted.c.variant_id,
+            Stock.warehouse_id == wanted.c.warehouse_id,
+            Stock.quantity >= wanted.c.n,
+        )
+        .values(quantity=Stock.quantity - wanted.c.n)
+        .returning(Stock.variant_id, Stock.warehouse_id, Stock.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    after = {(v, w): q for v, w, q in result}
+    if len(after) != len(per_slot):
+        raise short()  # only without the caller's lock: nothing is written (rolled back)
+    session.add_all(
+        [
+            OrderAllocation(
+                order_line_id=item.order_line_id,
+                variant_id=item.variant_id,
+                warehouse_id=item.warehouse_id,
+                quantity=item.quantity,
+            )
+            for item in takes
+        ]
+        + [
+            StockAdjustment(
+                variant_id=v, warehouse_id=w, delta=-n, quantity_after=after[(v, w)],
+                reason=reason, user_id=user_id,
+            )
+            for (v, w), n in sorted(per_slot.items())
+        ]
+    )  # fmt: skip
+    products = {need.variant_id: need.product_id for need in needs}
+    for variant_id in sorted({v for v, _ in per_slot}):
+        mark_public_change(session, f"variant:{variant_id}", f"product:{products[variant_id]}")

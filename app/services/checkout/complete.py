@@ -1,0 +1,279 @@
+"""checkoutComplete: a cart becomes an order, once, in one transaction.
+
+Steps, in this order (docs/decisions.md, "Checkout completion"):
+
+1. lock the cart row (concurrent completions of one cart wait here, one after the other);
+2. an order of this cart with this idempotency key: return it (a replay); another key:
+   CART_COMPLETED;
+3. price the cart now (`cart_view`) and refuse with its first blocking problem;
+4. lock the variants' stock rows (variant, warehouse order), recount what is left apart from
+   this cart's own reservation, and take the units by warehouse priority with one
+   conditional UPDATE, recording allocations and stock adjustments;
+5. create the order with its frozen lines, redeem its promotions, record its first status,
+   free the cart's reservations and mark the cart completed;
+6. start the payment through the gateway: succeeded -> paid; pending -> stays
+   pending_payment; declined -> PAYMENT_DECLINED, and the whole transaction rolls back.
+
+The gateway is called inside the transaction, with the cart and stock rows locked: fine for
+DUMMY, which answers at once; the payments issue moves slow providers out of the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import CheckoutError, ErrorCode
+from app.payments.gateway import PaymentGateway, PaymentStatus
+from app.payments.registry import gateway_for
+from app.services.cart.access import cart_for
+from app.services.cart.view import CartView, cart_view
+from app.services.checkout import allocation, stock
+from app.services.checkout.readiness import blocking_problem
+from app.services.checkout.redemption import Redeem, counted, redeem
+from app.services.orders.events import record_status
+from app.settings import Settings
+from models.accounts import User
+from models.carts import Cart
+from models.orders import Order, OrderLine, Payment
+from models.promotions import Promotion
+
+MAX_KEY_LENGTH = 255
+MAX_PAYMENT_TOKEN_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class PaymentData:
+    gateway: str
+    token: str
+
+
+def _printable(value: str, max_length: int) -> bool:
+    return 0 < len(value) <= max_length and value.isprintable()
+
+
+def clean_key(value: str) -> str:
+    """An idempotency key: 1 to 255 printable characters, taken as given (no trimming)."""
+    if not _printable(value, MAX_KEY_LENGTH):
+        raise CheckoutError(
+            ErrorCode.INVALID,
+            f"The idempotency key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            field="idempotencyKey",
+        )
+    return value
+
+
+def clean_payment(payment: PaymentData, *, enabled: list[str]) -> PaymentGateway:
+    """The gateway to charge; INVALID on payment.gateway / payment.token otherwise."""
+    gateway = gateway_for(payment.gateway, enabled) if _printable(payment.gateway, 32) else None
+    if gateway is None:
+        raise CheckoutError(
+            ErrorCode.INVALID,
+            f"Unknown payment gateway; this shop takes {', '.join(enabled)}.",
+            field="payment.gateway",
+        )
+    if not _printable(payment.token, MAX_PAYMENT_TOKEN_LENGTH):
+        raise CheckoutError(
+            ErrorCode.INVALID,
+            f"The payment token must be 1 to {MAX_PAYMENT_TOKEN_LENGTH} printable characters.",
+            field="payment.token",
+        )
+    return gateway
+
+
+async def _replay(session: AsyncSession, cart: Cart, key: str) -> Order | None:
+    order = await session.scalar(
+        select(Order).where(Order.cart_id == cart.id).execution_options(populate_existing=True)
+    )
+    if order is not None and order.idempotency_key == key:
+        return order
+    if order is not None or cart.completed_at is not None:
+        raise CheckoutError(
+            ErrorCode.CART_COMPLETED, "This cart is already an order.", field="cartId"
+        )
+    return None
+
+
+async def _email(session: AsyncSession, cart: Cart, user_id: int | None) -> str:
+    if cart.email:
+        return cart.email
+    owner = cart.user_id or user_id
+    if owner is None:
+        return ""
+    return await session.scalar(select(User.email).where(User.id == owner)) or ""
+
+
+async def _check_stock(session: AsyncSession, view: CartView, now: datetime) -> None:
+    """Lock the stock rows, then recount under the lock (the view's count may be stale)."""
+    wanted = {line.row.variant_id: line.row.quantity for line in view.lines if line.variant}
+    ids = [variant_id for variant_id in wanted if variant_id is not None]
+    await stock.lock_stock(session, ids)
+    left = await stock.available(session, ids, now=now, exclude_cart_id=view.cart.id)
+    for variant_id in sorted(ids):
+        if stock.shortfall(wanted[variant_id], left.get(variant_id, 0)):
+            raise allocation.short(f"Only {left.get(variant_id, 0)} left of a line's variant.")
+
+
+def _order(view: CartView, *, key: str, email: str, user_id: int | None, vat: bool) -> Order:
+    priced = view.priced
+    method = view.delivery_method
+    assert method is not None  # blocking_problem refused a cart without one
+    return Order(
+        token=secrets.token_urlsafe(32),
+        cart_id=view.cart.id,
+        idempotency_key=key,
+        user_id=view.cart.user_id or user_id,
+        email=email,
+        status="pending_payment",
+        currency=view.cart.currency,
+        prices_include_tax=vat,
+        subtotal_amount=priced.subtotal_amount,
+        shipping_amount=priced.shipping_amount,
+        shipping_tax_amount=priced.shipping_tax_amount,
+        discount_amount=priced.discount_amount,
+        tax_amount=priced.tax_amount,
+        total_amount=priced.total_amount,
+        shipping_address=view.cart.shipping_address,
+        billing_address=view.cart.billing_address,
+        shipping_method_id=method.id,
+        shipping_method_name=method.name,
+        discounts=[
+            {
+                "promotionId": d.promotion_id,
+                "name": d.name,
+                "code": d.code,
+                "kind": d.kind,
+                "amount": d.amount,
+            }
+            for d in priced.discounts
+        ],
+        event_sequence=0,
+    )
+
+
+async def _lines(session: AsyncSession, view: CartView, order: Order) -> list[allocation.Need]:
+    """Insert the frozen lines; what each tracked one needs from stock."""
+    rows: list[tuple[OrderLine, bool]] = []
+    for line in view.lines:
+        assert line.variant is not None and line.product is not None and line.priced
+        priced = line.priced
+        row = OrderLine(
+            order_id=order.id,
+            variant_id=line.variant.id,
+            product_id=line.product.id,
+            product_name=line.product.name,
+            variant_name=line.variant.name,
+            sku=line.variant.sku,
+            quantity=line.row.quantity,
+            unit_price_amount=priced.unit_amount,
+            discount_amount=priced.discount_amount,
+            tax_rate=view.priced.tax_rate,
+            tax_amount=priced.tax_amount,
+            total_amount=priced.gross_amount,
+        )
+        rows.append((row, line.variant.track_inventory))
+    session.add_all([row for row, _ in rows])
+    await session.flush()
+    return [
+        allocation.Need(row.id, row.variant_id, row.product_id, row.quantity)
+        for row, tracked in rows
+        if tracked and row.variant_id is not None and row.product_id is not None
+    ]
+
+
+async def _redemptions(session: AsyncSession, view: CartView) -> list[Redeem]:
+    """The applied promotions that count a use: coupons, and limited automatic ones."""
+    applied = {d.promotion_id: d.amount for d in view.priced.discounts}
+    promotions = {coupon.promotion.id: coupon.promotion for coupon in view.coupons}
+    automatic = sorted(set(applied) - set(promotions))
+    if automatic:  # the view keeps no rows of automatic promotions; read them again
+        rows = await session.scalars(select(Promotion).where(Promotion.id.in_(automatic)))
+        promotions.update({row.id: row for row in rows})
+    return [
+        Redeem(promotions[pid], amount)
+        for pid, amount in applied.items()
+        if pid in promotions and counted(promotions[pid])
+    ]
+
+
+def _provider_key(cart: Cart, key: str, token: str) -> str:
+    # Per attempt: after a decline (nothing kept) the same key with another card must reach
+    # the provider as a new request, not as a replay of the declined one.
+    digest = hashlib.sha256(f"{cart.token}\0{key}\0{token}".encode()).hexdigest()
+    return f"checkout-{digest[:40]}"
+
+
+async def complete_checkout(
+    session: AsyncSession,
+    *,
+    cart_token: str,
+    user_id: int | None,
+    idempotency_key: str,
+    payment: PaymentData,
+    settings: Settings,
+) -> Order:
+    """Place the cart's order and start its payment; the same key returns the first order."""
+    key = clean_key(idempotency_key)
+    gateway = clean_payment(payment, enabled=settings.payment_gateways)
+    cart = await cart_for(session, token=cart_token, user_id=user_id, lock=True, open_only=False)
+    if (replayed := await _replay(session, cart, key)) is not None:
+        return replayed
+    now = datetime.now(UTC)
+    view = await cart_view(
+        session, cart=cart, now=now, prices_include_tax=settings.prices_include_tax
+    )
+    email = await _email(session, cart, user_id)
+    if (problem := blocking_problem(view, email=email)) is not None:
+        raise problem
+    await _check_stock(session, view, now)
+
+    order = _order(view, key=key, email=email, user_id=user_id, vat=settings.prices_include_tax)
+    session.add(order)
+    await session.flush()
+    needs = await _lines(session, view, order)
+    takes = await allocation.plan(session, needs)
+    await allocation.take(
+        session, takes, needs=needs, reason=f"order #{order.number}", user_id=user_id
+    )
+    await redeem(
+        session,
+        await _redemptions(session, view),
+        order_id=order.id,
+        user_id=order.user_id,
+        email=email,
+    )
+    await record_status(session, order, "pending_payment", user_id)
+    await stock.release(session, cart_id=cart.id)
+    cart.completed_at = now
+
+    outcome = await gateway.start(
+        amount=order.total_amount,
+        currency=order.currency,
+        token=payment.token,
+        idempotency_key=_provider_key(cart, key, payment.token),
+        reference=str(order.number),
+    )
+    if outcome.status is PaymentStatus.DECLINED:
+        raise CheckoutError(
+            ErrorCode.PAYMENT_DECLINED, outcome.message or "The payment was declined.",
+            field="payment.token",
+        )  # fmt: skip
+    session.add(
+        Payment(
+            order_id=order.id,
+            gateway=gateway.name,
+            status=outcome.status.value,
+            amount=order.total_amount,
+            currency=order.currency,
+            psp_reference=outcome.psp_reference,
+        )
+    )
+    if outcome.status is PaymentStatus.SUCCEEDED:
+        await record_status(session, order, "paid", user_id)
+    await session.flush()
+    return order

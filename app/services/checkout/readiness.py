@@ -1,0 +1,49 @@
+"""Whether a cart can become an order now: its first blocking problem, by a fixed precedence.
+
+The precedence is the order a shopper fixes things in: the lines themselves (gone, wrong
+currency, repriced, short of stock), then who buys (email), where it goes (address, delivery
+method), and last the coupons. A stock problem is always INSUFFICIENT_STOCK here, whether
+some or none is left: completion speaks with the word of the conditional UPDATE that takes
+the stock (the cart view keeps OUT_OF_STOCK for display).
+"""
+
+from __future__ import annotations
+
+from app.errors import CheckoutError, ErrorCode
+from app.services.cart.view import CartView
+
+PRECEDENCE = (
+    ErrorCode.CART_EMPTY,
+    ErrorCode.PRODUCT_UNAVAILABLE,
+    ErrorCode.CURRENCY_MISMATCH,
+    ErrorCode.PRICE_CHANGED,
+    ErrorCode.INSUFFICIENT_STOCK,
+    ErrorCode.EMAIL_REQUIRED,
+    ErrorCode.SHIPPING_ADDRESS_REQUIRED,
+    ErrorCode.DELIVERY_METHOD_REQUIRED,
+    ErrorCode.DELIVERY_METHOD_UNAVAILABLE,
+)
+_RANK = {code: rank for rank, code in enumerate(PRECEDENCE)}
+_COUPON_RANK = len(PRECEDENCE)  # every COUPON_* code, in the order the coupons were applied
+
+
+def _as_completion(code: ErrorCode) -> ErrorCode:
+    return ErrorCode.INSUFFICIENT_STOCK if code == ErrorCode.OUT_OF_STOCK else code
+
+
+def blocking_problem(view: CartView, *, email: str) -> CheckoutError | None:
+    """The first problem that stops `view` from being ordered, as the error to raise."""
+    found: list[tuple[ErrorCode, str]] = []
+    if not view.lines:
+        found.append((ErrorCode.CART_EMPTY, "The cart has no lines."))
+    found += [(_as_completion(problem.code), problem.message) for problem in view.problems]
+    if not email:
+        found.append((ErrorCode.EMAIL_REQUIRED, "Give an email address for the order."))
+    if view.cart.shipping_address is None:
+        found.append((ErrorCode.SHIPPING_ADDRESS_REQUIRED, "Give a shipping address."))
+    if view.cart.shipping_method_id is None:
+        found.append((ErrorCode.DELIVERY_METHOD_REQUIRED, "Choose a delivery method."))
+    if not found:
+        return None
+    code, message = min(found, key=lambda item: _RANK.get(item[0], _COUPON_RANK))
+    return CheckoutError(code, message, field="cartId")

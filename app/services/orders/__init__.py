@@ -1,0 +1,1 @@
+"""Orders: status changes (history, outbox, pub/sub) and the read side."""

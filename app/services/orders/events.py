@@ -1,0 +1,60 @@
+"""An order's status change: a history row, an outbox notification and a pub/sub message,
+all numbered with the order's next sequence number (clients resume from the last one seen).
+
+The orders issue builds its state machine on `record_status`; it checks nothing about
+which transitions are allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.events import emit
+from app.services.notifications.outbox import enqueue
+from models.orders import Order, OrderEvent
+
+TEMPLATE = "order_status"
+
+
+def channel_of(order_id: int) -> str:
+    """The pub/sub channel of one order's status messages."""
+    return f"order:{order_id}"
+
+
+async def record_status(
+    session: AsyncSession, order: Order, to_status: str, user_id: int | None
+) -> OrderEvent:
+    """Move `order` to `to_status` (the first call, on a new order, records None -> status)."""
+    from_status = order.status if order.event_sequence else None
+    order.event_sequence += 1
+    order.status = to_status
+    event = OrderEvent(
+        order_id=order.id,
+        sequence=order.event_sequence,
+        from_status=from_status,
+        to_status=to_status,
+        user_id=user_id,
+    )
+    session.add(event)
+    message: dict[str, Any] = {
+        "kind": "ORDER_STATUS",
+        "orderId": order.id,
+        "number": order.number,
+        "sequence": order.event_sequence,
+        "fromStatus": from_status,
+        "toStatus": to_status,
+    }
+    await enqueue(
+        session,
+        user_id=order.user_id,
+        kind="order_updates",
+        channel="email",
+        recipient=order.email,
+        template=TEMPLATE,
+        payload={**message, "event": "order_status", "total": order.total_amount,
+                 "currency": order.currency},
+    )  # fmt: skip
+    emit(session, channel_of(order.id), message)
+    return event

@@ -33,10 +33,10 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
+from models.orders import Order, OrderEvent, OrderLine
 from models.promotions import Promotion, promotion_categories, promotion_products
 from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
 from models.taxes import TaxRate
-from models.orders import Order, OrderEvent, OrderLine
 
 T = TypeVar("T")
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
@@ -269,6 +269,7 @@ class Loaders:
                 ),
                 "promotion",
                 "category",
+            ),
             order=by_id(Order, "order"),
             lines_by_order=grouped(_children(OrderLine, OrderLine.order_id, OrderLine.id), "order"),
             events_by_order=grouped(

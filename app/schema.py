@@ -35,7 +35,6 @@ DOMAINS = (
     resolvers.catalog,
     resolvers.checkout,
     resolvers.notifications,
-    resolvers.checkout,
     resolvers.orders,
 )
 QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS if domain.Query))

@@ -55,7 +55,7 @@ async def test_the_readme_walkthrough_places_an_order(gql, session, make_product
     assert chosen["cartDeliveryMethodUpdate"]["userErrors"] == []
     assert chosen["cartDeliveryMethodUpdate"]["cart"]["reservedUntil"] is not None
     coupon = (await gql.execute(steps["ApplyCoupon"], cartId=cart_id))["cartCouponApply"]
-    assert coupon["userErrors"] == [] and coupon["cart"]["problems"] == []
+    assert coupon["userErrors"] == [] and coupon["cart"]["checkoutProblems"] == []
     cost = {key: value["amount"] for key, value in coupon["cart"]["cost"].items()}
     # 40.00 - 4.00 = 36.00 and 5.00 shipping, taxed at New York's 8.875 %:
     # 36.00 x 8.875 % = 3.195 -> 3.20 (half-even), 5.00 x 8.875 % = 0.44375 -> 0.44.

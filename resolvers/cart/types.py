@@ -13,6 +13,7 @@ from strawberry import relay
 from app.errors import ErrorCode
 from app.services.cart import queries
 from app.services.cart.view import CartView, LineView, Problem
+from app.services.checkout.readiness import checkout_problems
 from models.shipping import ShippingMethod
 from resolvers.base import Info, global_id, node_token, run_query
 from resolvers.catalog.types import Variant
@@ -191,7 +192,12 @@ class Cart(relay.Node):
     discount_codes: list[CartDiscountCode]
     discounts: list[CartDiscount]
     problems: list[CartProblem] = strawberry.field(
-        description="Everything to fix before checkout; empty when it can be completed."
+        description="What is wrong with the cart's lines, coupons or delivery method now."
+    )
+    checkout_problems: list[CartProblem] = strawberry.field(
+        description="Everything checkoutComplete would refuse now, the one it reports first:"
+        " the problems, and a missing email, shipping address or delivery method. Empty:"
+        " the cart can be completed (stock permitting at that moment)."
     )
     weight_grams: int
     reserved_until: datetime | None = strawberry.field(
@@ -243,6 +249,12 @@ class Cart(relay.Node):
                 for applied in priced.discounts
             ],
             problems=[CartProblem.of(problem) for problem in view.problems],
+            checkout_problems=[
+                CartProblem.of(problem)
+                for problem in checkout_problems(
+                    view, has_email=bool(cart.email) or cart.user_id is not None
+                )
+            ],
             weight_grams=view.weight_grams,
             reserved_until=view.reserved_until,
         )

@@ -9,8 +9,10 @@ the stock (the cart view keeps OUT_OF_STOCK for display).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.errors import CheckoutError, ErrorCode
-from app.services.cart.view import CartView
+from app.services.cart.view import CartView, Problem
 
 PRECEDENCE = (
     ErrorCode.CART_EMPTY,
@@ -31,19 +33,26 @@ def _as_completion(code: ErrorCode) -> ErrorCode:
     return ErrorCode.INSUFFICIENT_STOCK if code == ErrorCode.OUT_OF_STOCK else code
 
 
+def checkout_problems(view: CartView, *, has_email: bool) -> list[Problem]:
+    """Everything that stops `view` from being ordered now, the first to fix first: the
+    cart's problems and what checkout needs that the cart lacks."""
+    found: list[Problem] = []
+    if not view.lines:
+        found.append(Problem(ErrorCode.CART_EMPTY, "The cart has no lines."))
+    found += [replace(problem, code=_as_completion(problem.code)) for problem in view.problems]
+    if not has_email:
+        found.append(Problem(ErrorCode.EMAIL_REQUIRED, "Give an email address for the order."))
+    if view.cart.shipping_address is None:
+        found.append(Problem(ErrorCode.SHIPPING_ADDRESS_REQUIRED, "Give a shipping address."))
+    if view.cart.shipping_method_id is None:
+        found.append(Problem(ErrorCode.DELIVERY_METHOD_REQUIRED, "Choose a delivery method."))
+    # sorted() is stable: problems of one rank keep their order (lines, then coupons).
+    return sorted(found, key=lambda problem: _RANK.get(problem.code, _COUPON_RANK))
+
+
 def blocking_problem(view: CartView, *, email: str) -> CheckoutError | None:
     """The first problem that stops `view` from being ordered, as the error to raise."""
-    found: list[tuple[ErrorCode, str]] = []
-    if not view.lines:
-        found.append((ErrorCode.CART_EMPTY, "The cart has no lines."))
-    found += [(_as_completion(problem.code), problem.message) for problem in view.problems]
-    if not email:
-        found.append((ErrorCode.EMAIL_REQUIRED, "Give an email address for the order."))
-    if view.cart.shipping_address is None:
-        found.append((ErrorCode.SHIPPING_ADDRESS_REQUIRED, "Give a shipping address."))
-    if view.cart.shipping_method_id is None:
-        found.append((ErrorCode.DELIVERY_METHOD_REQUIRED, "Choose a delivery method."))
+    found = checkout_problems(view, has_email=bool(email))
     if not found:
         return None
-    code, message = min(found, key=lambda item: _RANK.get(item[0], _COUPON_RANK))
-    return CheckoutError(code, message, field="cartId")
+    return CheckoutError(found[0].code, found[0].message, field="cartId")

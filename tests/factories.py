@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from slugify import slugify
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.permissions import Role
@@ -158,3 +158,20 @@ def make_product(session_factory: async_sessionmaker[AsyncSession]) -> Callable:
             return await session.get_one(Product, product.id)
 
     return make
+
+
+def demo_checkout_rows() -> list[Any]:
+    """DELETE statements for the demo checkout rules `commerce seed` commits (app/seed_checkout)."""
+    from app.seed_checkout import DEMO_COUPON, DEMO_TAX_RATES, DEMO_ZONE
+    from models.promotions import Promotion
+    from models.shipping import ShippingZone
+    from models.taxes import TaxRate
+
+    return [
+        delete(ShippingZone).where(ShippingZone.name == DEMO_ZONE),
+        delete(Promotion).where(Promotion.code == DEMO_COUPON),
+        *(
+            delete(TaxRate).where(TaxRate.country == country, TaxRate.region == region)
+            for country, region, _, _ in DEMO_TAX_RATES
+        ),
+    ]

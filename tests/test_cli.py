@@ -21,6 +21,7 @@ from models.promotions import Promotion
 from models.shipping import ShippingMethod, ShippingZone
 from models.taxes import TaxRate
 from tests.conftest import make_settings
+from tests.factories import demo_checkout_rows
 
 STAFF_EMAIL = "cli-staff@example.com"
 
@@ -50,12 +51,8 @@ def _delete(*emails: str) -> None:
         async with engine.begin() as connection:
             await connection.execute(delete(User).where(User.email.in_(emails)))
             # The demo checkout rules `seed` writes (committed data other tests must not see).
-            await connection.execute(delete(ShippingZone).where(ShippingZone.name == DEMO_ZONE))
-            await connection.execute(delete(Promotion).where(Promotion.code == DEMO_COUPON))
-            for country, region, _, _ in DEMO_TAX_RATES:
-                await connection.execute(
-                    delete(TaxRate).where(TaxRate.country == country, TaxRate.region == region)
-                )
+            for statement in demo_checkout_rows():
+                await connection.execute(statement)
         await engine.dispose()
 
     asyncio.run(run())

@@ -18,6 +18,7 @@ from app.seed_catalog import seed_catalog
 from models.accounts import User
 from models.catalog import Category, Product, Stock, Tag, Variant, Warehouse
 from tests.conftest import make_settings
+from tests.factories import demo_checkout_rows
 
 PRODUCTS = """
 query($filter: ProductFilterInput) {
@@ -146,6 +147,8 @@ def cli_env(monkeypatch, engine) -> Iterator[CliRunner]:
             )
             emails = [data.email for _, data in DEMO_ACCOUNTS]
             await connection.execute(delete(User).where(User.email.in_(emails)))
+            for statement in demo_checkout_rows():
+                await connection.execute(statement)
         await engine.dispose()
 
     asyncio.run(clean())

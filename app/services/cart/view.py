@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
-from app.services.cart.reservations import reserved_until
 from app.services.checkout import offers, stock
 from app.services.checkout.pricing import Discount, Priced, PricedLine, PriceLine, Shipping, price
-from models.carts import Cart, CartLine, CartPromotion
+from models.carts import Cart, CartLine, CartPromotion, StockReservation
 from models.catalog import Product, Variant
 from models.promotions import Promotion
 from models.shipping import ShippingMethod
@@ -79,33 +78,65 @@ _SKIP_CODES = {
 }
 
 
-async def _lines(session: AsyncSession, cart_id: int) -> list[tuple[CartLine, Variant | None]]:
+@dataclass(frozen=True)
+class _Row:
+    line: CartLine
+    variant: Variant | None
+    product: Product | None
+    left: int | None  # units this cart can still get; None: not tracked (or no variant)
+
+
+async def _lines(
+    session: AsyncSession, cart: Cart, now: datetime
+) -> tuple[list[_Row], datetime | None]:
+    """The lines with their variant, product and what is left of it, and the end of the
+    cart's stock hold: one statement."""
+    on_hand, held = stock.stock_columns(now=now, exclude_cart_id=cart.id)
+    hold_ends = (
+        select(func.min(StockReservation.expires_at))
+        .where(StockReservation.cart_id == cart.id, StockReservation.expires_at > now)
+        .scalar_subquery()
+    )
     rows = await session.execute(
-        select(CartLine, Variant)
+        select(CartLine, Variant, Product, on_hand, held, hold_ends)
         .outerjoin(Variant, Variant.id == CartLine.variant_id)
-        .where(CartLine.cart_id == cart_id)
+        .outerjoin(Product, Product.id == Variant.product_id)
+        .where(CartLine.cart_id == cart.id)
         .order_by(CartLine.id)
         .execution_options(populate_existing=True)
     )
-    return [(line, variant) for line, variant in rows]
+    found: list[_Row] = []
+    ends: set[datetime | None] = set()
+    for line, variant, product, stocked, reserved, until in rows:
+        left = stock.left_of(variant.track_inventory, stocked, reserved) if variant else None
+        found.append(_Row(line, variant, product, left))
+        ends.add(until)  # the same on every row
+    return found, ends.pop() if ends else None
 
 
-async def _products(session: AsyncSession, ids: set[int]) -> dict[int, Product]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
-    return {row.id: row for row in rows}
-
-
-async def _coupons(session: AsyncSession, cart_id: int) -> list[Promotion]:
-    rows = await session.scalars(
-        select(Promotion)
-        .join(CartPromotion, CartPromotion.promotion_id == Promotion.id)
-        .where(CartPromotion.cart_id == cart_id)
+async def _promotions(
+    session: AsyncSession, cart: Cart, now: datetime
+) -> tuple[list[Promotion], list[Promotion]]:
+    """The cart's coupons in the order applied, and the automatic promotions that run now:
+    one statement."""
+    rows = await session.execute(
+        select(Promotion, CartPromotion.created_at)
+        .outerjoin(
+            CartPromotion,
+            (CartPromotion.promotion_id == Promotion.id) & (CartPromotion.cart_id == cart.id),
+        )
+        .where(
+            CartPromotion.cart_id.is_not(None)
+            | offers.runs_automatically(now=now, currency=cart.currency)
+        )
         .order_by(CartPromotion.created_at, Promotion.id)
         .execution_options(populate_existing=True)
     )
-    return list(rows)
+    coupons: list[Promotion] = []
+    automatic: list[Promotion] = []
+    for promotion, applied_at in rows:
+        (coupons if applied_at is not None else automatic).append(promotion)
+    return coupons, automatic
 
 
 def _line_problems(
@@ -151,35 +182,15 @@ async def cart_view(
     session: AsyncSession, *, cart: Cart, now: datetime, prices_include_tax: bool
 ) -> CartView:
     """Price `cart` now; see the module docstring."""
-    rows = await _lines(session, cart.id)
-    products = await _products(session, {v.product_id for _, v in rows if v is not None})
-    left = await stock.available(
-        session, [v.id for _, v in rows if v is not None], now=now, exclude_cart_id=cart.id
-    )
-    lineage = await offers.category_lineage(
-        session, [p.category_id for p in products.values() if p.category_id is not None]
-    )
-    views: list[tuple[CartLine, Variant | None, Product | None, list[Problem], bool]] = []
-    price_lines: list[PriceLine] = []
+    rows, hold_ends = await _lines(session, cart, now)
+    views: list[tuple[_Row, list[Problem], bool]] = []
     weight = 0
-    for line, variant in rows:
-        product = products.get(variant.product_id) if variant is not None else None
-        found, buyable = _line_problems(
-            line, variant, product, cart.currency, left.get(line.variant_id or 0)
-        )
-        views.append((line, variant, product, found, buyable))
+    for row in rows:
+        found, buyable = _line_problems(row.line, row.variant, row.product, cart.currency, row.left)
+        views.append((row, found, buyable))
         if buyable:
-            assert variant is not None and product is not None
-            weight += (variant.weight_grams or 0) * line.quantity
-            price_lines.append(
-                PriceLine(
-                    key=line.id,
-                    unit_amount=variant.price_amount,
-                    quantity=line.quantity,
-                    product_id=product.id,
-                    category_ids=lineage.get(product.category_id or 0, frozenset()),
-                )
-            )
+            assert row.variant is not None
+            weight += (row.variant.weight_grams or 0) * row.line.quantity
 
     address = cart.shipping_address or cart.billing_address
     country = address["country"] if address else ""
@@ -190,7 +201,7 @@ async def cart_view(
             session, country=country, region=region, weight_grams=weight, currency=cart.currency
         )
     chosen = next((m for m in methods if m.id == cart.shipping_method_id), None)
-    problems: list[Problem] = [problem for view in views for problem in view[3]]
+    problems: list[Problem] = [problem for view in views for problem in view[1]]
     if cart.shipping_method_id is not None and chosen is None:
         problems.append(
             Problem(
@@ -200,8 +211,7 @@ async def cart_view(
         )
     rate = await offers.tax_rate(session, country=country, region=region) if address else None
 
-    coupons = await _coupons(session, cart.id)
-    automatic = await offers.automatic_promotions(session, now=now, currency=cart.currency)
+    coupons, automatic = await _promotions(session, cart, now)
     uses = await offers.customer_uses(
         session, [p.id for p in coupons], user_id=cart.user_id, email=cart.email
     )
@@ -213,6 +223,23 @@ async def cart_view(
     }
     usable = [p for p in coupons if coupon_problems[p.id] is None]
     as_discounts = {d.promotion_id: d for d in await offers.discounts(session, automatic + usable)}
+    # Category ancestors matter only to a promotion limited to categories.
+    lineage: dict[int, frozenset[int]] = {}
+    if any(discount.category_ids for discount in as_discounts.values()):
+        lineage = await offers.category_lineage(
+            session, [r.product.category_id for r in rows if r.product and r.product.category_id]
+        )
+    price_lines = [
+        PriceLine(
+            key=row.line.id,
+            unit_amount=row.variant.price_amount,
+            quantity=row.line.quantity,
+            product_id=row.product.id,
+            category_ids=lineage.get(row.product.category_id or 0, frozenset()),
+        )
+        for row, _, buyable in views
+        if buyable and row.variant is not None and row.product is not None
+    ]
     shipping = (
         Shipping(chosen.price_amount, chosen.free_above_amount) if chosen is not None else None
     )
@@ -249,14 +276,14 @@ async def cart_view(
     by_key = {line.key: line for line in priced.lines}
     line_views = [
         LineView(
-            row=line,
-            variant=variant,
-            product=product,
-            available=left.get(line.variant_id or 0),
-            priced=by_key.get(line.id) if buyable else None,
+            row=row.line,
+            variant=row.variant,
+            product=row.product,
+            available=row.left,
+            priced=by_key.get(row.line.id) if buyable else None,
             problems=line_problems,
         )
-        for line, variant, product, line_problems, buyable in views
+        for row, line_problems, buyable in views
     ]
     return CartView(
         cart=cart,
@@ -267,6 +294,6 @@ async def cart_view(
         delivery_methods=methods,
         weight_grams=weight,
         problems=problems,
-        reserved_until=await reserved_until(session, cart_id=cart.id, now=now),
+        reserved_until=hold_ends,
         prices_include_tax=prices_include_tax,
     )

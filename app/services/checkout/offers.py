@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
@@ -74,20 +74,25 @@ async def tax_rate(session: AsyncSession, *, country: str, region: str) -> Decim
     return Decimal(rates.get("", 0))
 
 
+def runs_automatically(*, now: datetime, currency: str) -> ColumnElement[bool]:
+    """Active code-less promotions valid now, in `currency` (or any), not used up."""
+    return and_(
+        Promotion.code.is_(None),
+        Promotion.is_active,
+        or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
+        or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
+        or_(Promotion.currency.is_(None), Promotion.currency == currency),
+        or_(Promotion.usage_limit.is_(None), Promotion.used_count < Promotion.usage_limit),
+    )
+
+
 async def automatic_promotions(
     session: AsyncSession, *, now: datetime, currency: str
 ) -> list[Promotion]:
-    """Active code-less promotions valid now, in the cart's currency (or any), not used up."""
+    """The promotions that `runs_automatically`, oldest first."""
     rows = await session.scalars(
         select(Promotion)
-        .where(
-            Promotion.code.is_(None),
-            Promotion.is_active,
-            or_(Promotion.starts_at.is_(None), Promotion.starts_at <= now),
-            or_(Promotion.ends_at.is_(None), Promotion.ends_at > now),
-            or_(Promotion.currency.is_(None), Promotion.currency == currency),
-            or_(Promotion.usage_limit.is_(None), Promotion.used_count < Promotion.usage_limit),
-        )
+        .where(runs_automatically(now=now, currency=currency))
         .order_by(Promotion.id)
     )
     return list(rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -34,17 +35,9 @@ async def lock_stock(session: AsyncSession, variant_ids: Iterable[int]) -> None:
         )
 
 
-async def available(
-    session: AsyncSession,
-    variant_ids: Iterable[int],
-    *,
-    now: datetime,
-    exclude_cart_id: int | None = None,
-) -> Available:
-    """Units each variant can still sell: stock minus active reservations of other carts."""
-    ids = sorted(set(variant_ids))
-    if not ids:
-        return {}
+def stock_columns(*, now: datetime, exclude_cart_id: int | None = None) -> tuple[Any, Any]:
+    """Two scalar subqueries correlated with `Variant.id`: units on hand over all
+    warehouses, and units held by active reservations of carts other than `exclude_cart_id`."""
     on_hand = (
         select(func.coalesce(func.sum(Stock.quantity), 0))
         .where(Stock.variant_id == Variant.id)
@@ -61,13 +54,33 @@ async def available(
         .where(*held_filter)
         .scalar_subquery()
     )
+    return on_hand, held
+
+
+def left_of(tracked: bool, on_hand: int, held: int) -> int | None:
+    """What can still be sold: None (no limit) when inventory is not tracked."""
+    return max(int(on_hand) - int(held), 0) if tracked else None
+
+
+async def available(
+    session: AsyncSession,
+    variant_ids: Iterable[int],
+    *,
+    now: datetime,
+    exclude_cart_id: int | None = None,
+) -> Available:
+    """Units each variant can still sell: stock minus active reservations of other carts."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    on_hand, held = stock_columns(now=now, exclude_cart_id=exclude_cart_id)
     rows = await session.execute(
         select(Variant.id, Variant.track_inventory, on_hand, held).where(Variant.id.in_(ids))
     )
-    result: Available = {}
-    for variant_id, tracked, stock, reserved in rows:
-        result[variant_id] = max(int(stock) - int(reserved), 0) if tracked else None
-    return result
+    return {
+        variant_id: left_of(tracked, stock, reserved)
+        for variant_id, tracked, stock, reserved in rows
+    }
 
 
 def shortfall(wanted: int, left: int | None) -> bool:

@@ -3,22 +3,24 @@ conditional UPDATE that takes them.
 
 Priority (docs/decisions.md): the default warehouse first, then the others by id; a line is
 split over warehouses only when the earlier ones run short. The caller holds the stock rows'
-locks (`stock.lock_stock`, variant then warehouse order), so the plan cannot go stale; the
+locks (`stock.lock_and_count`, variant then warehouse order), so the plan cannot go stale; the
 UPDATE's `quantity >= n` is the last line of defence all the same.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, column, select, update, values
+from sqlalchemy import Integer, column, update, values
 from sqlalchemy.dialects.postgresql import BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CheckoutError, ErrorCode
+from app.services.checkout.stock import Locked
 from app.services.public_changes import mark_public_change
-from models.catalog import Stock, StockAdjustment, Warehouse
+from models.catalog import Stock, StockAdjustment
 from models.orders import OrderAllocation
 
 
@@ -42,23 +44,18 @@ def short(message: str = "Not enough stock left for a line.") -> CheckoutError:
     return CheckoutError(ErrorCode.INSUFFICIENT_STOCK, message, field="lines")
 
 
-async def plan(session: AsyncSession, needs: list[Need]) -> list[Take]:
-    """Units per (line, warehouse) by the priority; INSUFFICIENT_STOCK when a line is short."""
-    if not needs:
-        return []
-    rows = await session.execute(
-        select(Stock.variant_id, Stock.warehouse_id, Stock.quantity)
-        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .where(Stock.variant_id.in_(sorted({need.variant_id for need in needs})))
-        .order_by(Stock.variant_id, Warehouse.is_default.desc(), Stock.warehouse_id)
-    )
-    on_hand: dict[int, list[list[int]]] = defaultdict(list)
-    for variant_id, warehouse_id, quantity in rows:
-        on_hand[variant_id].append([warehouse_id, quantity])
+def plan(needs: list[Need], locked: Mapping[int, Locked]) -> list[Take]:
+    """Units per (line, warehouse) by the priority; INSUFFICIENT_STOCK when a line is short.
+
+    `locked`: the variants' stock rows as `stock.lock_and_count` read them under their lock.
+    """
+    on_hand = {
+        variant_id: [list(slot) for slot in item.slots] for variant_id, item in locked.items()
+    }
     takes: list[Take] = []
     for need in needs:
         left = need.quantity
-        for slot in on_hand[need.variant_id]:
+        for slot in on_hand.get(need.variant_id, []):
             got = min(left, slot[1])
             if got > 0:
                 takes.append(Take(need.order_line_id, need.variant_id, slot[0], got))

@@ -87,6 +87,10 @@ def clean_payment(payment: PaymentData, *, enabled: list[str]) -> PaymentGateway
 
 
 async def _replay(session: AsyncSession, cart: Cart, key: str) -> Order | None:
+    if cart.completed_at is None:
+        # The order and the cart's completion are written in one transaction: an open cart
+        # has no order (a declined attempt left nothing).
+        return None
     order = await session.scalar(
         select(Order).where(Order.cart_id == cart.id).execution_options(populate_existing=True)
     )
@@ -108,15 +112,23 @@ async def _email(session: AsyncSession, cart: Cart, user_id: int | None) -> str:
     return await session.scalar(select(User.email).where(User.id == owner)) or ""
 
 
-async def _check_stock(session: AsyncSession, view: CartView, now: datetime) -> None:
-    """Lock the stock rows, then recount under the lock (the view's count may be stale)."""
-    wanted = {line.row.variant_id: line.row.quantity for line in view.lines if line.variant}
-    ids = [variant_id for variant_id in wanted if variant_id is not None]
-    await stock.lock_stock(session, ids)
-    left = await stock.available(session, ids, now=now, exclude_cart_id=view.cart.id)
-    for variant_id in sorted(ids):
-        if stock.shortfall(wanted[variant_id], left.get(variant_id, 0)):
-            raise allocation.short(f"Only {left.get(variant_id, 0)} left of a line's variant.")
+async def _check_stock(
+    session: AsyncSession, view: CartView, now: datetime
+) -> dict[int, stock.Locked]:
+    """Lock the tracked variants' stock rows and recount under the lock (the view's count
+    may be stale); what the rows hold, for the allocation plan."""
+    wanted = {
+        line.row.variant_id: line.row.quantity
+        for line in view.lines
+        if line.variant is not None and line.variant.track_inventory
+    }
+    ids = sorted(variant_id for variant_id in wanted if variant_id is not None)
+    locked = await stock.lock_and_count(session, ids, now=now, exclude_cart_id=view.cart.id)
+    for variant_id in ids:
+        left = locked[variant_id].left if variant_id in locked else 0
+        if wanted[variant_id] > left:
+            raise allocation.short(f"Only {left} left of a line's variant.")
+    return locked
 
 
 def _order(view: CartView, *, key: str, email: str, user_id: int | None, vat: bool) -> Order:
@@ -230,13 +242,13 @@ async def complete_checkout(
     email = await _email(session, cart, user_id)
     if (problem := blocking_problem(view, email=email)) is not None:
         raise problem
-    await _check_stock(session, view, now)
+    locked = await _check_stock(session, view, now)
 
     order = _order(view, key=key, email=email, user_id=user_id, vat=settings.prices_include_tax)
     session.add(order)
     await session.flush()
     needs = await _lines(session, view, order)
-    takes = await allocation.plan(session, needs)
+    takes = allocation.plan(needs, locked)
     await allocation.take(
         session, takes, needs=needs, reason=f"order #{order.number}", user_id=user_id
     )

@@ -9,6 +9,7 @@ not track inventory is always available (None below means "no limit").
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CartError, ErrorCode
 from models.carts import StockReservation
-from models.catalog import Stock, Variant
+from models.catalog import Stock, Variant, Warehouse
 
 Available = dict[int, int | None]
 
@@ -33,6 +34,55 @@ async def lock_stock(session: AsyncSession, variant_ids: Iterable[int]) -> None:
             .order_by(Stock.variant_id, Stock.warehouse_id)
             .with_for_update()
         )
+
+
+@dataclass(frozen=True)
+class Locked:
+    """A variant's stock rows, locked: (warehouse id, quantity) by allocation priority
+    (default warehouse first, then by id), and what other carts' active reservations hold."""
+
+    slots: list[tuple[int, int]]
+    held: int
+
+    @property
+    def left(self) -> int:
+        return max(sum(quantity for _, quantity in self.slots) - self.held, 0)
+
+
+async def lock_and_count(
+    session: AsyncSession, variant_ids: Iterable[int], *, now: datetime, exclude_cart_id: int
+) -> dict[int, Locked]:
+    """Lock the variants' stock rows in the one fixed order (variant, warehouse) and read
+    them with what other carts hold, in one statement; a variant without rows is absent."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    held = (
+        select(func.coalesce(func.sum(StockReservation.quantity), 0))
+        .where(
+            StockReservation.variant_id == Stock.variant_id,
+            StockReservation.expires_at > now,
+            StockReservation.cart_id != exclude_cart_id,
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Stock.variant_id, Stock.warehouse_id, Stock.quantity, Warehouse.is_default, held)
+        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+        .where(Stock.variant_id.in_(ids))
+        .order_by(Stock.variant_id, Stock.warehouse_id)
+        .with_for_update(of=Stock)
+    )
+    found: dict[int, list[tuple[bool, int, int, int]]] = {}
+    for variant_id, warehouse_id, quantity, is_default, reserved in rows:
+        found.setdefault(variant_id, []).append((is_default, warehouse_id, quantity, reserved))
+    return {
+        variant_id: Locked(
+            slots=[(w, q) for _, w, q, _ in sorted(items, key=lambda i: (not i[0], i[1]))],
+            held=int(items[0][3]),
+        )
+        for variant_id, items in found.items()
+    }
 
 
 def stock_columns(*, now: datetime, exclude_cart_id: int | None = None) -> tuple[Any, Any]:

@@ -33,11 +33,13 @@ async def enqueue(
     template: str,
     payload: dict[str, Any],
     max_attempts: int = 8,
+    flush: bool = True,
 ) -> Notification | None:
     """Add an outbox row (flush, never commit); its idempotency key is fixed here, once.
 
     Returns None (and writes nothing) when the user's preference for `kind` over `channel`
-    is off.
+    is off. `flush=False` leaves the INSERT to the caller's next flush (several rows of one
+    transaction then go in one statement).
     """
     if user_id is not None:
         if not await is_enabled(session, user_id, kind, channel):
@@ -57,7 +59,8 @@ async def enqueue(
         max_attempts=max_attempts,
     )
     session.add(row)
-    await session.flush()
+    if flush:
+        await session.flush()
     return row
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from models.catalog import Variant
 from tests.cart import cart_fixtures
-from tests.cart.cart_fixtures import BERLIN, CART_QUERY, LINES_ADD, SHIPPING_ADDRESS, gid, new_cart
+from tests.cart.cart_fixtures import BERLIN, SHIPPING_ADDRESS, new_cart
 
 variants = cart_fixtures.variants
 sql = cart_fixtures.sql
@@ -41,3 +41,33 @@ async def test_a_cart_heavier_than_a_32_bit_int_is_priced_not_a_traceback(
     assert [m["name"] for m in payload["cart"]["availableDeliveryMethods"]] == ["Any weight"]
     read = await gql.execute(WEIGHT, id=cart["id"])
     assert read["cart"]["availableDeliveryMethods"] == [{"name": "Any weight"}]
+
+
+CART_IDS = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+
+
+async def test_every_cart_read_pays_for_pricing_the_cart(gql, make_product, variants, count):
+    # Given a cart (each read prices it afresh, whatever the document selects of it)
+    product = await make_product("Mug", variants=((1000, 5),))
+    [variant] = await variants(product)
+    cart = await new_cart(gql, (variant.id, 1))
+
+    # When it is read by `cart(id:)`, thirty times through aliases, and through `nodes`
+    one = await gql.raw("query($id: ID!) { cart(id: $id) { id } }", id=cart["id"])
+    aliases = " ".join(f"a{n}: cart(id: $id) {{ id }}" for n in range(30))
+    many = await gql.raw(f"query($id: ID!) {{ {aliases} }}", id=cart["id"])
+    nodes = await gql.raw(CART_IDS, ids=[cart["id"]] * 10)
+    flood = await gql.raw(CART_IDS, ids=[cart["id"]] * 100)
+
+    # Then each cart costs 200 asked and answered (not 2 + 1 for its `id`)
+    assert one["extensions"]["cost"] == {"requestedQueryCost": 201, "actualQueryCost": 201}
+    assert many["extensions"]["cost"]["requestedQueryCost"] == 30 * 201
+    assert many["extensions"]["cost"]["actualQueryCost"] == 30 * 201
+    assert nodes["extensions"]["cost"] == {
+        "requestedQueryCost": 2 + 10 * 201,
+        "actualQueryCost": 2 + 10 * 201,
+    }
+    # and a hundred cart IDs in one `nodes` are refused before anything runs
+    assert "data" not in flood or flood["data"] is None
+    assert [e["extensions"]["code"] for e in flood["errors"]] == ["QUERY_TOO_COSTLY"]
+    assert flood["extensions"]["cost"]["actualQueryCost"] == 0

@@ -8,16 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from strawberry.relay import to_base64
 
 from app.services.accounts.tokens import RegistrationData, register_account
 from models.accounts import User
-from models.carts import Cart
+from models.carts import Cart, CartLine
 from tests.accounts.flows import sign_in
 from tests.checkout.checkout_fixtures import Shop, cart_id
 from tests.conftest import PASSWORD
 
 PREFIX = "ck-hostile-"
 CART_CREATE = """mutation { cartCreate { cart { id } userErrors { field code } } }"""
+CART_CREATE_LINES = """mutation($lines: [CartLineInput!]!) {
+  cartCreate(input: {lines: $lines}) { cart { id } userErrors { field code } } }"""
 BUYER_UPDATE = """mutation($cartId: ID!) {
   cartBuyerUpdate(cartId: $cartId) { cart { id } userErrors { field code } } }"""
 
@@ -25,14 +28,18 @@ BUYER_UPDATE = """mutation($cartId: ID!) {
 @pytest.fixture
 def shop(committed_sessions) -> Shop:
     shop = Shop(committed_sessions.factory, prefix=PREFIX)
-    committed_sessions.remove_after(*shop.cleanup(), delete(User).where(User.email.like(f"{PREFIX}%")))
+    committed_sessions.remove_after(
+        *shop.cleanup(), delete(User).where(User.email.like(f"{PREFIX}%"))
+    )
     return shop
 
 
 async def _customer(shop: Shop, settings) -> User:
     async with shop.factory() as session, session.begin():
         return await register_account(
-            session, data=RegistrationData(f"{PREFIX}buyer@example.com", PASSWORD), settings=settings
+            session,
+            data=RegistrationData(f"{PREFIX}buyer@example.com", PASSWORD),
+            settings=settings,
         )
 
 
@@ -74,3 +81,59 @@ async def test_a_cart_write_waiting_on_the_customers_completing_cart_gets_a_fres
     assert open_carts == 1
     if mutation == "cartBuyerUpdate":
         assert payload["cart"]["id"] == cart_id(anonymous)  # handed over whole
+
+
+LINES_ADD = """mutation($cartId: ID!, $lines: [CartLineInput!]!) {
+  cartLinesAdd(cartId: $cartId, lines: $lines) { cart { id } userErrors { field code } } }"""
+
+
+async def test_twenty_cart_creates_at_once_leave_one_open_cart(start_app, shop, settings):
+    # Given a signed-in customer without a cart
+    customer = await _customer(shop, settings)
+    variant = await shop.variant(stock=100)
+    line = {"variantId": to_base64("Variant", variant.id), "quantity": 1}
+    async with start_app(bind=False, database_pool_size=20) as (_, http):
+        token = (await sign_in(http, customer.email))["accessToken"]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"query": CART_CREATE_LINES, "variables": {"lines": [line]}}
+        # When they send cartCreate twenty times at once
+        responses = await asyncio.gather(
+            *(http.post("/graphql", json=body, headers=headers) for _ in range(20))
+        )
+
+    # Then all twenty answer the one open cart, which holds the twenty units
+    payloads = [response.json()["data"]["cartCreate"] for response in responses]
+    assert all(payload["userErrors"] == [] for payload in payloads)
+    assert len({payload["cart"]["id"] for payload in payloads}) == 1
+    async with shop.factory() as session:
+        carts = list(await session.scalars(select(Cart).where(Cart.user_id == customer.id)))
+        quantity = await session.scalar(
+            select(func.sum(CartLine.quantity)).where(CartLine.cart_id == carts[0].id)
+        )
+    assert len(carts) == 1 and quantity == 20
+
+
+async def test_fifty_adds_at_once_never_pass_cart_max_lines(start_app, shop):
+    # Given an anonymous cart and fifty variants, with CART_MAX_LINES 5
+    cart = await shop.cart([])
+    keys = [(await shop.variant(stock=5)).id for _ in range(50)]
+    async with start_app(bind=False, database_pool_size=20, cart_max_lines=5) as (_, http):
+        # When fifty cartLinesAdd of a new variant each arrive at once
+        responses = await asyncio.gather(
+            *(
+                http.post("/graphql", json={"query": LINES_ADD, "variables": {
+                    "cartId": cart_id(cart),
+                    "lines": [{"variantId": to_base64("Variant", key), "quantity": 1}],
+                }})
+                for key in keys
+            )
+        )  # fmt: skip
+
+    # Then five were added and forty-five refused with TOO_MANY_LINES; the cart has 5 lines
+    codes = [[e["code"] for e in r.json()["data"]["cartLinesAdd"]["userErrors"]] for r in responses]
+    assert sorted(map(tuple, codes)) == [()] * 5 + [("TOO_MANY_LINES",)] * 45
+    async with shop.factory() as session:
+        lines = await session.scalar(
+            select(func.count()).select_from(CartLine).where(CartLine.cart_id == cart.id)
+        )
+    assert lines == 5

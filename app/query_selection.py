@@ -22,7 +22,7 @@ from graphql import (
 )
 from graphql.type import is_composite_type
 
-from app.query_cost import COST_CEILING, base_cost
+from app.query_cost import COST_CEILING, base_cost, node_ids_cost
 
 Collected = dict[str, list[tuple[FieldNode, GraphQLNamedType | None]]]
 
@@ -72,6 +72,7 @@ def actual_cost(
     data: Any,
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None = None,
 ) -> int:
     """The cost of an answer: the rules of `analyse`, with the lengths the answer has."""
     if not isinstance(data, dict):
@@ -97,6 +98,7 @@ def actual_cost(
             definition = getattr(parent, "fields", {}).get(node.name.value)
             named = get_named_type(definition.type) if definition else None
             total += base_cost(schema, parent, node.name.value, named)
+            total += node_ids_cost(parent, node, variables or {})
             child: GraphQLNamedType | None = named if is_composite_type(named) else None
             subsets = [(n.selection_set, child) for n, _ in nodes if n.selection_set is not None]
             if subsets and not node.name.value.startswith("__"):

@@ -266,7 +266,9 @@ class RequestGuard(SchemaExtension):
         data = getattr(result, "data", None)
         schema = self.execution_context.schema._schema
         if self.operation is not None and data is not None:
-            self.actual = actual_cost(schema, data, self.operation, self.fragments)
+            self.actual = actual_cost(
+                schema, data, self.operation, self.fragments, self.execution_context.variables
+            )
         else:
             self.actual = 0
         # A clean answer pays what it holds, and at least its fee. One with errors may

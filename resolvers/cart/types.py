@@ -19,6 +19,8 @@ from resolvers.base import Info, global_id, node_token, run_query
 from resolvers.catalog.types import Variant
 from resolvers.money import Money
 
+MAX_INT = 2**31 - 1  # GraphQL's Int is 32-bit; a cart of 999 one-tonne units weighs more
+
 
 @strawberry.type(description="Something that stops the cart from being checked out as it is.")
 class CartProblem:
@@ -199,7 +201,9 @@ class Cart(relay.Node):
         " the problems, and a missing email, shipping address or delivery method. Empty:"
         " the cart can be completed (stock permitting at that moment)."
     )
-    weight_grams: int
+    weight_grams: int = strawberry.field(
+        description="What the buyable lines weigh, in grams; saturates at 2147483647 (Int)."
+    )
     reserved_until: datetime | None = strawberry.field(
         description="Until when the cart's stock is held (after choosing delivery), or null."
     )
@@ -255,7 +259,7 @@ class Cart(relay.Node):
                     view, has_email=bool(cart.email) or cart.user_id is not None
                 )
             ],
-            weight_grams=view.weight_grams,
+            weight_grams=min(view.weight_grams, MAX_INT),
             reserved_until=view.reserved_until,
         )
 

@@ -81,8 +81,13 @@ def check_quantity(
 
 
 async def own_open_cart(session: AsyncSession, *, user_id: int) -> Cart | None:
-    """The user's open cart, locked (call after `lock_user`: user row first, then cart)."""
+    """The user's open cart, locked (call after `lock_user`: user row first, then cart).
+
+    None also when it became an order while we waited for its lock: under the user's lock
+    no other open cart can appear, so the caller makes or hands over a new one.
+    """
     cart = await open_cart_of(session, user_id=user_id)
     if cart is None:
         return None
-    return await cart_for(session, token=cart.token, user_id=user_id, lock=True)
+    cart = await cart_for(session, token=cart.token, user_id=user_id, lock=True, open_only=False)
+    return cart if cart.completed_at is None else None

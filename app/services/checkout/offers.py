@@ -8,7 +8,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
@@ -43,6 +53,8 @@ async def delivery_methods(
         ShippingZoneArea.region.in_(["", _region(region)]),
     )
     zones = select(ShippingZone.id).where(or_(serving, (ShippingZone.is_worldwide & ~named)))
+    # BIGINT: 999 one-tonne units weigh more than the int4 of the method's bounds can hold.
+    weight = literal(weight_grams, BigInteger)
     rows = await session.scalars(
         select(ShippingMethod)
         .where(
@@ -50,9 +62,9 @@ async def delivery_methods(
             ShippingMethod.is_active,
             ShippingMethod.currency == currency,
             or_(ShippingMethod.min_weight_grams.is_(None),
-                ShippingMethod.min_weight_grams <= weight_grams),
+                ShippingMethod.min_weight_grams <= weight),
             or_(ShippingMethod.max_weight_grams.is_(None),
-                ShippingMethod.max_weight_grams >= weight_grams),
+                ShippingMethod.max_weight_grams >= weight),
         )
         .order_by(ShippingMethod.price_amount, ShippingMethod.id)
     )  # fmt: skip

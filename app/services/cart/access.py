@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CartError, ErrorCode
 from models.carts import Cart
+
+# Built once (statement construction costs more than running this one).
+_CART = (
+    select(Cart)
+    .where(Cart.token == bindparam("token", type_=String))
+    .execution_options(populate_existing=True)
+)
+_LOCKED = _CART.with_for_update()
 
 
 def new_token() -> str:
@@ -36,10 +44,7 @@ async def cart_for(
     """
     if not token:
         raise not_found(field)
-    statement = select(Cart).where(Cart.token == token).execution_options(populate_existing=True)
-    if lock:
-        statement = statement.with_for_update()
-    cart = await session.scalar(statement)
+    cart = await session.scalar(_LOCKED if lock else _CART, {"token": token})
     if cart is None or (cart.user_id is not None and cart.user_id != user_id):
         raise not_found(field)
     if open_only and cart.completed_at is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, DateTime, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
@@ -86,25 +86,45 @@ class _Row:
     left: int | None  # units this cart can still get; None: not tracked (or no variant)
 
 
+# Built once with bind parameters (constructing a statement costs more Python than
+# running it, and these run on every cart read and write).
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_CART = bindparam("cart_id", type_=BigInteger)
+_ON_HAND, _HELD = stock.stock_columns(now=_NOW, exclude_cart_id=_CART)
+_HOLD_ENDS = (
+    select(func.min(StockReservation.expires_at))
+    .where(StockReservation.cart_id == _CART, StockReservation.expires_at > _NOW)
+    .scalar_subquery()
+)
+_LINES = (
+    select(CartLine, Variant, Product, _ON_HAND, _HELD, _HOLD_ENDS)
+    .outerjoin(Variant, Variant.id == CartLine.variant_id)
+    .outerjoin(Product, Product.id == Variant.product_id)
+    .where(CartLine.cart_id == _CART)
+    .order_by(CartLine.id)
+    .execution_options(populate_existing=True)
+)
+_PROMOTIONS = (
+    select(Promotion, CartPromotion.created_at)
+    .outerjoin(
+        CartPromotion,
+        (CartPromotion.promotion_id == Promotion.id) & (CartPromotion.cart_id == _CART),
+    )
+    .where(
+        CartPromotion.cart_id.is_not(None)
+        | offers.runs_automatically(now=_NOW, currency=bindparam("currency", type_=String))
+    )
+    .order_by(CartPromotion.created_at, Promotion.id)
+    .execution_options(populate_existing=True)
+)
+
+
 async def _lines(
     session: AsyncSession, cart: Cart, now: datetime
 ) -> tuple[list[_Row], datetime | None]:
     """The lines with their variant, product and what is left of it, and the end of the
     cart's stock hold: one statement."""
-    on_hand, held = stock.stock_columns(now=now, exclude_cart_id=cart.id)
-    hold_ends = (
-        select(func.min(StockReservation.expires_at))
-        .where(StockReservation.cart_id == cart.id, StockReservation.expires_at > now)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(CartLine, Variant, Product, on_hand, held, hold_ends)
-        .outerjoin(Variant, Variant.id == CartLine.variant_id)
-        .outerjoin(Product, Product.id == Variant.product_id)
-        .where(CartLine.cart_id == cart.id)
-        .order_by(CartLine.id)
-        .execution_options(populate_existing=True)
-    )
+    rows = await session.execute(_LINES, {"cart_id": cart.id, "now": now})
     found: list[_Row] = []
     ends: set[datetime | None] = set()
     for line, variant, product, stocked, reserved, until in rows:
@@ -120,17 +140,7 @@ async def _promotions(
     """The cart's coupons in the order applied, and the automatic promotions that run now:
     one statement."""
     rows = await session.execute(
-        select(Promotion, CartPromotion.created_at)
-        .outerjoin(
-            CartPromotion,
-            (CartPromotion.promotion_id == Promotion.id) & (CartPromotion.cart_id == cart.id),
-        )
-        .where(
-            CartPromotion.cart_id.is_not(None)
-            | offers.runs_automatically(now=now, currency=cart.currency)
-        )
-        .order_by(CartPromotion.created_at, Promotion.id)
-        .execution_options(populate_existing=True)
+        _PROMOTIONS, {"cart_id": cart.id, "now": now, "currency": cart.currency}
     )
     coupons: list[Promotion] = []
     automatic: list[Promotion] = []

@@ -7,11 +7,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    String,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -38,6 +41,38 @@ def _region(value: str) -> str:
     return value.strip().upper()
 
 
+# Built once with bind parameters: constructing a statement costs more Python than running
+# it, and these two run on every cart read.
+_COUNTRY = bindparam("country", type_=String)
+_REGION = bindparam("region", type_=String)
+# BIGINT: 999 one-tonne units weigh more than the int4 of the method's bounds can hold.
+_WEIGHT = bindparam("weight", type_=BigInteger)
+_SERVING_ZONES = select(ShippingZone.id).where(
+    or_(
+        exists().where(
+            ShippingZoneArea.zone_id == ShippingZone.id,
+            ShippingZoneArea.country == _COUNTRY,
+            or_(ShippingZoneArea.region == "", ShippingZoneArea.region == _REGION),
+        ),
+        ShippingZone.is_worldwide & ~exists().where(ShippingZoneArea.country == _COUNTRY),
+    )
+)
+_METHODS = (
+    select(ShippingMethod)
+    .where(
+        ShippingMethod.zone_id.in_(_SERVING_ZONES),
+        ShippingMethod.is_active,
+        ShippingMethod.currency == bindparam("currency", type_=String),
+        or_(ShippingMethod.min_weight_grams.is_(None), ShippingMethod.min_weight_grams <= _WEIGHT),
+        or_(ShippingMethod.max_weight_grams.is_(None), ShippingMethod.max_weight_grams >= _WEIGHT),
+    )
+    .order_by(ShippingMethod.price_amount, ShippingMethod.id)
+)
+_RATES = select(TaxRate.region, TaxRate.rate).where(
+    TaxRate.country == _COUNTRY, or_(TaxRate.region == "", TaxRate.region == _REGION)
+)
+
+
 async def delivery_methods(
     session: AsyncSession, *, country: str, region: str, weight_grams: int, currency: str
 ) -> list[ShippingMethod]:
@@ -46,48 +81,26 @@ async def delivery_methods(
     A zone serves an address when one of its areas names the country (whole, or the
     address's region); a worldwide zone serves the countries no zone names.
     """
-    named = exists().where(ShippingZoneArea.country == country)
-    serving = exists().where(
-        ShippingZoneArea.zone_id == ShippingZone.id,
-        ShippingZoneArea.country == country,
-        ShippingZoneArea.region.in_(["", _region(region)]),
-    )
-    zones = select(ShippingZone.id).where(or_(serving, (ShippingZone.is_worldwide & ~named)))
-    # BIGINT: 999 one-tonne units weigh more than the int4 of the method's bounds can hold.
-    weight = literal(weight_grams, BigInteger)
     rows = await session.scalars(
-        select(ShippingMethod)
-        .where(
-            ShippingMethod.zone_id.in_(zones),
-            ShippingMethod.is_active,
-            ShippingMethod.currency == currency,
-            or_(ShippingMethod.min_weight_grams.is_(None),
-                ShippingMethod.min_weight_grams <= weight),
-            or_(ShippingMethod.max_weight_grams.is_(None),
-                ShippingMethod.max_weight_grams >= weight),
-        )
-        .order_by(ShippingMethod.price_amount, ShippingMethod.id)
+        _METHODS,
+        {"country": country, "region": _region(region), "weight": weight_grams,
+         "currency": currency},
     )  # fmt: skip
     return list(rows)
 
 
 async def tax_rate(session: AsyncSession, *, country: str, region: str) -> Decimal:
     """The region's rate, else the country's, else 0."""
-    rows = (
-        await session.execute(
-            select(TaxRate.region, TaxRate.rate).where(
-                TaxRate.country == country, TaxRate.region.in_(["", _region(region)])
-            )
-        )
-    ).all()
+    rows = (await session.execute(_RATES, {"country": country, "region": _region(region)})).all()
     rates = dict(rows)
     if region and _region(region) in rates:
         return Decimal(rates[_region(region)])
     return Decimal(rates.get("", 0))
 
 
-def runs_automatically(*, now: datetime, currency: str) -> ColumnElement[bool]:
-    """Active code-less promotions valid now, in `currency` (or any), not used up."""
+def runs_automatically(*, now: Any, currency: Any) -> ColumnElement[bool]:
+    """Active code-less promotions valid `now`, in `currency` (or any), not used up
+    (values or bind parameters)."""
     return and_(
         Promotion.code.is_(None),
         Promotion.is_active,

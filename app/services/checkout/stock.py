@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import BigInteger, DateTime, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,30 @@ class Locked:
         return max(sum(quantity for _, quantity in self.slots) - self.held, 0)
 
 
+_LOCK_AND_COUNT = (
+    select(
+        Stock.variant_id,
+        Stock.warehouse_id,
+        Stock.quantity,
+        Warehouse.is_default,
+        select(func.coalesce(func.sum(StockReservation.quantity), 0))
+        .where(
+            StockReservation.variant_id == Stock.variant_id,
+            StockReservation.expires_at > bindparam("now", type_=DateTime(timezone=True)),
+            StockReservation.cart_id != bindparam("cart_id", type_=BigInteger),
+        )
+        .scalar_subquery(),
+    )
+    .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+    .where(Stock.variant_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Stock.variant_id, Stock.warehouse_id)
+    .with_for_update(of=Stock)
+)
+_RELEASE = delete(StockReservation).where(
+    StockReservation.cart_id == bindparam("cart_id", type_=BigInteger)
+)
+
+
 async def lock_and_count(
     session: AsyncSession, variant_ids: Iterable[int], *, now: datetime, exclude_cart_id: int
 ) -> dict[int, Locked]:
@@ -57,21 +81,8 @@ async def lock_and_count(
     ids = sorted(set(variant_ids))
     if not ids:
         return {}
-    held = (
-        select(func.coalesce(func.sum(StockReservation.quantity), 0))
-        .where(
-            StockReservation.variant_id == Stock.variant_id,
-            StockReservation.expires_at > now,
-            StockReservation.cart_id != exclude_cart_id,
-        )
-        .scalar_subquery()
-    )
     rows = await session.execute(
-        select(Stock.variant_id, Stock.warehouse_id, Stock.quantity, Warehouse.is_default, held)
-        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .where(Stock.variant_id.in_(ids))
-        .order_by(Stock.variant_id, Stock.warehouse_id)
-        .with_for_update(of=Stock)
+        _LOCK_AND_COUNT, {"ids": ids, "now": now, "cart_id": exclude_cart_id}
     )
     found: dict[int, list[tuple[bool, int, int, int]]] = {}
     for variant_id, warehouse_id, quantity, is_default, reserved in rows:
@@ -85,9 +96,10 @@ async def lock_and_count(
     }
 
 
-def stock_columns(*, now: datetime, exclude_cart_id: int | None = None) -> tuple[Any, Any]:
+def stock_columns(*, now: Any, exclude_cart_id: Any = None) -> tuple[Any, Any]:
     """Two scalar subqueries correlated with `Variant.id`: units on hand over all
-    warehouses, and units held by active reservations of carts other than `exclude_cart_id`."""
+    warehouses, and units held by active reservations of carts other than `exclude_cart_id`
+    (values or bind parameters)."""
     on_hand = (
         select(func.coalesce(func.sum(Stock.quantity), 0))
         .where(Stock.variant_id == Variant.id)
@@ -176,7 +188,7 @@ async def reserve(
 
 async def release(session: AsyncSession, *, cart_id: int) -> None:
     """Free everything the cart holds."""
-    await session.execute(delete(StockReservation).where(StockReservation.cart_id == cart_id))
+    await session.execute(_RELEASE, {"cart_id": cart_id})
 
 
 async def purge_expired_reservations(session: AsyncSession, *, now: datetime) -> int:

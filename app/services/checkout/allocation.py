@@ -13,14 +13,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, column, update, values
-from sqlalchemy.dialects.postgresql import BIGINT
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CheckoutError, ErrorCode
 from app.services.checkout.stock import Locked
 from app.services.public_changes import mark_public_change
-from models.catalog import Stock, StockAdjustment
+from models.catalog import StockAdjustment
 from models.orders import OrderAllocation
 
 
@@ -68,6 +67,18 @@ def plan(needs: list[Need], locked: Mapping[int, Locked]) -> list[Take]:
     return takes
 
 
+# One conditional UPDATE for every (variant, warehouse) slot, as plain SQL: a VALUES list
+# built per call could not be cached and was compiled again for every order.
+_TAKE = text(
+    "UPDATE stocks SET quantity = stocks.quantity - wanted.n"
+    " FROM unnest(CAST(:variants AS bigint[]), CAST(:warehouses AS bigint[]),"
+    " CAST(:counts AS integer[])) AS wanted (variant_id, warehouse_id, n)"
+    " WHERE stocks.variant_id = wanted.variant_id AND stocks.warehouse_id = wanted.warehouse_id"
+    " AND stocks.quantity >= wanted.n"
+    " RETURNING stocks.variant_id, stocks.warehouse_id, stocks.quantity"
+)
+
+
 async def take(
     session: AsyncSession, takes: list[Take], *, needs: list[Need], reason: str,
     user_id: int | None,
@@ -79,20 +90,14 @@ async def take(
     per_slot: dict[tuple[int, int], int] = defaultdict(int)
     for item in takes:
         per_slot[(item.variant_id, item.warehouse_id)] += item.quantity
-    wanted = values(
-        column("variant_id", BIGINT), column("warehouse_id", BIGINT), column("n", Integer),
-        name="wanted",
-    ).data([(v, w, n) for (v, w), n in sorted(per_slot.items())])  # fmt: skip
+    slots = sorted(per_slot.items())
     result = await session.execute(
-        update(Stock)
-        .where(
-            Stock.variant_id == wanted.c.variant_id,
-            Stock.warehouse_id == wanted.c.warehouse_id,
-            Stock.quantity >= wanted.c.n,
-        )
-        .values(quantity=Stock.quantity - wanted.c.n)
-        .returning(Stock.variant_id, Stock.warehouse_id, Stock.quantity)
-        .execution_options(synchronize_session=False)
+        _TAKE,
+        {
+            "variants": [v for (v, _), _ in slots],
+            "warehouses": [w for (_, w), _ in slots],
+            "counts": [n for _, n in slots],
+        },
     )
     after = {(v, w): q for v, w, q in result}
     if len(after) != len(per_slot):

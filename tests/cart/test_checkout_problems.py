@@ -5,13 +5,18 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from models.catalog import Product
+from models.orders import Order
 from tests.cart import cart_fixtures
-from tests.cart.cart_fixtures import BERLIN, DELIVERY, SHIPPING_ADDRESS, gid, new_cart
+from tests.cart.cart_fixtures import BERLIN, DELIVERY, SHIPPING_ADDRESS, TOKYO, gid, new_cart
 
 variants = cart_fixtures.variants
 make_zone = cart_fixtures.make_zone
 sql = cart_fixtures.sql
 
+COMPLETE = """mutation($cartId: ID!) {
+  checkoutComplete(cartId: $cartId, idempotencyKey: "k1",
+                   payment: {gateway: "DUMMY", token: "tok_success"}) {
+    order { id } userErrors { field code } } }"""
 PROBLEMS = (
     "query($id: ID!) { cart(id: $id) { checkoutProblems { code lineId } problems { code } } }"
 )
@@ -61,3 +66,23 @@ async def test_problems_shrink_as_the_cart_is_filled_in_and_line_problems_come_f
         [("PRODUCT_UNAVAILABLE", line["id"])],
         [{"code": "PRODUCT_UNAVAILABLE"}],
     )
+
+
+async def test_an_address_no_zone_serves_is_shipping_unavailable_and_checkout_refuses_it(
+    gql, make_product, variants, make_zone, count
+):
+    product = await make_product("Mug", variants=((1_000, 5),))
+    [variant] = await variants(product)
+    await make_zone(("DE",))
+    cart = await new_cart(gql, (variant.id, 1), email="ada@example.com")
+    await gql.execute(SHIPPING_ADDRESS, cartId=cart["id"], address=TOKYO)
+
+    assert (await _problems(gql, cart["id"]))[0] == [("SHIPPING_UNAVAILABLE", None)]
+    refused = await gql.execute(COMPLETE, cartId=cart["id"])
+
+    assert refused["checkoutComplete"] == {
+        "order": None,
+        "userErrors": [{"field": ["cartId"], "code": "SHIPPING_UNAVAILABLE"}],
+    }
+    assert await count(Order) == 0
+    assert (await gql.execute(PROBLEMS, id=cart["id"]))["cart"] is not None  # still open

@@ -22,6 +22,7 @@ PRECEDENCE = (
     ErrorCode.INSUFFICIENT_STOCK,
     ErrorCode.EMAIL_REQUIRED,
     ErrorCode.SHIPPING_ADDRESS_REQUIRED,
+    ErrorCode.SHIPPING_UNAVAILABLE,
     ErrorCode.DELIVERY_METHOD_REQUIRED,
     ErrorCode.DELIVERY_METHOD_UNAVAILABLE,
 )
@@ -44,7 +45,17 @@ def checkout_problems(view: CartView, *, has_email: bool) -> list[Problem]:
         found.append(Problem(ErrorCode.EMAIL_REQUIRED, "Give an email address for the order."))
     if view.cart.shipping_address is None:
         found.append(Problem(ErrorCode.SHIPPING_ADDRESS_REQUIRED, "Give a shipping address."))
-    if view.cart.shipping_method_id is None:
+    if view.cart.shipping_method_id is None and view.cart.shipping_address is not None:
+        if view.delivery_methods:
+            found.append(Problem(ErrorCode.DELIVERY_METHOD_REQUIRED, "Choose a delivery method."))
+        else:
+            found.append(
+                Problem(
+                    ErrorCode.SHIPPING_UNAVAILABLE,
+                    "We do not deliver this cart to this address (its country, region or weight).",
+                )
+            )
+    elif view.cart.shipping_method_id is None:
         found.append(Problem(ErrorCode.DELIVERY_METHOD_REQUIRED, "Choose a delivery method."))
     # sorted() is stable: problems of one rank keep their order (lines, then coupons).
     return sorted(found, key=lambda problem: _RANK.get(problem.code, _COUPON_RANK))

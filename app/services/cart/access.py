@@ -20,7 +20,7 @@ _LOCKED = _CART.with_for_update()
 
 
 def new_token() -> str:
-    """256 random bits as 43 URL-safe characters: the cart's public ID."""
+    """256 random bits as 43 URL-safe characters: a cart's public ID, an order's guest token."""
     return secrets.token_urlsafe(32)
 
 

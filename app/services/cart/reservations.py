@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CartError
 from app.services.checkout import stock
 from app.settings import Settings
-from models.carts import Cart, CartLine, StockReservation
+from models.carts import Cart, CartLine
 from models.catalog import Product, Variant
 
 
@@ -31,11 +31,7 @@ async def buyable_quantities(session: AsyncSession, *, cart: Cart) -> dict[int, 
 
 async def reserved_until(session: AsyncSession, *, cart_id: int, now: datetime) -> datetime | None:
     """When the cart's active hold ends, or None when it holds nothing now."""
-    until: datetime | None = await session.scalar(
-        select(func.min(StockReservation.expires_at)).where(
-            StockReservation.cart_id == cart_id, StockReservation.expires_at > now
-        )
-    )
+    until: datetime | None = await session.scalar(select(stock.hold_end(cart_id=cart_id, now=now)))
     return until
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, String, bindparam, func, select
+from sqlalchemy import BigInteger, DateTime, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
 from app.services.checkout import offers, stock
 from app.services.checkout.pricing import Discount, Priced, PricedLine, PriceLine, Shipping, price
-from models.carts import Cart, CartLine, CartPromotion, StockReservation
+from models.carts import Cart, CartLine, CartPromotion
 from models.catalog import Product, Variant
 from models.promotions import Promotion
 from models.shipping import ShippingMethod
@@ -91,11 +91,7 @@ class _Row:
 _NOW = bindparam("now", type_=DateTime(timezone=True))
 _CART = bindparam("cart_id", type_=BigInteger)
 _ON_HAND, _HELD = stock.stock_columns(now=_NOW, exclude_cart_id=_CART)
-_HOLD_ENDS = (
-    select(func.min(StockReservation.expires_at))
-    .where(StockReservation.cart_id == _CART, StockReservation.expires_at > _NOW)
-    .scalar_subquery()
-)
+_HOLD_ENDS = stock.hold_end(cart_id=_CART, now=_NOW)
 _LINES = (
     select(CartLine, Variant, Product, _ON_HAND, _HELD, _HOLD_ENDS)
     .outerjoin(Variant, Variant.id == CartLine.variant_id)

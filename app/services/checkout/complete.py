@@ -21,7 +21,6 @@ DUMMY, which answers at once; the payments issue moves slow providers out of the
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import CheckoutError, ErrorCode
 from app.payments.gateway import PaymentGateway, PaymentStatus
 from app.payments.registry import gateway_for
-from app.services.cart.access import cart_for
+from app.services.cart.access import cart_for, new_token
 from app.services.cart.view import CartView, cart_view
 from app.services.checkout import allocation, stock
 from app.services.checkout.readiness import blocking_problem
@@ -136,7 +135,7 @@ def _order(view: CartView, *, key: str, email: str, user_id: int | None, vat: bo
     method = view.delivery_method
     assert method is not None  # blocking_problem refused a cart without one
     return Order(
-        token=secrets.token_urlsafe(32),
+        token=new_token(),
         cart_id=view.cart.id,
         idempotency_key=key,
         user_id=view.cart.user_id or user_id,

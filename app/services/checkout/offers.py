@@ -111,18 +111,6 @@ def runs_automatically(*, now: Any, currency: Any) -> ColumnElement[bool]:
     )
 
 
-async def automatic_promotions(
-    session: AsyncSession, *, now: datetime, currency: str
-) -> list[Promotion]:
-    """The promotions that `runs_automatically`, oldest first."""
-    rows = await session.scalars(
-        select(Promotion)
-        .where(runs_automatically(now=now, currency=currency))
-        .order_by(Promotion.id)
-    )
-    return list(rows)
-
-
 def promotion_problem(
     promotion: Promotion, *, now: datetime, currency: str, customer_uses: int = 0
 ) -> ErrorCode | None:

@@ -119,6 +119,16 @@ def stock_columns(*, now: Any, exclude_cart_id: Any = None) -> tuple[Any, Any]:
     return on_hand, held
 
 
+def hold_end(*, cart_id: Any, now: Any) -> Any:
+    """Scalar subquery: when the cart's active hold ends (null when it holds nothing), for
+    values or bind parameters."""
+    return (
+        select(func.min(StockReservation.expires_at))
+        .where(StockReservation.cart_id == cart_id, StockReservation.expires_at > now)
+        .scalar_subquery()
+    )
+
+
 def left_of(tracked: bool, on_hand: int, held: int) -> int | None:
     """What can still be sold: None (no limit) when inventory is not tracked."""
     return max(int(on_hand) - int(held), 0) if tracked else None

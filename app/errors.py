@@ -51,6 +51,14 @@ class ErrorCode(Enum):
     COUPON_NOT_STACKABLE = "COUPON_NOT_STACKABLE"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     PAYMENT_GATEWAY_UNAVAILABLE = "PAYMENT_GATEWAY_UNAVAILABLE"
+    PAYMENT_GATEWAY_DISABLED = "PAYMENT_GATEWAY_DISABLED"
+    PAYMENT_GATEWAY_ERROR = "PAYMENT_GATEWAY_ERROR"
+    PAYMENT_NOT_CAPTURABLE = "PAYMENT_NOT_CAPTURABLE"
+    PAYMENT_NOT_VOIDABLE = "PAYMENT_NOT_VOIDABLE"
+    NOTHING_TO_REFUND = "NOTHING_TO_REFUND"
+    REFUND_EXCEEDS_CAPTURED = "REFUND_EXCEEDS_CAPTURED"
+    REFUND_EXCEEDS_LINE = "REFUND_EXCEEDS_LINE"
+    WEBHOOK_EVENT_NOT_FAILED = "WEBHOOK_EVENT_NOT_FAILED"
 
 
 class UserError(Exception):
@@ -121,3 +129,7 @@ class TokenReuseError(AccountError):
             "This refresh token was already used; all sessions from it are revoked.",
             field="refreshToken",
         )
+
+
+class PaymentError(UserError):
+    """An error of payments, refunds, invoices or the webhook inbox."""

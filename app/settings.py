@@ -15,8 +15,8 @@ from app.client_address import parse_networks
 Environment = Literal["development", "test", "production"]
 
 
-# Gateways this release can talk to (app/payments); the payments issue adds STRIPE and PAYPAL.
-PAYMENT_GATEWAYS = ("DUMMY",)
+# Gateways this release can talk to (app/payments).
+PAYMENT_GATEWAYS = ("DUMMY", "STRIPE", "PAYPAL")
 
 
 class Settings(BaseSettings):
@@ -55,6 +55,29 @@ class Settings(BaseSettings):
     prices_include_tax: bool = False
     # Gateways checkoutComplete accepts; DUMMY takes the documented test tokens.
     payment_gateways: Annotated[list[str], NoDecode] = ["DUMMY"]
+    # An order whose payment neither succeeded nor holds money this long after checkout is
+    # cancelled: its stock and coupons go back (a late success is then refunded).
+    payment_timeout_minutes: float = Field(default=60.0, gt=0)
+    # Outbound calls to Stripe and PayPal.
+    payment_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    # automatic: capture when the customer confirms; manual: authorise, staff capture later.
+    stripe_capture: Literal["automatic", "manual"] = "automatic"
+    paypal_client_id: str | None = None
+    paypal_client_secret: SecretStr | None = None
+    paypal_api_base: str = "https://api-m.paypal.com"  # sandbox: https://api-m.sandbox.paypal.com
+    paypal_webhook_id: str | None = None
+    # Where PayPal sends the buyer after approving (or cancelling) the payment.
+    paypal_return_url: str = "http://127.0.0.1:8000/"
+    paypal_cancel_url: str = "http://127.0.0.1:8000/"
+
+    # Invoices and credit notes (app/services/payments/invoices.py).
+    store_name: str = "Commerce Demo Store"
+    store_address: str = "1 Market Street\nSan Francisco, CA 94105\nUS"  # lines split at \n
+    store_tax_id: str = ""
+    invoice_url_ttl_seconds: int = Field(default=900, ge=30, le=7 * 86_400)
 
     rate_limits_enabled: bool = True
     rate_limit_sign_in_ip: str = "30/minute"
@@ -170,6 +193,21 @@ class Settings(BaseSettings):
     def _check_proxies(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # a typo fails at start, not by trusting nobody silently
         return value
+
+    @model_validator(mode="after")
+    def _gateways_have_credentials(self) -> Settings:
+        # An enabled gateway without its keys fails at start, not at the first checkout.
+        if "STRIPE" in self.payment_gateways and not (
+            self.stripe_secret_key and self.stripe_webhook_secret
+        ):
+            raise ValueError("STRIPE needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
+        if "PAYPAL" in self.payment_gateways and not (
+            self.paypal_client_id and self.paypal_client_secret and self.paypal_webhook_id
+        ):
+            raise ValueError(
+                "PAYPAL needs PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID"
+            )
+        return self
 
     @model_validator(mode="after")
     def _budget_fits_a_query(self) -> Settings:

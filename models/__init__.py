@@ -20,7 +20,15 @@ from models.catalog import (
 )
 from models.notification_preferences import NotificationPreference
 from models.notifications import Notification
-from models.orders import Order, OrderAllocation, OrderEvent, OrderLine, Payment
+from models.orders import Order, OrderAllocation, OrderEvent, OrderLine
+from models.payments import (
+    Invoice,
+    InvoiceSequence,
+    Payment,
+    PaymentTransaction,
+    Refund,
+    WebhookEvent,
+)
 from models.promotions import (
     Promotion,
     PromotionRedemption,
@@ -39,6 +47,8 @@ __all__ = [
     "CartLine",
     "CartPromotion",
     "Category",
+    "Invoice",
+    "InvoiceSequence",
     "Notification",
     "NotificationPreference",
     "Order",
@@ -46,12 +56,14 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "Payment",
+    "PaymentTransaction",
     "Product",
     "ProductImage",
     "Promotion",
     "PromotionRedemption",
     "PushSubscription",
     "RefreshToken",
+    "Refund",
     "Review",
     "ShippingMethod",
     "ShippingZone",
@@ -64,6 +76,7 @@ __all__ = [
     "User",
     "Variant",
     "Warehouse",
+    "WebhookEvent",
     "WishlistItem",
     "product_tags",
     "promotion_categories",

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, Timestamped
 
 # Statuses this release knows; the orders issue adds fulfilment (see app/services/orders).
-STATUSES = ("pending_payment", "paid", "cancelled")
-PAYMENT_STATUSES = ("pending", "succeeded", "declined", "failed")
+# authorized: the payment holds the money and waits for its capture (STRIPE_CAPTURE=manual).
+STATUSES = ("pending_payment", "authorized", "paid", "cancelled")
 
 order_number_seq = Sequence("order_number_seq", start=1000, metadata=Base.metadata)
 
@@ -39,7 +39,9 @@ class Order(Timestamped, Base):
 
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint("status IN ('pending_payment', 'paid', 'cancelled')", name="status"),
+        CheckConstraint(
+            "status IN ('pending_payment', 'authorized', 'paid', 'cancelled')", name="status"
+        ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
         CheckConstraint(
             "subtotal_amount >= 0 AND shipping_amount >= 0 AND discount_amount >= 0"
@@ -162,25 +164,3 @@ class OrderEvent(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()"), nullable=False
     )
-
-
-class Payment(Timestamped, Base):
-    """A payment started through a gateway for an order (the payments issue adds transactions)."""
-
-    __tablename__ = "payments"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'succeeded', 'declined', 'failed')", name="status"),
-        CheckConstraint("amount >= 0", name="amount_non_negative"),
-        Index("ix_payments_order_id", "order_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
-    )
-    gateway: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(String(32), nullable=False)
-    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    # The provider's reference of the payment (never the card token).
-    psp_reference: Mapped[str] = mapped_column(String(255), nullable=False, server_default="")

@@ -14,7 +14,8 @@ from app.services.cart.view import cart_view
 from models.carts import Cart, StockReservation
 from models.catalog import Stock, StockAdjustment, Warehouse
 from models.notifications import Notification
-from models.orders import Order, OrderAllocation, OrderEvent, OrderLine, Payment
+from models.orders import Order, OrderAllocation, OrderEvent, OrderLine
+from models.payments import Payment
 from models.promotions import Promotion, PromotionRedemption
 from tests.checkout.checkout_fixtures import COMPLETE, Shop, complete_variables
 

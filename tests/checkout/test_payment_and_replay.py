@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from models.carts import Cart, StockReservation
 from models.catalog import Stock, StockAdjustment
 from models.notifications import Notification
-from models.orders import Order, OrderEvent, Payment
+from models.orders import Order, OrderEvent
+from models.payments import Payment
 from models.promotions import Promotion, PromotionRedemption
 from tests.checkout.checkout_fixtures import COMPLETE, Shop, complete_variables
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 
 from models.carts import Cart
 from models.catalog import Stock, Variant
-from models.orders import Order, Payment
+from models.orders import Order
+from models.payments import Payment
 from models.promotions import Promotion
 from tests.checkout.checkout_fixtures import COMPLETE, Shop, complete_variables
 

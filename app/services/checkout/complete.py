@@ -39,7 +39,8 @@ from app.services.orders.events import record_status
 from app.settings import Settings
 from models.accounts import User
 from models.carts import Cart
-from models.orders import Order, OrderLine, Payment
+from models.orders import Order, OrderLine
+from models.payments import Payment
 from models.promotions import Promotion
 
 MAX_KEY_LENGTH = 255

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -27,6 +26,7 @@ PAYMENT_STATUSES = ("pending", "authorized", "succeeded", "declined", "cancelled
 TRANSACTION_KINDS = ("authorization", "capture", "refund", "void", "failure")
 TRANSACTION_STATUSES = ("pending", "succeeded", "failed")
 REFUND_STATUSES = ("pending", "succeeded", "failed")
+REFUND_ORIGINS = ("staff", "automatic", "provider")
 WEBHOOK_STATUSES = ("processed", "failed", "ignored")
 INVOICE_KINDS = ("invoice", "credit_note")
 
@@ -144,6 +144,7 @@ class Refund(Timestamped, Base):
     __table_args__ = (
         CheckConstraint(_in("status", REFUND_STATUSES), name="status"),
         CheckConstraint("amount > 0 AND shipping_amount >= 0", name="amount_positive"),
+        CheckConstraint(_in("origin", REFUND_ORIGINS), name="origin"),
         Index("ix_refunds_order_id", "order_id", "id"),
         Index("ix_refunds_payment_id", "payment_id"),
         Index(
@@ -173,8 +174,10 @@ class Refund(Timestamped, Base):
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
     reason: Mapped[str] = mapped_column(String(500), nullable=False, server_default="")
-    # True: made by the rules (a payment that succeeded after its order was cancelled).
-    automatic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # staff: asked for through the API; automatic: by the rules (a payment that succeeded
+    # after its order was cancelled); provider: made outside this API (the provider's
+    # dashboard) and learnt from it. Only the first two reserve their amount while pending.
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     psp_reference: Mapped[str] = mapped_column(String(255), nullable=False, server_default="")

@@ -1,58 +1,169 @@
-"""DUMMY: a gateway that never leaves the process, for development and tests.
+"""DUMMY: a gateway that never leaves the process, for development, demos and tests.
 
-Tokens (docs/payments-dummy.md): `tok_success` succeeds, `tok_decline` is declined,
-`tok_pending` stays pending (as a bank transfer or a 3-D Secure challenge would); any other
-token is declined with a message naming the test tokens.
+Tokens (docs/payments-dummy.md): `tok_success` is charged at once (or only authorised when
+the payment is captured manually), `tok_authorize` is authorised for a later capture,
+`tok_pending` stays pending (as a bank transfer would), `tok_decline` is declined; any other
+token is declined with a message naming the test tokens. It keeps what it did in memory, so
+`fetch`, `capture`, `refund` and `void` answer as a provider would, for this process's life.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from app.payments.gateway import PaymentOutcome, PaymentStatus, WebhookEvent
+from app.payments.gateway import (
+    GatewayRefused,
+    Movement,
+    MovementKind,
+    MovementStatus,
+    PaymentStatus,
+    Snapshot,
+    Started,
+    StartRequest,
+    WebhookEvent,
+    WebhookRejected,
+)
 
 SUCCESS = "tok_success"
-DECLINE = "tok_decline"
+AUTHORIZE = "tok_authorize"
 PENDING = "tok_pending"
+DECLINE = "tok_decline"
 
 
-def _reference(kind: str, idempotency_key: str) -> str:
+def _reference(kind: str, key: str) -> str:
     # The same request gives the same reference, as a real provider's idempotency does.
-    return f"dummy_{kind}_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    return f"dummy_{kind}_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+@dataclass
+class _Payment:
+    snapshot: Snapshot
+    refunds: dict[str, Movement] = field(default_factory=dict)
 
 
 class DummyGateway:
-    """Decides by the token alone; `capture`, `refund` and `void` always succeed."""
+    """Decides by the token alone, at once; capture, refund and void always succeed."""
 
     name = "DUMMY"
+    # Answers without leaving the process: checkout calls it inside its transaction.
+    in_process = True
 
-    async def start(
-        self, *, amount: int, currency: str, token: str, idempotency_key: str, reference: str
-    ) -> PaymentOutcome:
-        if token == SUCCESS:
-            return PaymentOutcome(PaymentStatus.SUCCEEDED, _reference("pay", idempotency_key))
-        if token == PENDING:
-            return PaymentOutcome(PaymentStatus.PENDING, _reference("pay", idempotency_key))
-        if token == DECLINE:
-            return PaymentOutcome(PaymentStatus.DECLINED, "", "The card was declined.")
-        return PaymentOutcome(
-            PaymentStatus.DECLINED,
-            "",
-            f"Unknown test token; the DUMMY gateway takes {SUCCESS}, {PENDING} or {DECLINE}.",
+    def __init__(self) -> None:
+        self._payments: dict[str, _Payment] = {}
+
+    async def start(self, request: StartRequest) -> Started:
+        reference = _reference("pay", request.idempotency_key)
+        if reference in self._payments:
+            return Started(self._payments[reference].snapshot)
+        amount, currency = request.amount, request.currency
+        status, authorized, captured, message = PaymentStatus.DECLINED, 0, 0, ""
+        if request.token == SUCCESS and request.capture:
+            status, captured = PaymentStatus.SUCCEEDED, amount
+        elif request.token in (SUCCESS, AUTHORIZE):
+            status, authorized = PaymentStatus.AUTHORIZED, amount
+        elif request.token == PENDING:
+            status = PaymentStatus.PENDING
+        elif request.token == DECLINE:
+            message = "The card was declined."
+        else:
+            message = (
+                f"Unknown test token; the DUMMY gateway takes {SUCCESS}, {AUTHORIZE}, "
+                f"{PENDING} or {DECLINE}."
+            )
+        movements: list[Movement] = []
+        if authorized:
+            movements.append(self._movement(MovementKind.AUTHORIZATION, reference, amount, currency))
+        if captured:
+            movements.append(self._movement(MovementKind.CAPTURE, reference, amount, currency))
+        if status is PaymentStatus.DECLINED:
+            movements.append(
+                Movement(MovementKind.FAILURE, MovementStatus.FAILED, reference, amount, currency,
+                         message=message)
+            )  # fmt: skip
+        snapshot = Snapshot(
+            reference, status, amount, currency, authorized, captured, tuple(movements), message
         )
+        self._payments[reference] = _Payment(snapshot)
+        return Started(snapshot)
+
+    @staticmethod
+    def _movement(kind: MovementKind, reference: str, amount: int, currency: str) -> Movement:
+        return Movement(kind, MovementStatus.SUCCEEDED, f"{reference}_{kind.value}", amount, currency)
+
+    def _known(self, psp_reference: str) -> _Payment:
+        if psp_reference not in self._payments:
+            raise GatewayRefused("No such DUMMY payment (DUMMY forgets on restart).")
+        return self._payments[psp_reference]
+
+    def _snapshot(self, payment: _Payment) -> Snapshot:
+        base = payment.snapshot
+        movements = tuple(m for m in base.movements if m.kind is not MovementKind.REFUND)
+        return replace(base, movements=movements + tuple(payment.refunds.values()))
+
+    async def fetch(self, psp_reference: str) -> Snapshot:
+        return self._snapshot(self._known(psp_reference))
 
     async def capture(
-        self, *, psp_reference: str, amount: int, currency: str, idempotency_key: str
-    ) -> PaymentOutcome:
-        return PaymentOutcome(PaymentStatus.SUCCEEDED, psp_reference)
+        self, psp_reference: str, *, amount: int, currency: str, idempotency_key: str
+    ) -> Snapshot:
+        payment = self._known(psp_reference)
+        base = payment.snapshot
+        if base.status is PaymentStatus.AUTHORIZED:
+            amount = min(amount, base.authorized)
+            capture = self._movement(MovementKind.CAPTURE, psp_reference, amount, currency)
+            payment.snapshot = replace(
+                base,
+                status=PaymentStatus.SUCCEEDED,
+                authorized=0,
+                captured=amount,
+                movements=(*base.movements, capture),
+            )
+        elif base.status is not PaymentStatus.SUCCEEDED:
+            raise GatewayRefused("This DUMMY payment holds nothing to capture.")
+        return self._snapshot(payment)
 
     async def refund(
-        self, *, psp_reference: str, amount: int, currency: str, idempotency_key: str
-    ) -> PaymentOutcome:
-        return PaymentOutcome(PaymentStatus.SUCCEEDED, _reference("refund", idempotency_key))
+        self,
+        psp_reference: str,
+        *,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        our_reference: str,
+    ) -> Movement:
+        payment = self._known(psp_reference)
+        reference = _reference("refund", idempotency_key)
+        if reference in payment.refunds:
+            return payment.refunds[reference]
+        given = sum(m.amount for m in payment.refunds.values())
+        if amount > payment.snapshot.captured - given:
+            raise GatewayRefused("The refund is larger than what is left of the payment.")
+        movement = Movement(
+            MovementKind.REFUND, MovementStatus.SUCCEEDED, reference, amount, currency,
+            our_reference=our_reference,
+        )  # fmt: skip
+        payment.refunds[reference] = movement
+        return movement
 
-    async def void(self, *, psp_reference: str, idempotency_key: str) -> PaymentOutcome:
-        return PaymentOutcome(PaymentStatus.SUCCEEDED, psp_reference)
+    async def void(self, psp_reference: str, *, idempotency_key: str) -> Snapshot:
+        payment = self._known(psp_reference)
+        base = payment.snapshot
+        if base.status is PaymentStatus.SUCCEEDED:
+            raise GatewayRefused("A captured DUMMY payment cannot be voided; refund it.")
+        if base.status is not PaymentStatus.CANCELLED:
+            void = self._movement(MovementKind.VOID, psp_reference, base.authorized, base.currency)
+            payment.snapshot = replace(
+                base,
+                status=PaymentStatus.CANCELLED,
+                authorized=0,
+                movements=(*base.movements, void),
+            )
+        return self._snapshot(payment)
 
-    def parse_webhook(self, *, headers: dict[str, str], body: bytes) -> WebhookEvent | None:
-        return None  # DUMMY decides at once: it never calls back
+    async def verify_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        raise WebhookRejected("DUMMY never calls back")
+
+    async def aclose(self) -> None:
+        return None

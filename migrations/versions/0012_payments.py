@@ -78,7 +78,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("reason", sa.String(length=500), server_default="", nullable=False),
-        sa.Column("automatic", sa.Boolean(), server_default="false", nullable=False),
+        sa.Column("origin", sa.String(length=16), nullable=False),
         sa.Column("idempotency_key", sa.String(length=255), nullable=True),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("psp_reference", sa.String(length=255), server_default="", nullable=False),
@@ -107,6 +107,9 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint(
             "amount > 0 AND shipping_amount >= 0", name=op.f("ck_refunds_amount_positive")
+        ),
+        sa.CheckConstraint(
+            "origin IN ('staff', 'automatic', 'provider')", name=op.f("ck_refunds_origin")
         ),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_refunds_order_id_orders"), ondelete="CASCADE"

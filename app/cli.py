@@ -133,13 +133,15 @@ def worker(
     ] = None,
 ) -> None:
     """Deliver notifications from the outbox (until Ctrl-C, or one batch with --once); every
-    minute, purge abandoned anonymous carts and expired stock reservations."""
+    minute, purge abandoned carts and reservations, retry failed webhook events and pending
+    refunds, and cancel orders unpaid for PAYMENT_TIMEOUT_MINUTES."""
     import dataclasses
     import signal
 
     from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
     from app.notifications.channels import Router
     from app.notifications.worker import WorkerConfig, run_forever, run_once
+    from app.payments.registry import Gateways
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
@@ -157,14 +159,18 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_forever(
-            factory,
-            channel=router,
-            stop=stop,
-            config=config,
-            periodic=housekeeping(factory, settings),
-            periodic_seconds=HOUSEKEEPING_SECONDS,
-        )
+        gateways = Gateways.from_settings(settings)
+        try:
+            await run_forever(
+                factory,
+                channel=router,
+                stop=stop,
+                config=config,
+                periodic=housekeeping(factory, settings, gateways),
+                periodic_seconds=HOUSEKEEPING_SECONDS,
+            )
+        finally:
+            await gateways.aclose()
         return 0
 
     claimed = _run_with_session(settings, work)

@@ -17,6 +17,7 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.cost_budget import CostBudget
+    from app.payments.registry import Gateways
     from app.pubsub import PubSub
     from app.ratelimit import RateLimiter
     from app.response_cache import ResponseCache
@@ -46,6 +47,7 @@ class Context:
     response_cache: ResponseCache | None = None
     rate_limiter: RateLimiter | None = None
     cost_budget: CostBudget | None = None
+    gateways: Gateways | None = None
     # Set after execution: a query without errors, by an anonymous client.
     cacheable: bool = False
     # Set by a resolver whose answer is one shopper's (an order by its token): never cached.

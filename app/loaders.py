@@ -34,6 +34,7 @@ from models.catalog import (
     product_tags,
 )
 from models.orders import Order, OrderEvent, OrderLine
+from models.payments import Invoice, Payment, PaymentTransaction, Refund
 from models.promotions import Promotion, promotion_categories, promotion_products
 from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
 from models.taxes import TaxRate
@@ -171,6 +172,10 @@ class Loaders:
     order: DataLoader[int, Order | None]
     lines_by_order: DataLoader[int, list[OrderLine]]
     events_by_order: DataLoader[int, list[OrderEvent]]
+    payments_by_order: DataLoader[int, list[Payment]]
+    transactions_by_payment: DataLoader[int, list[PaymentTransaction]]
+    refunds_by_order: DataLoader[int, list[Refund]]
+    invoices_by_order: DataLoader[int, list[Invoice]]
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -275,4 +280,11 @@ class Loaders:
             events_by_order=grouped(
                 _children(OrderEvent, OrderEvent.order_id, OrderEvent.sequence), "order"
             ),
+            payments_by_order=grouped(_children(Payment, Payment.order_id, Payment.id), "order"),
+            transactions_by_payment=grouped(
+                _children(PaymentTransaction, PaymentTransaction.payment_id, PaymentTransaction.id),
+                "payment",
+            ),
+            refunds_by_order=grouped(_children(Refund, Refund.order_id, Refund.id), "order"),
+            invoices_by_order=grouped(_children(Invoice, Invoice.order_id, Invoice.id), "order"),
         )

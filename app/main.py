@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (HTTP + WebSocket), /healthz, /readyz, /unsubscribe."""
+"""The Starlette application: /graphql (HTTP + WebSocket), /webhooks/*, /healthz, /readyz,
+/unsubscribe."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from app.schema import build_schema
 from app.settings import Settings
 from app.unsubscribe import unsubscribe
 from app.view import GraphQLView
+from app.webhooks import ROUTES as WEBHOOK_ROUTES
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+            *WEBHOOK_ROUTES,
         ],
         middleware=[
             Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),

@@ -15,6 +15,7 @@ from app import migrate
 from app.cost_budget import CostBudget
 from app.db import create_engine, create_session_factory, database_url
 from app.notifications.worker import in_process_worker
+from app.payments.registry import Gateways
 from app.pubsub import PubSub
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -31,6 +32,7 @@ class Resources:
     redis: Redis | None
     rate_limiter: RateLimiter
     cost_budget: CostBudget | None
+    gateways: Gateways
 
 
 @asynccontextmanager
@@ -64,8 +66,14 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 else None
             )
             factory = create_session_factory(engine)
-            async with in_process_worker(settings, factory):
-                yield Resources(settings, engine, factory, pubsub, redis, limiter, budget)
+            gateways = Gateways.from_settings(settings)
+            try:
+                async with in_process_worker(settings, factory, gateways):
+                    yield Resources(
+                        settings, engine, factory, pubsub, redis, limiter, budget, gateways
+                    )
+            finally:
+                await gateways.aclose()
         finally:
             await pubsub.disconnect()
     finally:

@@ -22,6 +22,7 @@ import resolvers.checkout
 import resolvers.node
 import resolvers.notifications
 import resolvers.orders
+import resolvers.payments
 from app.document_cache import CachedParser, DocumentCache
 from app.request_guard import GuardConfig, RequestGuard
 from app.settings import Settings
@@ -36,6 +37,7 @@ DOMAINS = (
     resolvers.checkout,
     resolvers.notifications,
     resolvers.orders,
+    resolvers.payments,
 )
 QUERIES = (resolvers.node.Query, *(domain.Query for domain in DOMAINS if domain.Query))
 MUTATIONS = tuple(domain.Mutation for domain in DOMAINS if domain.Mutation)

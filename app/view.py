@@ -154,6 +154,7 @@ class GraphQLView(GraphQL):
             response_cache=self.cache,
             rate_limiter=resources.rate_limiter,
             cost_budget=resources.cost_budget,
+            gateways=resources.gateways,
         )
         if isinstance(request, Request):
             request.scope[_CONTEXT_KEY] = context

@@ -18,7 +18,7 @@ from app.context import Context
 from app.errors import ErrorCode as DomainErrorCode
 from app.errors import UserError as DomainUserError
 from app.errors import ValidationErrors
-from app.events import take_pending
+from app.events import publish_committed, take_pending
 from app.ratelimit import RateLimited
 from app.services.public_changes import take_public_changes
 from models.accounts import User
@@ -203,6 +203,35 @@ async def run_mutation(
             log.exception("publishing to %s failed", channel)
     if error is not None:
         return payload(user_errors=user_errors(error))
+    return to_payload(result)
+
+
+async def run_flow(
+    info: Info,
+    payload: Callable[..., P],
+    flow: Callable[..., Awaitable[R]],
+    to_payload: Callable[[R], P],
+    **kwargs: Any,
+) -> P:
+    """Run `flow`, which opens its own transactions (a provider is called between them:
+    app/services/payments/provider_calls.py); a UserError becomes `userErrors`. What its
+    committed transactions emitted is published, whatever happened after them."""
+    context = info.context
+    session = context.session
+    if session.in_transaction():  # the read transaction that loaded the user
+        await session.commit()
+    try:
+        result = await flow(session, **kwargs)
+    except DomainUserError as exc:
+        return payload(user_errors=user_errors(exc))
+    finally:
+        if session.in_transaction():
+            await session.rollback()
+        context.reset_loaders()
+        changes = take_public_changes(session)
+        if context.response_cache is not None and changes:
+            context.response_cache.invalidate(changes)
+        await publish_committed(session, context.pubsub)
     return to_payload(result)
 
 

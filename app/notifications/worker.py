@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
+from app.payments.registry import Gateways
 from app.notifications.channels import Channel, DeliveryError, Message, Router
 from app.notifications.leases import ClaimHook, claim, record, renew, start_attempt
 from app.settings import Settings
@@ -228,7 +229,7 @@ def runs_in_process(settings: Settings) -> bool:
 
 @contextlib.asynccontextmanager
 async def in_process_worker(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], gateways: Gateways
 ) -> AsyncIterator[None]:
     """Run the worker as a task of this process while the context is open (if enabled)."""
     if not runs_in_process(settings):
@@ -241,7 +242,7 @@ async def in_process_worker(
             channel=Router(settings, session_factory=session_factory),
             stop=stop,
             config=WorkerConfig.from_settings(settings),
-            periodic=housekeeping(session_factory, settings),
+            periodic=housekeeping(session_factory, settings, gateways),
             periodic_seconds=HOUSEKEEPING_SECONDS,
         ),
         name="notification-worker",

@@ -74,7 +74,9 @@ class DummyGateway:
             )
         movements: list[Movement] = []
         if authorized:
-            movements.append(self._movement(MovementKind.AUTHORIZATION, reference, amount, currency))
+            movements.append(
+                self._movement(MovementKind.AUTHORIZATION, reference, amount, currency)
+            )
         if captured:
             movements.append(self._movement(MovementKind.CAPTURE, reference, amount, currency))
         if status is PaymentStatus.DECLINED:
@@ -90,7 +92,9 @@ class DummyGateway:
 
     @staticmethod
     def _movement(kind: MovementKind, reference: str, amount: int, currency: str) -> Movement:
-        return Movement(kind, MovementStatus.SUCCEEDED, f"{reference}_{kind.value}", amount, currency)
+        return Movement(
+            kind, MovementStatus.SUCCEEDED, f"{reference}_{kind.value}", amount, currency
+        )
 
     def _known(self, psp_reference: str) -> _Payment:
         if psp_reference not in self._payments:

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.services.checkout.complete import PaymentData, complete_checkout
+from app.services.checkout.complete import PaymentData
+from app.services.payments.flows import checkout_and_pay
 from resolvers.base import (
     Info,
     UserErrorType,
     decode_token_id,
     payload_field,
-    run_mutation,
+    run_flow,
     user_errors_field,
 )
 
@@ -24,10 +25,14 @@ OrderRef = Annotated["Order", strawberry.lazy("resolvers.orders.types")]
 
 @strawberry.input(description="How the order is paid.")
 class PaymentInput:
-    gateway: str = strawberry.field(description="A gateway of PAYMENT_GATEWAYS, e.g. DUMMY.")
-    token: str = strawberry.field(
-        description="The payment token the gateway's client library gave (DUMMY: tok_success, "
-        "tok_pending, tok_decline)."
+    gateway: str = strawberry.field(
+        description="A gateway of PAYMENT_GATEWAYS: DUMMY, STRIPE or PAYPAL."
+    )
+    token: str | None = strawberry.field(
+        default=None,
+        description="DUMMY only, required there: tok_success, tok_authorize, tok_pending or "
+        "tok_decline. STRIPE and PAYPAL take none: the customer pays in the provider's UI "
+        "with the order's payments { clientSecret | approvalUrl }.",
     )
 
 
@@ -42,9 +47,11 @@ class CheckoutCompletePayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Place the cart's order and start its payment, in one transaction: "
-        "a declined payment leaves nothing behind. Repeating an idempotency key returns the "
-        "first order."
+        description="Place the cart's order and start its payment. DUMMY decides at once, in "
+        "the same transaction: a declined payment leaves nothing behind. STRIPE and PAYPAL "
+        "start after the order is placed; the order is PAID only when the provider says so "
+        "(webhook, or orderPaymentConfirm). Repeating an idempotency key returns the first "
+        "order, and resumes a payment whose start got PAYMENT_GATEWAY_UNAVAILABLE."
     )
     async def checkout_complete(
         self, info: Info, cart_id: strawberry.ID, idempotency_key: str, payment: PaymentInput
@@ -52,14 +59,17 @@ class Mutation:
         from resolvers.orders.types import Order
 
         user = info.context.user
-        return await run_mutation(
+        gateways = info.context.gateways
+        assert gateways is not None
+        return await run_flow(
             info,
             CheckoutCompletePayload,
-            complete_checkout,
+            checkout_and_pay,
             lambda row: CheckoutCompletePayload(order=Order.from_row(row)),
             cart_token=decode_token_id(cart_id, "Cart"),
             user_id=user.id if user is not None else None,
             idempotency_key=idempotency_key,
             payment=PaymentData(gateway=payment.gateway, token=payment.token),
             settings=info.context.settings,
+            gateways=gateways,
         )

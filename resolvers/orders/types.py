@@ -13,18 +13,23 @@ from strawberry import relay
 
 from app.auth.permissions import Perm, has_permission
 from models import orders as models
-from resolvers.base import Info, node_keys
+from resolvers.base import Info, global_id, node_keys
 from resolvers.money import Money
 
 if TYPE_CHECKING:
     from resolvers.catalog.types import Variant
+    from resolvers.payments.types import Invoice, Payment, Refund
 
 VariantRef = Annotated["Variant", strawberry.lazy("resolvers.catalog.types")]
+PaymentRef = Annotated["Payment", strawberry.lazy("resolvers.payments.types")]
+RefundRef = Annotated["Refund", strawberry.lazy("resolvers.payments.types")]
+InvoiceRef = Annotated["Invoice", strawberry.lazy("resolvers.payments.types")]
 
 
 @strawberry.enum(description="Where an order stands.")
 class OrderStatus(Enum):
     PENDING_PAYMENT = "pending_payment"
+    AUTHORIZED = "authorized"
     PAID = "paid"
     CANCELLED = "cancelled"
 
@@ -71,6 +76,7 @@ class OrderDiscount:
 
 @strawberry.type(description="One line of an order: names, SKU and prices as they were.")
 class OrderLine:
+    id: strawberry.ID = strawberry.field(description="Global ID (for refunds by lines).")
     product_name: str = strawberry.field(description="The product's name at checkout.")
     variant_name: str = strawberry.field(description="The variant's name at checkout.")
     sku: str = strawberry.field(description="The SKU at checkout.")
@@ -85,6 +91,7 @@ class OrderLine:
     @classmethod
     def from_row(cls, row: models.OrderLine, currency: str) -> OrderLine:
         return cls(
+            id=strawberry.ID(str(global_id("OrderLine", row.id))),
             product_name=row.product_name,
             variant_name=row.variant_name,
             sku=row.sku,
@@ -199,3 +206,34 @@ class Order(relay.Node):
             )
             for row in rows
         ]
+
+    @strawberry.field(description="Payment attempts, oldest first, with their transactions.")
+    async def payments(self, info: Info) -> list[PaymentRef]:
+        from resolvers.payments.types import Payment
+
+        rows = await info.context.loaders.payments_by_order.load(self.row.id)
+        return [Payment.from_row(row) for row in rows]
+
+    @strawberry.field(description="What the payments took so far.")
+    async def total_captured(self, info: Info) -> Money:
+        rows = await info.context.loaders.payments_by_order.load(self.row.id)
+        return Money.of(sum(row.captured_amount for row in rows), self.row.currency)
+
+    @strawberry.field(description="What was given back so far.")
+    async def total_refunded(self, info: Info) -> Money:
+        rows = await info.context.loaders.payments_by_order.load(self.row.id)
+        return Money.of(sum(row.refunded_amount for row in rows), self.row.currency)
+
+    @strawberry.field(description="Refunds, oldest first.")
+    async def refunds(self, info: Info) -> list[RefundRef]:
+        from resolvers.payments.types import Refund
+
+        rows = await info.context.loaders.refunds_by_order.load(self.row.id)
+        return [Refund.from_row(row) for row in rows]
+
+    @strawberry.field(description="The invoice and the credit notes, in the order issued.")
+    async def invoices(self, info: Info) -> list[InvoiceRef]:
+        from resolvers.payments.types import Invoice
+
+        rows = await info.context.loaders.invoices_by_order.load(self.row.id)
+        return [Invoice.from_row(row) for row in rows]

@@ -170,7 +170,7 @@ async def test_coupon_used_up_by_this_customer(gql, shop, session_factory):
         ({"key": "bad\x7fkey"}, "idempotencyKey"),
         ({"key": "zero\u200bwidth"}, "idempotencyKey"),
         ({"key": "line\nbreak"}, "idempotencyKey"),
-        ({"gateway": "STRIPE"}, "payment.gateway"),
+        ({"gateway": "BITCOIN"}, "payment.gateway"),
         ({"gateway": "DUMMY\x1b"}, "payment.gateway"),
         ({"token": ""}, "payment.token"),
         ({"token": "t" * 256}, "payment.token"),
@@ -181,6 +181,16 @@ async def test_hostile_inputs_are_invalid(gql, shop, session_factory, kwargs, fi
     cart = await shop.cart([(row, 1)], method=await shop.method())
     assert await _errors(gql, cart, **kwargs) == [([field], "INVALID")]
     await _unchanged(session_factory, cart, {row.id: 5})
+
+
+async def test_a_known_gateway_this_shop_does_not_take_is_disabled(gql, shop, session_factory):
+    row = await shop.variant(stock=5)
+    cart = await shop.cart([(row, 1)], method=await shop.method())
+    assert await _errors(gql, cart, gateway="stripe") == [
+        (["payment.gateway"], "PAYMENT_GATEWAY_DISABLED")
+    ]
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Order)) == 0
 
 
 async def test_nul_bytes_are_refused_before_anything_runs(gql, shop, session_factory):

@@ -11,11 +11,12 @@ Steps, in this order (docs/decisions.md, "Checkout completion"):
    conditional UPDATE, recording allocations and stock adjustments;
 5. create the order with its frozen lines, redeem its promotions, record its first status,
    free the cart's reservations and mark the cart completed;
-6. start the payment through the gateway: succeeded -> paid; pending -> stays
-   pending_payment; declined -> PAYMENT_DECLINED, and the whole transaction rolls back.
-
-The gateway is called inside the transaction, with the cart and stock rows locked: fine for
-DUMMY, which answers at once; the payments issue moves slow providers out of the lock.
+6. create the payment attempt. A gateway that answers in process (DUMMY) is asked now:
+   succeeded -> paid (with its invoice), authorised -> authorized, pending -> stays
+   pending_payment, declined -> PAYMENT_DECLINED and the whole transaction rolls back.
+   A remote gateway (STRIPE, PAYPAL) is asked after the commit (`Placed.start_payment_id`,
+   app/services/payments/provider_calls.start_payment): no row stays locked while a provider
+   answers, and a retry with the same idempotency key resumes the same attempt.
 """
 
 from __future__ import annotations
@@ -28,15 +29,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import CheckoutError, ErrorCode
-from app.payments.gateway import PaymentGateway, PaymentStatus
-from app.payments.registry import gateway_for
+from app.payments.gateway import GatewayRefused, GatewayUnavailable, PaymentGateway, StartRequest
+from app.payments.registry import Gateways
 from app.services.cart.access import cart_for, new_token
 from app.services.cart.view import CartView, cart_view
 from app.services.checkout import allocation, stock
 from app.services.checkout.readiness import blocking_problem
 from app.services.checkout.redemption import Redeem, counted, redeem
 from app.services.orders.events import record_status
-from app.settings import Settings
+from app.services.payments.records import apply_snapshot
+from app.settings import PAYMENT_GATEWAYS, Settings
 from models.accounts import User
 from models.carts import Cart
 from models.orders import Order, OrderLine
@@ -50,7 +52,14 @@ MAX_PAYMENT_TOKEN_LENGTH = 255
 @dataclass(frozen=True)
 class PaymentData:
     gateway: str
-    token: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    # A remote gateway's payment to start once the order is committed.
+    start_payment_id: int | None = None
 
 
 def _printable(value: str, max_length: int) -> bool:
@@ -68,16 +77,27 @@ def clean_key(value: str) -> str:
     return value
 
 
-def clean_payment(payment: PaymentData, *, enabled: list[str]) -> PaymentGateway:
-    """The gateway to charge; INVALID on payment.gateway / payment.token otherwise."""
-    gateway = gateway_for(payment.gateway, enabled) if _printable(payment.gateway, 32) else None
+def clean_payment(payment: PaymentData, *, gateways: Gateways) -> PaymentGateway:
+    """The gateway to charge: INVALID for an unknown name or a bad token,
+    PAYMENT_GATEWAY_DISABLED for a known gateway this shop does not take."""
+    enabled = ", ".join(gateways)
+    name = payment.gateway.strip().upper() if _printable(payment.gateway, 32) else ""
+    gateway = gateways.enabled(name)
+    if gateway is None and name in PAYMENT_GATEWAYS:
+        raise CheckoutError(
+            ErrorCode.PAYMENT_GATEWAY_DISABLED,
+            f"This shop does not take {name}; it takes {enabled}.",
+            field="payment.gateway",
+        )
     if gateway is None:
         raise CheckoutError(
             ErrorCode.INVALID,
-            f"Unknown payment gateway; this shop takes {', '.join(enabled)}.",
+            f"Unknown payment gateway; this shop takes {enabled}.",
             field="payment.gateway",
         )
-    if not _printable(payment.token, MAX_PAYMENT_TOKEN_LENGTH):
+    token = payment.token
+    needs_token = getattr(gateway, "in_process", False)
+    if (needs_token or token is not None) and not _printable(token or "", MAX_PAYMENT_TOKEN_LENGTH):
         raise CheckoutError(
             ErrorCode.INVALID,
             f"The payment token must be 1 to {MAX_PAYMENT_TOKEN_LENGTH} printable characters.",
@@ -214,10 +234,64 @@ async def _redemptions(session: AsyncSession, view: CartView) -> list[Redeem]:
 
 
 def _provider_key(cart: Cart, key: str, token: str) -> str:
+    """The payment attempt's idempotency key at the provider."""
     # Per attempt: after a decline (nothing kept) the same key with another card must reach
     # the provider as a new request, not as a replay of the declined one.
     digest = hashlib.sha256(f"{cart.token}\0{key}\0{token}".encode()).hexdigest()
     return f"checkout-{digest[:40]}"
+
+
+async def _open_payment(session: AsyncSession, order: Order) -> int | None:
+    """A remote payment of a replayed order whose start never got an answer."""
+    return await session.scalar(
+        select(Payment.id).where(
+            Payment.order_id == order.id,
+            Payment.psp_reference == "",
+            Payment.status == "pending",
+            Payment.gateway.in_(("STRIPE", "PAYPAL")),
+        )
+    )
+
+
+def _capture_mode(gateway: PaymentGateway, settings: Settings) -> str:
+    if gateway.name == "STRIPE" and settings.stripe_capture == "manual":
+        return "manual"
+    return "automatic"
+
+
+async def _pay_in_process(
+    session: AsyncSession,
+    *,
+    gateway: PaymentGateway,
+    payment: Payment,
+    order: Order,
+    token: str,
+    settings: Settings,
+    user_id: int | None,
+) -> None:
+    """Ask an in-process gateway now; a decline undoes the whole checkout."""
+    request = StartRequest(
+        amount=order.total_amount, currency=order.currency, token=token,
+        idempotency_key=payment.attempt_key, order_id=order.id, order_number=order.number,
+        capture=payment.capture_mode == "automatic",
+    )  # fmt: skip
+    try:
+        started = await gateway.start(request)
+    except (GatewayRefused, GatewayUnavailable) as exc:
+        raise CheckoutError(
+            ErrorCode.PAYMENT_DECLINED, str(exc) or "The payment was declined.",
+            field="payment.token",
+        ) from exc  # fmt: skip
+    snapshot = started.snapshot
+    if snapshot.status.value == "declined":
+        raise CheckoutError(
+            ErrorCode.PAYMENT_DECLINED, snapshot.message or "The payment was declined.",
+            field="payment.token",
+        )  # fmt: skip
+    await apply_snapshot(
+        session, payment=payment, order=order, snapshot=snapshot, settings=settings,
+        user_id=user_id,
+    )  # fmt: skip
 
 
 async def complete_checkout(
@@ -228,13 +302,14 @@ async def complete_checkout(
     idempotency_key: str,
     payment: PaymentData,
     settings: Settings,
-) -> Order:
+    gateways: Gateways,
+) -> Placed:
     """Place the cart's order and start its payment; the same key returns the first order."""
     key = clean_key(idempotency_key)
-    gateway = clean_payment(payment, enabled=settings.payment_gateways)
+    gateway = clean_payment(payment, gateways=gateways)
     cart = await cart_for(session, token=cart_token, user_id=user_id, lock=True, open_only=False)
     if (replayed := await _replay(session, cart, key)) is not None:
-        return replayed
+        return Placed(replayed, await _open_payment(session, replayed))
     now = datetime.now(UTC)
     view = await cart_view(
         session, cart=cart, now=now, prices_include_tax=settings.prices_include_tax
@@ -263,29 +338,23 @@ async def complete_checkout(
     await stock.release(session, cart_id=cart.id)
     cart.completed_at = now
 
-    outcome = await gateway.start(
+    token = payment.token or ""
+    row = Payment(
+        order_id=order.id,
+        gateway=gateway.name,
+        status="pending",
+        capture_mode=_capture_mode(gateway, settings),
         amount=order.total_amount,
         currency=order.currency,
-        token=payment.token,
-        idempotency_key=_provider_key(cart, key, payment.token),
-        reference=str(order.number),
+        attempt_key=_provider_key(cart, key, token),
     )
-    if outcome.status is PaymentStatus.DECLINED:
-        raise CheckoutError(
-            ErrorCode.PAYMENT_DECLINED, outcome.message or "The payment was declined.",
-            field="payment.token",
-        )  # fmt: skip
-    session.add(
-        Payment(
-            order_id=order.id,
-            gateway=gateway.name,
-            status=outcome.status.value,
-            amount=order.total_amount,
-            currency=order.currency,
-            psp_reference=outcome.psp_reference,
-        )
-    )
-    if outcome.status is PaymentStatus.SUCCEEDED:
-        await record_status(session, order, "paid", user_id)
+    session.add(row)
     await session.flush()
-    return order
+    if not getattr(gateway, "in_process", False):
+        return Placed(order, row.id)
+    await _pay_in_process(
+        session, gateway=gateway, payment=row, order=order, token=token, settings=settings,
+        user_id=user_id,
+    )  # fmt: skip
+    await session.flush()
+    return Placed(order)

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from app.client_address import ClientAddressMiddleware
+from app.invoice_links import download_invoice
 from app.logs import RequestIdMiddleware
 from app.resources import Resources, open_resources
 from app.schema import build_schema
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
             *WEBHOOK_ROUTES,
+            Route("/invoices/{invoice_id:int}/pdf", download_invoice, methods=["GET"]),
         ],
         middleware=[
             Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),

@@ -1,0 +1,1 @@
+"""Payments rules: payments, refunds, invoices and credit notes over a session."""

@@ -44,7 +44,8 @@ def take_pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
     """Remove and return the queued messages: those of committed transactions, then those
     still waiting (after commit: to publish; after rollback: to drop)."""
     committed: list[tuple[str, dict[str, Any]]] = session.info.pop(_COMMITTED, [])
-    return committed + session.info.pop(_KEY, [])
+    waiting: list[tuple[str, dict[str, Any]]] = session.info.pop(_KEY, [])
+    return committed + waiting
 
 
 async def publish_committed(session: AsyncSession, pubsub: PubSub) -> None:

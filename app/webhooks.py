@@ -117,9 +117,7 @@ def _endpoint(provider: str, header: str) -> dict[str, Any]:
                     status: {
                         "description": description,
                         "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/Error"}
-                            }
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                         },
                     }
                     for status, description in (

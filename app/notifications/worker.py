@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
-from app.payments.registry import Gateways
 from app.notifications.channels import Channel, DeliveryError, Message, Router
 from app.notifications.leases import ClaimHook, claim, record, renew, start_attempt
+from app.payments.registry import Gateways
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

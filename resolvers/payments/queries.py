@@ -86,9 +86,7 @@ class Query:
         before: str | None = None,
     ) -> Connection[WebhookEvent]:
         with query_errors():
-            query = webhook_events_query(
-                status=status.value if status else None, provider=provider
-            )
+            query = webhook_events_query(status=status.value if status else None, provider=provider)
         return await keyset_connection(
             info,
             query,

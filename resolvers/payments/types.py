@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -103,7 +103,7 @@ class PaymentTransaction:
 
     @strawberry.field(description="The provider's answer, for audit (MANAGE_ORDERS; else null).")
     def raw(self, info: Info) -> JSON | None:
-        return self.row.raw if can_manage_orders(info) else None
+        return cast(JSON, self.row.raw) if can_manage_orders(info) else None
 
 
 @strawberry.type(description="A payment attempt of an order at a gateway.")

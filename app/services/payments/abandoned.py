@@ -44,6 +44,7 @@ async def give_back(session: AsyncSession, order: Order, *, reason: str) -> None
     )
     slots: dict[tuple[int, int], int] = defaultdict(int)
     for variant_id, warehouse_id, quantity in rows:
+        assert variant_id is not None and warehouse_id is not None  # the query's condition
         slots[(variant_id, warehouse_id)] += quantity
     for (variant_id, warehouse_id), quantity in sorted(slots.items()):
         after = await session.scalar(

@@ -26,6 +26,8 @@ from app.payments.gateway import (
     GatewayUnavailable,
     PaymentStatus,
     Snapshot,
+)
+from app.payments.gateway import (
     WebhookEvent as Event,
 )
 from app.payments.registry import Gateways
@@ -76,20 +78,22 @@ async def _payment_of(session: AsyncSession, provider: str, psp_reference: str) 
         return None
     async with session.begin():
         return await session.scalar(
-            select(Payment).where(Payment.gateway == provider, Payment.psp_reference == psp_reference)
+            select(Payment).where(
+                Payment.gateway == provider, Payment.psp_reference == psp_reference
+            )
         )
 
 
-async def _current(
-    session: AsyncSession, gateways: Gateways, payment: Payment
-) -> Snapshot:
+async def _current(session: AsyncSession, gateways: Gateways, payment: Payment) -> Snapshot:
     """The provider's word now, captured where an automatic-capture payment waits for it."""
     gateway = gateway_of(gateways, payment)
     try:
         snapshot = await gateway.fetch(payment.psp_reference)
         if snapshot.status is PaymentStatus.AUTHORIZED and payment.capture_mode == "automatic":
             async with session.begin():
-                status = await session.scalar(select(Order.status).where(Order.id == payment.order_id))
+                status = await session.scalar(
+                    select(Order.status).where(Order.id == payment.order_id)
+                )
             if status != "cancelled":
                 snapshot = await gateway.capture(
                     payment.psp_reference, amount=snapshot.authorized, currency=payment.currency,

@@ -298,7 +298,7 @@ async def execute_refund(
             idempotency_key=f"{payment.attempt_key}:refund:{refund.id}",
             our_reference=str(refund.id),
         )  # fmt: skip
-    except GatewayUnavailable as exc:
+    except GatewayUnavailable:
         async with session.begin():
             refund = await session.get(Refund, refund_id, populate_existing=True)
             assert refund is not None

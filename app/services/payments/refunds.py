@@ -90,8 +90,7 @@ async def _by_lines(
         if not 1 <= item.quantity <= row.quantity - done:
             raise PaymentError(
                 ErrorCode.REFUND_EXCEEDS_LINE,
-                f"{row.quantity - done} of {row.quantity} units of this line are left to "
-                "refund.",
+                f"{row.quantity - done} of {row.quantity} units of this line are left to refund.",
                 field=f"{field}.quantity",
             )
         share = (

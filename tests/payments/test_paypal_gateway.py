@@ -599,3 +599,30 @@ async def test_webhook_with_paypal_down_is_unavailable(gateway, fake) -> None:
     fake.fail_next("/v1/notifications/verify-webhook-signature", 503)
     with pytest.raises(GatewayUnavailable):
         await gateway.verify_webhook(headers=headers, body=body)
+
+
+async def test_from_settings_uses_the_configured_paypal(fake) -> None:
+    from pydantic import SecretStr
+
+    from app.settings import Settings
+
+    settings = Settings(
+        environment="test",
+        payment_gateways=["PAYPAL"],
+        paypal_client_id=fake.client_id,
+        paypal_client_secret=SecretStr(fake.client_secret),
+        paypal_webhook_id=fake.webhook_id,
+        paypal_api_base=fake.url + "/",
+        paypal_return_url=RETURN_URL,
+        paypal_cancel_url=CANCEL_URL,
+        payment_timeout_seconds=3,
+    )
+    gateway = PayPalGateway.from_settings(settings)
+    try:
+        started = await gateway.start(start_request())
+    finally:
+        await gateway.aclose()
+    assert started.snapshot.status is PaymentStatus.PENDING
+    [call] = fake.calls("POST", "/v2/checkout/orders")
+    context = call.json["payment_source"]["paypal"]["experience_context"]
+    assert (context["return_url"], context["cancel_url"]) == (RETURN_URL, CANCEL_URL)

@@ -166,6 +166,20 @@ class DummyGateway:
             )
         return self._snapshot(payment)
 
+    def settle(self, psp_reference: str) -> None:
+        """Let a pending payment succeed, as a bank transfer arriving late would (demos and
+        tests: DUMMY has no webhook; orderPaymentConfirm or the worker then learns of it)."""
+        payment = self._known(psp_reference)
+        base = payment.snapshot
+        if base.status is PaymentStatus.PENDING:
+            capture = self._movement(MovementKind.CAPTURE, psp_reference, base.amount, base.currency)
+            payment.snapshot = replace(
+                base,
+                status=PaymentStatus.SUCCEEDED,
+                captured=base.amount,
+                movements=(*base.movements, capture),
+            )
+
     async def verify_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         raise WebhookRejected("DUMMY never calls back")
 

@@ -162,6 +162,18 @@ class FakeStripe:
         with self._lock:
             self._faults.append(_Fault(path_prefix, delay=seconds))
 
+    def signature_header(
+        self, body: bytes, *, timestamp: int | None = None, secrets: Sequence[str] = ()
+    ) -> str:
+        """`t=...,v1=...`: one v1 HMAC-SHA256 of "t.body" per secret (several while a
+        webhook secret is being rolled); the fake's webhook secret when none is given."""
+        t = int(time.time()) if timestamp is None else timestamp
+        signatures = [
+            "v1=" + hmac.new(s.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+            for s in (secrets or [self.webhook_secret])
+        ]
+        return ",".join([f"t={t}", *signatures])
+
     def signed(
         self,
         event: dict[str, Any],
@@ -170,18 +182,15 @@ class FakeStripe:
         secret: str | None = None,
         extra_secrets: Sequence[str] = (),
     ) -> tuple[dict[str, str], bytes]:
-        """The headers and body Stripe sends `event` with; one v1 signature per secret (as
-        while a webhook secret is being rolled)."""
+        """The headers and body Stripe sends `event` with."""
         body = json.dumps(event, indent=2).encode()
-        t = int(time.time()) if timestamp is None else timestamp
-        signatures = [
-            "v1=" + hmac.new(s.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-            for s in (secret or self.webhook_secret, *extra_secrets)
-        ]
+        header = self.signature_header(
+            body, timestamp=timestamp, secrets=[secret or self.webhook_secret, *extra_secrets]
+        )
         return {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            "Stripe-Signature": ",".join([f"t={t}", *signatures]),
+            "Stripe-Signature": header,
         }, body
 
     # -- HTTP ------------------------------------------------------------------------------

@@ -23,17 +23,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.fakes.local_server import LocalServer
-from tests.fakes.stripe_objects import StripeApiError, StripeObjects, new_id
+from tests.fakes.stripe_objects import StripeApiError, StripeObjects
+from tests.fakes.stripe_wire import (
+    VALIDATION_CODES,
+    decode_form,
+    integer_param,
+    json_response,
+    only_params,
+)
 
 SECRET_KEY = "sk_test_fake_0123456789abcdefghijklmnop"
 WEBHOOK_SECRET = "whsec_fake_0123456789abcdefghijklmnop"
-_VALIDATION = {
-    "parameter_missing",
-    "parameter_unknown",
-    "parameter_invalid_integer",
-    "parameter_invalid",
-}
-_KEY_PART = re.compile(r"\[([^\]]*)\]")
 
 
 @dataclass(frozen=True)
@@ -50,51 +50,6 @@ class _Fault:
     status: int = 500
     body: bytes | None = None
     delay: float = 0.0  # > 0: carry the request out, answer after this many seconds
-
-
-def decode_form(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """Stripe's form encoding: `metadata[order_id]=7` is {"metadata": {"order_id": "7"}}."""
-    params: dict[str, Any] = {}
-    for key, value in pairs:
-        head, _, rest = key.partition("[")
-        parts = [head, *_KEY_PART.findall("[" + rest)] if rest else [head]
-        target = params
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
-    return params
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body).encode(),
-        status_code=status,
-        media_type="application/json",
-        headers={"Request-Id": new_id("req"), **(headers or {})},
-    )
-
-
-def _integer(params: dict[str, Any], name: str, *, required: bool = False) -> int | None:
-    value = params.get(name)
-    if value is None:
-        if required:
-            raise StripeApiError(
-                400, f"Missing required param: {name}.", code="parameter_missing", param=name
-            )
-        return None
-    if not str(value).isdigit():
-        raise StripeApiError(
-            400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=name
-        )
-    return int(value)
-
-
-def _only(params: dict[str, Any], allowed: set[str]) -> None:
-    for name in params:
-        if name not in allowed:
-            raise StripeApiError(
-                400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
-            )
 
 
 class FakeStripe:
@@ -228,12 +183,12 @@ class FakeStripe:
         if fault is not None and not fault.delay:
             if fault.body is not None:
                 return Response(fault.body, status_code=fault.status, media_type="application/json")
-            return _json(
+            return json_response(
                 fault.status,
                 StripeApiError(fault.status, "An unknown error occurred", type_="api_error").body,
             )
         if request.headers.get("authorization") != f"Bearer {self.secret_key}":
-            return _json(
+            return json_response(
                 401,
                 {
                     "error": {
@@ -252,10 +207,10 @@ class FakeStripe:
             with self.objects.lock:  # the answer as it was then, not the live object
                 body = copy.deepcopy(body)
             # as at Stripe, a request rejected before it ran is not saved for replay
-            if key and body.get("error", {}).get("code") not in _VALIDATION:
+            if key and body.get("error", {}).get("code") not in VALIDATION_CODES:
                 with self._lock:
                     self._replays[key] = (request.method, path, params, status, body)
-            response = _json(status, body, {"Idempotency-Key": key} if key else None)
+            response = json_response(status, body, {"Idempotency-Key": key} if key else None)
         if fault is not None:
             await asyncio.sleep(fault.delay)  # carried out, answered late
         return response
@@ -266,7 +221,7 @@ class FakeStripe:
         if first is None:
             return None
         if first[:3] != (method, path, params):
-            return _json(
+            return json_response(
                 400,
                 StripeApiError(
                     400,
@@ -276,10 +231,12 @@ class FakeStripe:
                     type_="idempotency_error",
                 ).body,
             )
-        return _json(first[3], first[4], {"Idempotency-Key": key, "Idempotent-Replayed": "true"})
+        return json_response(
+            first[3], first[4], {"Idempotency-Key": key, "Idempotent-Replayed": "true"}
+        )
 
     async def _create_intent(self, request: Request, params: dict[str, Any]) -> Any:
-        _only(
+        only_params(
             params,
             {
                 "amount",
@@ -290,7 +247,7 @@ class FakeStripe:
                 "description",
             },
         )
-        amount = _integer(params, "amount", required=True)
+        amount = integer_param(params, "amount", required=True)
         currency = str(params.get("currency") or "")
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise StripeApiError(
@@ -313,17 +270,17 @@ class FakeStripe:
         return self.objects.intent(request.path_params["id"])
 
     async def _capture(self, request: Request, params: dict[str, Any]) -> Any:
-        _only(params, {"amount_to_capture"})
+        only_params(params, {"amount_to_capture"})
         return self.objects.capture(
-            request.path_params["id"], _integer(params, "amount_to_capture")
+            request.path_params["id"], integer_param(params, "amount_to_capture")
         )
 
     async def _cancel(self, request: Request, params: dict[str, Any]) -> Any:
-        _only(params, {"cancellation_reason"})
+        only_params(params, {"cancellation_reason"})
         return self.objects.cancel(request.path_params["id"], params.get("cancellation_reason"))
 
     async def _create_refund(self, request: Request, params: dict[str, Any]) -> Any:
-        _only(params, {"payment_intent", "amount", "metadata", "reason"})
+        only_params(params, {"payment_intent", "amount", "metadata", "reason"})
         pi_id = params.get("payment_intent")
         if not pi_id:
             raise StripeApiError(
@@ -333,12 +290,12 @@ class FakeStripe:
                 code="parameter_missing",
             )
         return self.objects.refund(
-            pi_id, _integer(params, "amount"), dict(params.get("metadata") or {})
+            pi_id, integer_param(params, "amount"), dict(params.get("metadata") or {})
         )
 
     async def _list_refunds(self, request: Request, params: dict[str, Any]) -> Any:
-        _only(params, {"payment_intent", "limit", "starting_after"})
-        limit = _integer(params, "limit") or 10
+        only_params(params, {"payment_intent", "limit", "starting_after"})
+        limit = integer_param(params, "limit") or 10
         if limit > 100:
             raise StripeApiError(
                 400,

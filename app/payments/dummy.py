@@ -172,7 +172,9 @@ class DummyGateway:
         payment = self._known(psp_reference)
         base = payment.snapshot
         if base.status is PaymentStatus.PENDING:
-            capture = self._movement(MovementKind.CAPTURE, psp_reference, base.amount, base.currency)
+            capture = self._movement(
+                MovementKind.CAPTURE, psp_reference, base.amount, base.currency
+            )
             payment.snapshot = replace(
                 base,
                 status=PaymentStatus.SUCCEEDED,

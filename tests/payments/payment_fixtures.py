@@ -23,7 +23,8 @@ ORDER = f"""
   totalCaptured {{ amount }} totalRefunded {{ amount }}
   lines {{ id quantity total {{ amount }} }}
   payments {{ {PAYMENT} }}
-  refunds {{ status origin amount {{ amount }} shipping {{ amount }} lines {{ quantity amount {{ amount }} }} }}
+  refunds {{ status origin amount {{ amount }} shipping {{ amount }}
+             lines {{ quantity amount {{ amount }} }} }}
   invoices {{ kind number total {{ amount }} tax {{ amount }} downloadUrl }}
   events {{ fromStatus toStatus }}
 """

@@ -77,7 +77,10 @@ async def test_an_authorisation_is_captured_by_staff_once(gql, shop, staff, sess
     assert codes(again) == [(["paymentId"], "PAYMENT_NOT_CAPTURABLE")]
     rows = await money_rows(session_factory, key_of(order["id"]))
     assert rows["status"] == "paid"
-    assert rows["transactions"] == [("authorization", "succeeded", 2500), ("capture", "succeeded", 2500)]
+    assert rows["transactions"] == [
+        ("authorization", "succeeded", 2500),
+        ("capture", "succeeded", 2500),
+    ]
 
 
 async def test_a_void_releases_the_hold_and_the_order_waits_for_payment_again(
@@ -161,7 +164,7 @@ async def test_refunds_by_lines_add_up_to_the_line_and_shipping_goes_once(
     assert first["refund"]["shipping"]["amount"] == "5.00"
     assert second["refund"]["amount"]["amount"] == "20.00"
     assert second["refund"]["shipping"]["amount"] == "0.00"
-    assert codes(third) == [(["lines", "0", "quantity"], "REFUND_EXCEEDS_LINE")]
+    assert codes(third) == [(["lines.0.quantity"], "REFUND_EXCEEDS_LINE")]
     rows = await money_rows(session_factory, key_of(order["id"]))
     assert rows["payments"] == [("succeeded", 3500, 3500, 0)]
 
@@ -175,13 +178,17 @@ async def test_refunds_by_lines_add_up_to_the_line_and_shipping_goes_once(
         ({"amount": "1.001"}, [(["amount"], "INVALID")]),
         ({"amount": "1" * 4000}, [(["amount"], "INVALID")]),
         ({"amount": "1", "lines": []}, [(["amount"], "INVALID")]),
-        ({"lines": [{"lineId": gid("OrderLine", 999999999), "quantity": 1}]},
-         [(["lines", "0"], "NOT_FOUND")]),
-        ({"lines": [{"lineId": "not an id", "quantity": 1}]}, [(["lines", "0"], "NOT_FOUND")]),
-        ({"lines": [{"lineId": gid("Product", 1), "quantity": 1}]},
-         [(["lines", "0"], "NOT_FOUND")]),
+        (
+            {"lines": [{"lineId": gid("OrderLine", 999999999), "quantity": 1}]},
+            [(["lines.0.lineId"], "NOT_FOUND")],
+        ),
+        ({"lines": [{"lineId": "not an id", "quantity": 1}]}, [(["lines.0.lineId"], "NOT_FOUND")]),
+        (
+            {"lines": [{"lineId": gid("Product", 1), "quantity": 1}]},
+            [(["lines.0.lineId"], "NOT_FOUND")],
+        ),
         ({"lines": []}, [(["amount"], "NOTHING_TO_REFUND")]),
-        ({"amount": "1", "reason": "nul\x00byte"}, [(["reason"], "INVALID")]),
+        ({"amount": "1", "reason": "bell\x07"}, [(["reason"], "INVALID")]),
         ({"amount": "1", "reason": "r" * 501}, [(["reason"], "TOO_LONG")]),
         ({"amount": "1", "idempotencyKey": ""}, [(["idempotencyKey"], "INVALID")]),
     ],
@@ -190,9 +197,7 @@ async def test_hostile_refunds_are_refused_and_change_nothing(
     gql, shop, staff, session_factory, refund_input, expected
 ):
     order = await _order(shop, gql)
-    payload = (await staff.execute(REFUND, orderId=order["id"], input=refund_input))[
-        "orderRefund"
-    ]
+    payload = (await staff.execute(REFUND, orderId=order["id"], input=refund_input))["orderRefund"]
     assert codes(payload) == expected
     rows = await money_rows(session_factory, key_of(order["id"]))
     assert rows["refunds"] == []
@@ -208,7 +213,7 @@ async def test_a_line_of_another_order_and_a_missing_order_are_not_found(gql, sh
     missing = (await staff.execute(REFUND, orderId=gid("Order", 10**12), input={"amount": "1"}))[
         "orderRefund"
     ]
-    assert codes(foreign) == [(["lines", "0"], "NOT_FOUND")]
+    assert codes(foreign) == [(["lines.0.lineId"], "NOT_FOUND")]
     assert codes(missing) == [(["orderId"], "NOT_FOUND")]
 
 

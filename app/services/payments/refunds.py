@@ -82,7 +82,9 @@ async def _by_lines(
         field = f"lines.{index}"
         row = rows.get(item.line_id) if item.line_id is not None else None
         if row is None:
-            raise PaymentError(ErrorCode.NOT_FOUND, "No such line on this order.", field=field)
+            raise PaymentError(
+                ErrorCode.NOT_FOUND, "No such line on this order.", field=f"{field}.lineId"
+            )
         if row.id in seen:
             raise PaymentError(ErrorCode.INVALID, "A line is named twice.", field=field)
         seen.add(row.id)
@@ -146,7 +148,7 @@ async def request_refund(
     lines: list[dict[str, int]] = []
     shipping = 0
     if data.amount is not None:
-        if data.lines or data.include_shipping:
+        if data.lines is not None or data.include_shipping:
             raise PaymentError(
                 ErrorCode.INVALID, "Refund by amount or by lines, not both.", field="amount"
             )

@@ -112,6 +112,11 @@ class FakeStripe:
         with self._lock:
             self._faults.extend(_Fault(path_prefix, status, body) for _ in range(times))
 
+    def clear_faults(self) -> None:
+        """Forget the failures and delays not used yet."""
+        with self._lock:
+            self._faults.clear()
+
     def delay_next(self, path_prefix: str, seconds: float) -> None:
         """Carry out the next request under `path_prefix`, but answer it `seconds` late."""
         with self._lock:

@@ -61,7 +61,9 @@ class World:
         found = []
         for event in self.stripe.events:
             obj = event["data"]["object"]
-            about = obj["id"] if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+            about = (
+                obj["id"] if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+            )
             if about == pi_id and (not types or event["type"] in types):
                 found.append(event)
         return found

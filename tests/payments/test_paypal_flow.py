@@ -105,8 +105,10 @@ async def test_a_refund_at_paypal_is_recorded_once_with_its_webhook(
         paypal_id = order["payments"][0]["pspReference"]
         world.paypal.approve(paypal_id)
         await world.gql.execute(CONFIRM, token=order["token"])
-        token = (await world.gql.execute(TOKEN_CREATE, email=staff_user.email,
-                                         password=PASSWORD))["tokenCreate"]["accessToken"]  # fmt: skip
+        signed_in = await world.gql.execute(
+            TOKEN_CREATE, email=staff_user.email, password=PASSWORD
+        )
+        token = signed_in["tokenCreate"]["accessToken"]
         staff = world.gql.as_user(token)
 
         payload = (await staff.execute(REFUND, orderId=order["id"], input={"amount": "7.50"}))[

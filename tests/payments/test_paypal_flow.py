@@ -105,9 +105,7 @@ async def test_a_refund_at_paypal_is_recorded_once_with_its_webhook(
         paypal_id = order["payments"][0]["pspReference"]
         world.paypal.approve(paypal_id)
         await world.gql.execute(CONFIRM, token=order["token"])
-        signed_in = await world.gql.execute(
-            TOKEN_CREATE, email=staff_user.email, password=PASSWORD
-        )
+        signed_in = await world.gql.execute(TOKEN_CREATE, email=staff_user.email, password=PASSWORD)
         token = signed_in["tokenCreate"]["accessToken"]
         staff = world.gql.as_user(token)
 

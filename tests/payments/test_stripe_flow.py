@@ -242,3 +242,33 @@ async def test_an_event_that_cannot_be_applied_is_kept_and_retried(
         async with session_factory() as session:
             row = (await session.scalars(select(WebhookEvent))).one()
         assert (row.status, row.attempts, row.last_error) == ("processed", 2, "")
+
+
+async def test_a_start_stripe_did_not_answer_resumes_with_the_same_key_once(
+    start_app, shop, session_factory
+):
+    from tests.payments.payment_fixtures import CHECKOUT, checkout_variables
+
+    async with provider_world(start_app) as world:
+        variant = await shop.variant(price=1000, stock=5)
+        cart = await shop.cart([(variant, 1)], method=await shop.method(price=500))
+        variables = checkout_variables(cart, gateway="STRIPE", token=None, key="k-resume")
+        world.stripe.fail_next("/v1/payment_intents", status=500, times=3)  # and its 2 retries
+
+        down = (await world.gql.execute(CHECKOUT, **variables))["checkoutComplete"]
+        resumed = (await world.gql.execute(CHECKOUT, **variables))["checkoutComplete"]
+        again = (await world.gql.execute(CHECKOUT, **variables))["checkoutComplete"]
+
+        assert down["order"] is None
+        assert [e["code"] for e in down["userErrors"]] == ["PAYMENT_GATEWAY_UNAVAILABLE"]
+        assert resumed["userErrors"] == [] and again["userErrors"] == []
+        assert resumed["order"]["id"] == again["order"]["id"]
+        pi_id = resumed["order"]["payments"][0]["pspReference"]
+        assert pi_id.startswith("pi_")
+        assert again["order"]["payments"][0]["pspReference"] == pi_id
+        assert world.stripe.count("create") == 1
+        keys = {r.headers["idempotency-key"] for r in world.stripe.requests_to(
+            "/v1/payment_intents", method="POST") if r.path == "/v1/payment_intents"}  # fmt: skip
+        assert len(keys) == 1
+        async with session_factory() as session:
+            assert (await session.scalars(select(Stock.quantity))).all() == [4]

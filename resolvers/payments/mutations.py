@@ -3,8 +3,9 @@ replays (staff, MANAGE_ORDERS)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -113,6 +114,21 @@ class WebhookEventReplayPayload:
     user_errors: list[UserErrorType] = user_errors_field()
 
 
+async def _payment_call(
+    info: Info, flow: Callable[..., Awaitable[Any]], payment_id: strawberry.ID
+) -> PaymentPayload:
+    return await run_flow(
+        info,
+        PaymentPayload,
+        flow,
+        lambda row: PaymentPayload(payment=Payment.from_row(row)),
+        payment_id=decode_id(payment_id, "Payment"),
+        user_id=_user_id(info),
+        settings=info.context.settings,
+        gateways=_gateways(info),
+    )
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
@@ -162,16 +178,7 @@ class Mutation:
         permission_classes=MANAGE_ORDERS,
     )
     async def order_payment_capture(self, info: Info, payment_id: strawberry.ID) -> PaymentPayload:
-        return await run_flow(
-            info,
-            PaymentPayload,
-            flows.capture,
-            lambda row: PaymentPayload(payment=Payment.from_row(row)),
-            payment_id=decode_id(payment_id, "Payment"),
-            user_id=_user_id(info),
-            settings=info.context.settings,
-            gateways=_gateways(info),
-        )
+        return await _payment_call(info, flows.capture, payment_id)
 
     @strawberry.mutation(
         description="Release what an authorised payment holds, or stop a pending one "
@@ -179,16 +186,7 @@ class Mutation:
         permission_classes=MANAGE_ORDERS,
     )
     async def order_payment_void(self, info: Info, payment_id: strawberry.ID) -> PaymentPayload:
-        return await run_flow(
-            info,
-            PaymentPayload,
-            flows.void,
-            lambda row: PaymentPayload(payment=Payment.from_row(row)),
-            payment_id=decode_id(payment_id, "Payment"),
-            user_id=_user_id(info),
-            settings=info.context.settings,
-            gateways=_gateways(info),
-        )
+        return await _payment_call(info, flows.void, payment_id)
 
     @strawberry.mutation(
         description="Apply a FAILED webhook event again now (MANAGE_ORDERS).",

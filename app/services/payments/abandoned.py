@@ -19,6 +19,7 @@ from app.errors import PaymentError
 from app.payments.registry import Gateways
 from app.services.orders.events import record_status
 from app.services.payments.provider_calls import sync_payment, void_payment
+from app.services.payments.records import locked_payments_of
 from app.services.public_changes import mark_public_change
 from app.settings import Settings
 from models.catalog import Stock, StockAdjustment, Variant
@@ -106,15 +107,7 @@ async def _cancel(session: AsyncSession, order_id: int, cutoff: datetime) -> lis
         )
         if order is None or order.status != "pending_payment" or order.created_at >= cutoff:
             return None
-        payments = list(
-            await session.scalars(
-                select(Payment)
-                .where(Payment.order_id == order.id)
-                .order_by(Payment.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        )
+        payments = await locked_payments_of(session, order.id)
         await give_back(session, order, reason=f"order #{order.number} unpaid, cancelled")
         await record_status(session, order, "cancelled", None)
         open_ones = [p for p in payments if p.status in ("pending", "authorized")]

@@ -3,6 +3,9 @@ any, and a short transaction for its answer (see provider_calls.py for why)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,31 +108,26 @@ async def _payment(session: AsyncSession, payment_id: int) -> Payment:
     return payment
 
 
-async def capture(
+async def _staff_call(
     session: AsyncSession,
+    call: Callable[..., Awaitable[None]],
     *,
     payment_id: int,
     user_id: int | None,
     settings: Settings,
     gateways: Gateways,
 ) -> Payment:
-    """orderPaymentCapture (staff)."""
     await _payment(session, payment_id)
-    await capture_payment(session, gateways=gateways, settings=settings, payment_id=payment_id,
-                          user_id=user_id)  # fmt: skip
+    await call(session, gateways=gateways, settings=settings, payment_id=payment_id,
+               user_id=user_id)  # fmt: skip
     return await _payment(session, payment_id)
 
 
-async def void(
-    session: AsyncSession,
-    *,
-    payment_id: int,
-    user_id: int | None,
-    settings: Settings,
-    gateways: Gateways,
-) -> Payment:
-    """orderPaymentVoid (staff)."""
-    await _payment(session, payment_id)
-    await void_payment(session, gateways=gateways, settings=settings, payment_id=payment_id,
-                       user_id=user_id)  # fmt: skip
-    return await _payment(session, payment_id)
+async def capture(session: AsyncSession, **kwargs: Any) -> Payment:
+    """orderPaymentCapture (staff): payment_id, user_id, settings, gateways."""
+    return await _staff_call(session, capture_payment, **kwargs)
+
+
+async def void(session: AsyncSession, **kwargs: Any) -> Payment:
+    """orderPaymentVoid (staff): payment_id, user_id, settings, gateways."""
+    return await _staff_call(session, void_payment, **kwargs)

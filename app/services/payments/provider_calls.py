@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, PaymentError
@@ -35,10 +34,11 @@ from app.services.payments.records import (
     locked_payment,
     record_movement,
     settle_refund,
+    transactions_of,
 )
 from app.settings import Settings
 from models.orders import Order
-from models.payments import Payment, PaymentTransaction, Refund
+from models.payments import Payment, Refund
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +135,7 @@ async def _refused(
     """A provider's no is a failure transaction on the payment."""
     async with session.begin():
         payment, _ = await locked_payment(session, payment_id)
-        known = {
-            (row.kind, row.psp_reference): row
-            for row in await session.scalars(
-                select(PaymentTransaction).where(PaymentTransaction.payment_id == payment.id)
-            )
-        }
+        known = await transactions_of(session, payment)
         record_movement(session, payment, known, Movement(
             MovementKind.FAILURE, MovementStatus.FAILED, reference, payment.amount,
             payment.currency, message=exc.message, raw=exc.raw,
@@ -315,12 +310,7 @@ async def execute_refund(
         payment, order = await locked_payment(session, refund.payment_id)
         refund = await session.get(Refund, refund_id, populate_existing=True)
         assert refund is not None
-        known = {
-            (row.kind, row.psp_reference): row
-            for row in await session.scalars(
-                select(PaymentTransaction).where(PaymentTransaction.payment_id == payment.id)
-            )
-        }
+        known = await transactions_of(session, payment)
         if movement.status is not MovementStatus.FAILED:
             refund.psp_reference = movement.psp_reference
         refund.message = movement.message[:500]

@@ -63,7 +63,7 @@ async def locked_payment(session: AsyncSession, payment_id: int) -> tuple[Paymen
     return payment, order
 
 
-async def _transactions(
+async def transactions_of(
     session: AsyncSession, payment: Payment
 ) -> dict[tuple[str, str], PaymentTransaction]:
     rows = await session.scalars(
@@ -72,6 +72,18 @@ async def _transactions(
         .execution_options(populate_existing=True)
     )
     return {(row.kind, row.psp_reference): row for row in rows}
+
+
+async def locked_payments_of(session: AsyncSession, order_id: int) -> list[Payment]:
+    """An order's payments, locked in id order (the caller holds the order's lock)."""
+    rows = await session.scalars(
+        select(Payment)
+        .where(Payment.order_id == order_id)
+        .order_by(Payment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
 
 
 def record_movement(
@@ -207,7 +219,7 @@ async def apply_snapshot(
     user_id: int | None = None,
 ) -> Followups:
     """Bring the (locked) payment and its order to what the provider says now."""
-    known = await _transactions(session, payment)
+    known = await transactions_of(session, payment)
     if not payment.psp_reference:
         payment.psp_reference = snapshot.psp_reference
     for movement in snapshot.movements:

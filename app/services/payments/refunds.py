@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, PaymentError
 from app.money import to_major, to_minor
 from app.services.checks import clean_text
+from app.services.payments.records import locked_payments_of
 from models.orders import Order, OrderLine
 from models.payments import Payment, Refund
 
@@ -135,15 +136,7 @@ async def request_refund(
         )
         if earlier is not None:
             return earlier
-    payments = list(
-        await session.scalars(
-            select(Payment)
-            .where(Payment.order_id == order.id)
-            .order_by(Payment.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    payments = await locked_payments_of(session, order.id)
     units, shipping_done = await _given_back(session, order)
     lines: list[dict[str, int]] = []
     shipping = 0

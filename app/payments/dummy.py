@@ -157,12 +157,17 @@ class DummyGateway:
         if base.status is PaymentStatus.SUCCEEDED:
             raise GatewayRefused("A captured DUMMY payment cannot be voided; refund it.")
         if base.status is not PaymentStatus.CANCELLED:
-            void = self._movement(MovementKind.VOID, psp_reference, base.authorized, base.currency)
+            # Only a hold is a movement of money; stopping a pending payment moves nothing.
+            voids = (
+                (self._movement(MovementKind.VOID, psp_reference, base.authorized, base.currency),)
+                if base.authorized
+                else ()
+            )
             payment.snapshot = replace(
                 base,
                 status=PaymentStatus.CANCELLED,
                 authorized=0,
-                movements=(*base.movements, void),
+                movements=(*base.movements, *voids),
             )
         return self._snapshot(payment)
 

@@ -142,6 +142,7 @@ def worker(
     from app.notifications.channels import Router
     from app.notifications.worker import WorkerConfig, run_forever, run_once
     from app.payments.registry import Gateways
+    from app.pubsub import PubSub
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
@@ -160,17 +161,26 @@ def worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         gateways = Gateways.from_settings(settings)
+        # Order status changes the worker makes reach subscribers of other processes only
+        # through Redis; without it there is no one to tell.
+        pubsub = PubSub(settings.redis_url, prefix=settings.pubsub_prefix)
+        if settings.redis_url:
+            await pubsub.connect()
         try:
             await run_forever(
                 factory,
                 channel=router,
                 stop=stop,
                 config=config,
-                periodic=housekeeping(factory, settings, gateways),
+                periodic=housekeeping(
+                    factory, settings, gateways, pubsub if settings.redis_url else None
+                ),
                 periodic_seconds=HOUSEKEEPING_SECONDS,
             )
         finally:
             await gateways.aclose()
+            if settings.redis_url:
+                await pubsub.disconnect()
         return 0
 
     claimed = _run_with_session(settings, work)

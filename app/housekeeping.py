@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.events import publish_committed
 from app.payments.registry import Gateways
+from app.pubsub import PubSub
 from app.services.cart.purge import purge_expired_carts
 from app.services.payments import inbox
 from app.services.payments.abandoned import cancel_unpaid_orders
@@ -48,6 +50,7 @@ async def retry_refunds(
     settings: Settings,
     gateways: Gateways,
     now: datetime | None = None,
+    pubsub: PubSub | None = None,
 ) -> int:
     """Ask the providers again for refunds they did not answer; how many were settled."""
     now = now or datetime.now(UTC)
@@ -71,6 +74,8 @@ async def retry_refunds(
                 session, gateways=gateways, settings=settings, refund_id=refund_id
             )
             settled += refund.status != "pending"
+        if pubsub is not None:
+            await publish_committed(session, pubsub)
     return settled
 
 
@@ -80,15 +85,25 @@ async def payment_jobs(
     settings: Settings,
     gateways: Gateways,
     now: datetime | None = None,
+    pubsub: PubSub | None = None,
 ) -> None:
-    """Webhook retries, refund retries and unpaid orders, one pass each."""
+    """Webhook retries, refund retries and unpaid orders, one pass each; the status changes
+    they commit are published when a pub/sub is given."""
     now = now or datetime.now(UTC)
     async with session_factory() as session:
-        retried = await inbox.retry_failed(session, gateways=gateways, settings=settings, now=now)
-        cancelled = await cancel_unpaid_orders(
-            session, gateways=gateways, settings=settings, now=now
-        )
-    refunds = await retry_refunds(session_factory, settings=settings, gateways=gateways, now=now)
+        try:
+            retried = await inbox.retry_failed(
+                session, gateways=gateways, settings=settings, now=now
+            )
+            cancelled = await cancel_unpaid_orders(
+                session, gateways=gateways, settings=settings, now=now
+            )
+        finally:
+            if pubsub is not None:
+                await publish_committed(session, pubsub)
+    refunds = await retry_refunds(
+        session_factory, settings=settings, gateways=gateways, now=now, pubsub=pubsub
+    )
     if retried or cancelled or refunds:
         log.info(
             "webhook events applied: %s; unpaid orders cancelled: %s; refunds settled: %s",
@@ -97,13 +112,19 @@ async def payment_jobs(
 
 
 def housekeeping(
-    session_factory: async_sessionmaker[AsyncSession], settings: Settings, gateways: Gateways
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    gateways: Gateways,
+    pubsub: PubSub | None = None,
 ) -> Callable[[], Awaitable[object]]:
-    """The worker's periodic job."""
+    """The worker's periodic job; one job failing does not keep the others from running."""
 
     async def run() -> object:
-        await purge_carts(session_factory, settings=settings)
-        await payment_jobs(session_factory, settings=settings, gateways=gateways)
+        try:
+            await purge_carts(session_factory, settings=settings)
+        finally:
+            await payment_jobs(session_factory, settings=settings, gateways=gateways,
+                               pubsub=pubsub)  # fmt: skip
         return None
 
     return run

@@ -68,7 +68,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             factory = create_session_factory(engine)
             gateways = Gateways.from_settings(settings)
             try:
-                async with in_process_worker(settings, factory, gateways):
+                async with in_process_worker(settings, factory, gateways, pubsub):
                     yield Resources(
                         settings, engine, factory, pubsub, redis, limiter, budget, gateways
                     )

@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.events import publish_committed
 from app.payments.gateway import GatewayUnavailable, WebhookRejected
 from app.resources import Resources
 from app.services.payments import inbox
@@ -74,10 +75,13 @@ async def _receive(request: Request, provider: str) -> JSONResponse:
         return _error(400, "INVALID_BODY", "The event has no usable id.")
     try:
         async with resources.session_factory() as session:
-            outcome = await inbox.receive(
-                session, gateways=resources.gateways, settings=resources.settings,
-                provider=provider, event=event, body=text,
-            )  # fmt: skip
+            try:
+                outcome = await inbox.receive(
+                    session, gateways=resources.gateways, settings=resources.settings,
+                    provider=provider, event=event, body=text,
+                )  # fmt: skip
+            finally:  # what committed reaches the order's subscribers
+                await publish_committed(session, resources.pubsub)
     except (OperationalError, DBAPIError, OSError) as exc:
         log.warning("webhook %s %s not stored: %s", provider, event.event_id, exc)
         return _error(503, "UNAVAILABLE", "The event could not be stored; retry.")

@@ -30,6 +30,7 @@ from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
 from app.notifications.channels import Channel, DeliveryError, Message, Router
 from app.notifications.leases import ClaimHook, claim, record, renew, start_attempt
 from app.payments.registry import Gateways
+from app.pubsub import PubSub
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,10 @@ def runs_in_process(settings: Settings) -> bool:
 
 @contextlib.asynccontextmanager
 async def in_process_worker(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession], gateways: Gateways
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    gateways: Gateways,
+    pubsub: PubSub | None = None,
 ) -> AsyncIterator[None]:
     """Run the worker as a task of this process while the context is open (if enabled)."""
     if not runs_in_process(settings):
@@ -242,7 +246,7 @@ async def in_process_worker(
             channel=Router(settings, session_factory=session_factory),
             stop=stop,
             config=WorkerConfig.from_settings(settings),
-            periodic=housekeeping(session_factory, settings, gateways),
+            periodic=housekeeping(session_factory, settings, gateways, pubsub),
             periodic_seconds=HOUSEKEEPING_SECONDS,
         ),
         name="notification-worker",

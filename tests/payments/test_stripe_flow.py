@@ -272,3 +272,22 @@ async def test_a_start_stripe_did_not_answer_resumes_with_the_same_key_once(
         assert len(keys) == 1
         async with session_factory() as session:
             assert (await session.scalars(select(Stock.quantity))).all() == [4]
+
+
+async def test_the_webhooks_paid_status_is_published_to_the_orders_channel(start_app, shop):
+    import asyncio
+
+    from app.services.orders.events import channel_of
+
+    async with provider_world(start_app) as world:
+        order = await _stripe_order(world, shop)
+        pi_id = order["payments"][0]["pspReference"]
+        world.stripe.confirm(pi_id, "pm_card_visa")
+        [succeeded] = world.stripe_events(pi_id, "payment_intent.succeeded")
+        pubsub = world.app.state.resources.pubsub
+        async with pubsub.subscribe(channel_of(key_of(order["id"]))) as messages:
+            await world.stripe_event(succeeded)
+            message = await asyncio.wait_for(anext(messages), timeout=5)
+    assert (message["fromStatus"], message["toStatus"], message["sequence"]) == (
+        "pending_payment", "paid", 2,
+    )  # fmt: skip

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     rate_limit_sign_in_ip: str = "30/minute"
     rate_limit_sign_in_account: str = "10/5minutes"
     rate_limit_register_ip: str = "10/hour"
+    # orderPaymentConfirm asks the provider each time: bounded per client address.
+    rate_limit_payment_confirm_ip: str = "30/minute"
 
     password_min_length: int = Field(default=8, ge=6, le=64)
 

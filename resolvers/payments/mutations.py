@@ -16,6 +16,8 @@ from app.services.payments.refunds import RefundData, RefundLineData
 from resolvers.base import (
     HasPermission,
     Info,
+    client_ip,
+    rate_limit,
     UserErrorType,
     decode_id,
     node_token,
@@ -134,7 +136,8 @@ class Mutation:
     @strawberry.mutation(
         description="After the customer confirmed the payment in the provider's UI (Stripe.js, "
         "3-D Secure, PayPal approval): ask the provider and record where the payment stands; "
-        "a PayPal approval is captured. The webhook does the same; either may come first."
+        "a PayPal approval is captured. The webhook does the same; either may come first. "
+        "Rate-limited per client address (RATE_LIMIT_PAYMENT_CONFIRM_IP)."
     )
     async def order_payment_confirm(
         self, info: Info, order_token: str
@@ -142,6 +145,9 @@ class Mutation:
         from resolvers.orders.types import Order
 
         info.context.private_answer = True
+        settings = info.context.settings
+        await rate_limit(info, settings.rate_limit_payment_confirm_ip, "payment-confirm:ip",
+                         client_ip(info))  # fmt: skip
         return await run_flow(
             info,
             OrderPaymentConfirmPayload,

@@ -178,3 +178,22 @@ async def test_failed_events_are_listed_for_staff_and_replayed(
         assert (await staff.execute(WEBHOOK_EVENTS, status="FAILED"))["webhookEvents"] == {
             "edges": []
         }
+
+
+async def test_payment_confirmations_are_rate_limited_per_address(start_app, shop):
+    import uuid
+
+    from tests.graphql_client import GraphQLClient
+    from tests.payments.payment_fixtures import CONFIRM
+
+    async with start_app(
+        rate_limits_enabled=True, rate_limit_payment_confirm_ip="2/minute",
+        pubsub_prefix=f"rl-{uuid.uuid4()}",
+    ) as (_, http):  # fmt: skip
+        gql = GraphQLClient(http)
+        order = await _paid(shop, gql)
+        first = await gql.data_and_errors(CONFIRM, token=order["token"])
+        second = await gql.data_and_errors(CONFIRM, token=order["token"])
+        third = await gql.data_and_errors(CONFIRM, token=order["token"])
+    assert "errors" not in first and "errors" not in second
+    assert [e["extensions"]["code"] for e in third["errors"]] == ["RATE_LIMITED"]

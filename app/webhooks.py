@@ -71,7 +71,10 @@ async def _receive(request: Request, provider: str) -> JSONResponse:
         return _error(400, "INVALID_BODY", "The body is not UTF-8.")
     except GatewayUnavailable:
         return _error(503, "UNAVAILABLE", f"{provider} could not verify the call; retry.")
-    if "\x00" in text or not event.event_id or len(event.event_id) > 255:
+    if "\x00" in text:  # PostgreSQL text cannot hold it
+        return _error(400, "INVALID_BODY", "The body holds a NUL character.")
+    ids = (event.event_id, event.event_type, event.psp_reference)
+    if not event.event_id or len(event.event_id) > 255 or any("\x00" in part for part in ids):
         return _error(400, "INVALID_BODY", "The event has no usable id.")
     try:
         async with resources.session_factory() as session:

@@ -16,12 +16,12 @@ from app.services.payments.refunds import RefundData, RefundLineData
 from resolvers.base import (
     HasPermission,
     Info,
-    client_ip,
-    rate_limit,
     UserErrorType,
+    client_ip,
     decode_id,
     node_token,
     payload_field,
+    rate_limit,
     run_flow,
     user_errors_field,
 )

@@ -96,9 +96,13 @@ class FakeStripe:
         """The customer's confirmation in Stripe.js with one of Stripe's test cards."""
         return copy.deepcopy(self.objects.confirm(pi_id, card))
 
-    def refund_from_dashboard(self, pi_id: str, amount: int, *, status: str = "succeeded") -> str:
-        """A refund made in the Dashboard (not through our API); its id."""
-        return str(self.objects.refund(pi_id, amount, {}, status=status)["id"])
+    def refund_from_dashboard(
+        self, pi_id: str, amount: int, *, status: str = "succeeded",
+        metadata: dict[str, str] | None = None,
+    ) -> str:  # fmt: skip
+        """A refund made in the Dashboard (not through our API), with what metadata its
+        user typed; its id."""
+        return str(self.objects.refund(pi_id, amount, metadata or {}, status=status)["id"])
 
     def settle_refund(self, refund_id: str, status: str, failure_reason: str | None = None) -> None:
         """A pending refund's later fate at the bank (succeeded, failed, canceled)."""

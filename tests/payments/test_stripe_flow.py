@@ -291,3 +291,32 @@ async def test_the_webhooks_paid_status_is_published_to_the_orders_channel(start
     assert (message["fromStatus"], message["toStatus"], message["sequence"]) == (
         "pending_payment", "paid", 2,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", ["²", "١٢", "99999999999999999999", "nul\x00"])
+async def test_a_dashboard_refund_with_odd_metadata_is_recorded_as_the_providers(
+    start_app, shop, session_factory, typed
+):
+    async with provider_world(start_app) as world:
+        order = await _stripe_order(world, shop)
+        pi_id = order["payments"][0]["pspReference"]
+        world.stripe.confirm(pi_id, "pm_card_visa")
+        world.stripe.refund_from_dashboard(pi_id, 300, metadata={"refund_id": typed})
+        [refunded] = world.stripe_events(pi_id, "charge.refunded")
+
+        status, body = await world.stripe_event(refunded)
+
+        assert (status, body["status"]) == (200, "processed")
+        rows = await money_rows(session_factory, key_of(order["id"]))
+        assert rows["refunds"] == [("succeeded", "provider", 300)]
+        assert rows["payments"] == [("succeeded", 1500, 300, 0)]
+
+
+async def test_an_event_id_with_a_nul_is_refused(start_app, shop, session_factory):
+    async with provider_world(start_app) as world:
+        event = {"id": "evt_\u0000x", "object": "event", "type": "customer.created",
+                 "created": int(time.time()), "data": {"object": {"id": "cus_1"}}}  # fmt: skip
+        status, body = await world.stripe_event(event)
+    assert (status, body["error"]["code"]) == (400, "INVALID_BODY")
+    async with session_factory() as session:
+        assert (await session.scalars(select(WebhookEvent))).all() == []

@@ -12,8 +12,11 @@ order of events, each followed by a fetch of the current state, ends in the same
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,6 +89,22 @@ async def locked_payments_of(session: AsyncSession, order_id: int) -> list[Payme
     return list(rows)
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {_without_nul(str(key)): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def storable(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider's answer as JSONB takes it: PostgreSQL refuses NUL in jsonb text."""
+    value: dict[str, Any] = _without_nul(orjson.loads(orjson.dumps(raw, default=str)))
+    return value
+
+
 def record_movement(
     session: AsyncSession,
     payment: Payment,
@@ -108,8 +127,8 @@ def record_movement(
             amount=movement.amount,
             currency=movement.currency or payment.currency,
             psp_reference=movement.psp_reference,
-            message=movement.message[:500],
-            raw=dict(movement.raw),
+            message=movement.message[:500].replace("\x00", ""),
+            raw=storable(movement.raw),
         )
         session.add(row)
         known[key] = row
@@ -117,7 +136,7 @@ def record_movement(
     if row.status == MovementStatus.PENDING.value and movement.status is not MovementStatus.PENDING:
         row.status = movement.status.value
         row.amount = movement.amount
-        row.raw = dict(movement.raw)
+        row.raw = storable(movement.raw)
         row.refund_id = row.refund_id or refund_id
         return True
     return False
@@ -133,8 +152,11 @@ def _sum(known: dict[tuple[str, str], PaymentTransaction], kind: MovementKind) -
 
 async def _refund_of(session: AsyncSession, payment: Payment, movement: Movement) -> Refund | None:
     query = select(Refund).where(Refund.payment_id == payment.id)
-    if movement.our_reference.isdigit() and len(movement.our_reference) < 19:
-        query = query.where(Refund.id == int(movement.our_reference))
+    reference = movement.our_reference
+    # The provider echoes what we sent, but a dashboard user can set it too: only plain
+    # ASCII digits are one of our ids ("²".isdigit() is True and int() refuses it).
+    if reference.isascii() and reference.isdigit() and len(reference) < 19:
+        query = query.where(Refund.id == int(reference))
     else:
         query = query.where(Refund.psp_reference == movement.psp_reference)
     return await session.scalar(query.execution_options(populate_existing=True))

@@ -125,3 +125,21 @@ async def test_a_refund_at_paypal_is_recorded_once_with_its_webhook(
         assert rows["payments"] == [("succeeded", 2500, 750, 0)]
         assert rows["refunds"] == [("succeeded", "staff", 750)]
         assert [t[0] for t in rows["transactions"]] == ["capture", "refund"]
+
+
+async def test_an_approval_declined_at_capture_is_a_failure_and_the_order_waits(
+    start_app, shop, session_factory
+):
+    async with provider_world(start_app) as world:
+        order = await _paypal_order(world, shop)
+        paypal_id = order["payments"][0]["pspReference"]
+        world.paypal.approve(paypal_id)
+        world.paypal.decline_next_capture()
+
+        payload = (await world.gql.execute(CONFIRM, token=order["token"]))["orderPaymentConfirm"]
+
+        assert [e["code"] for e in payload["userErrors"]] == ["PAYMENT_DECLINED"]
+        rows = await money_rows(session_factory, key_of(order["id"]))
+        assert rows["status"] == "pending_payment"
+        assert [t[:2] for t in rows["transactions"]] == [("failure", "failed")]
+        assert world.paypal.count("captures") == 0

@@ -161,20 +161,25 @@ async def sync_payment(
     gateway = gateway_of(gateways, payment)
     try:
         snapshot = await gateway.fetch(payment.psp_reference)
-        if (
-            snapshot.status is PaymentStatus.AUTHORIZED
-            and payment.capture_mode == "automatic"
-            and order.status != "cancelled"
-        ):
+    except GatewayUnavailable as exc:
+        raise unavailable(gateway.name) from exc
+    except GatewayRefused as exc:  # a refused read is no failure of the payment: no record
+        raise PaymentError(ErrorCode.PAYMENT_GATEWAY_ERROR, exc.message) from exc
+    if (
+        snapshot.status is PaymentStatus.AUTHORIZED
+        and payment.capture_mode == "automatic"
+        and order.status != "cancelled"
+    ):
+        try:
             snapshot = await gateway.capture(
                 payment.psp_reference, amount=snapshot.authorized, currency=payment.currency,
                 idempotency_key=f"{payment.attempt_key}:capture",
             )  # fmt: skip
-    except GatewayUnavailable as exc:
-        raise unavailable(gateway.name) from exc
-    except GatewayRefused as exc:
-        await _refused(session, payment_id, exc, reference=f"sync:{payment.attempt_key}")
-        raise PaymentError(ErrorCode.PAYMENT_DECLINED, exc.message) from exc
+        except GatewayUnavailable as exc:
+            raise unavailable(gateway.name) from exc
+        except GatewayRefused as exc:  # the approved instrument was declined at capture
+            await _refused(session, payment_id, exc, reference=f"capture:{payment.attempt_key}")
+            raise PaymentError(ErrorCode.PAYMENT_DECLINED, exc.message) from exc
     followups = await record(
         session, payment_id=payment_id, snapshot=snapshot, settings=settings, user_id=user_id
     )

@@ -191,6 +191,12 @@ async def test_refunds_by_lines_add_up_to_the_line_and_shipping_goes_once(
         ({"amount": "1", "reason": "bell\x07"}, [(["reason"], "INVALID")]),
         ({"amount": "1", "reason": "r" * 501}, [(["reason"], "TOO_LONG")]),
         ({"amount": "1", "idempotencyKey": ""}, [(["idempotencyKey"], "INVALID")]),
+        ({"amount": "1", "idempotencyKey": "k" * 256}, [(["idempotencyKey"], "INVALID")]),
+        ({"amount": "NaN"}, [(["amount"], "INVALID")]),
+        ({"amount": "Infinity"}, [(["amount"], "INVALID")]),
+        ({"amount": "1e999999999"}, [(["amount"], "INVALID")]),
+        ({"amount": "-0"}, [(["amount"], "INVALID")]),
+        ({"amount": None, "lines": None}, [(["amount"], "NOTHING_TO_REFUND")]),
     ],
 )
 async def test_hostile_refunds_are_refused_and_change_nothing(

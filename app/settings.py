@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(default=20, ge=1)
     # An open socket re-reads its user this often (app/ws.py); token expiry is a timer of its own.
     ws_auth_recheck_seconds: float = Field(default=5.0, gt=0, le=3_600)
+    # An order subscription reads the history this often even without a message, so a
+    # change whose message was lost (Redis restarting) still arrives (app/services/orders/live.py).
+    order_updates_poll_seconds: float = Field(default=10.0, gt=0, le=3_600)
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -102,12 +102,15 @@ async def test_a_reconnect_with_the_last_sequence_misses_nothing(start_app, shop
     ],
 )
 async def test_orders_one_may_not_follow_are_not_found(start_app, shop, variables, code):
-    async with start_app(bind=False) as (app, _), ws_client(app) as client:
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "1", **variables)
-            message = await receive(ws)
+    async with (
+        start_app(bind=False) as (app, _),
+        ws_client(app) as client,
+        connect(client) as ws,
+    ):
+        await init(ws)
+        assert await receive(ws) == ACK
+        await _follow(ws, "1", **variables)
+        message = await receive(ws)
     assert message["type"] == "next" and message["payload"]["data"] is None, message
     assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [code]
 

@@ -188,7 +188,7 @@ async def test_an_independent_client_library_subscribes_end_to_end(shop, setting
     assert results[0]["number"] == order["number"]
 
 
-def GraphQLClient_over(url: str):  # noqa: N802 - reads as the client it returns
+def GraphQLClient_over(url: str):
     from httpx import AsyncClient
 
     return AsyncClient(base_url=url)

@@ -59,6 +59,8 @@ class FakeStripe:
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
         self.objects = StripeObjects()
+        # What refunds made through the API start as ("pending": a bank that settles later).
+        self.refund_status = "succeeded"
         self.requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
         self._replays: dict[str, tuple[str, str, dict[str, Any], int, Any]] = {}
@@ -299,8 +301,9 @@ class FakeStripe:
                 code="parameter_missing",
             )
         return self.objects.refund(
-            pi_id, integer_param(params, "amount"), dict(params.get("metadata") or {})
-        )
+            pi_id, integer_param(params, "amount"), dict(params.get("metadata") or {}),
+            status=self.refund_status,
+        )  # fmt: skip
 
     async def _list_refunds(self, request: Request, params: dict[str, Any]) -> Any:
         only_params(params, {"payment_intent", "limit", "starting_after"})

@@ -320,3 +320,43 @@ async def test_an_event_id_with_a_nul_is_refused(start_app, shop, session_factor
     assert (status, body["error"]["code"]) == (400, "INVALID_BODY")
     async with session_factory() as session:
         assert (await session.scalars(select(WebhookEvent))).all() == []
+
+
+async def test_a_pending_refund_is_settled_by_asking_never_by_refunding_again(
+    start_app, shop, staff_user, session_factory
+):
+    from app.housekeeping import retry_refunds
+    from tests.conftest import TOKEN_CREATE
+    from tests.payments.payment_fixtures import REFUND
+
+    async with provider_world(start_app) as world:
+        order = await _stripe_order(world, shop)
+        pi_id = order["payments"][0]["pspReference"]
+        world.stripe.confirm(pi_id, "pm_card_visa")
+        await world.stripe_event(world.stripe_events(pi_id, "payment_intent.succeeded")[0])
+        signed_in = await world.gql.execute(TOKEN_CREATE, email=staff_user.email, password=PASSWORD)
+        staff = world.gql.as_user(signed_in["tokenCreate"]["accessToken"])
+        world.stripe.refund_status = "pending"
+        resources = world.app.state.resources
+
+        async def worker_pass(days: int) -> int:
+            return await retry_refunds(
+                resources.session_factory, settings=resources.settings,
+                gateways=resources.gateways, now=datetime.now(UTC) + timedelta(days=days),
+            )  # fmt: skip
+
+        payload = (await staff.execute(REFUND, orderId=order["id"], input={"amount": "5.00"}))[
+            "orderRefund"
+        ]
+        assert payload["refund"]["status"] == "PENDING"
+        assert await worker_pass(3) == 0  # past any idempotency key's life: still pending
+        world.stripe.settle_refund(world.stripe.objects.refunds_of(pi_id)[0]["id"], "succeeded")
+        assert await worker_pass(6) == 1
+
+        posts = world.stripe.requests_to("/v1/refunds", method="POST")
+        assert [p.params["metadata"] for p in posts] == [
+            {"refund_id": str(key_of(payload["refund"]["id"]))}
+        ]
+        rows = await money_rows(session_factory, key_of(order["id"]))
+        assert rows["refunds"] == [("succeeded", "staff", 500)]
+        assert rows["payments"] == [("succeeded", 1500, 500, 0)]

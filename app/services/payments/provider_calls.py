@@ -274,6 +274,23 @@ async def run_followups(
             log.warning("voiding payment %s failed: %s", payment_id, exc.message)
 
 
+async def _settle_by_fetch(
+    session: AsyncSession, *, gateways: Gateways, settings: Settings, refund: Refund
+) -> Refund:
+    try:
+        await sync_payment(session, gateways=gateways, settings=settings,
+                           payment_id=refund.payment_id)  # fmt: skip
+    except PaymentError as exc:
+        log.warning("refund %s: %s", refund.id, exc.message)
+    async with session.begin():
+        fresh = await session.get(Refund, refund.id, populate_existing=True)
+        assert fresh is not None
+        if fresh.status == "pending":
+            fresh.attempts += 1
+            fresh.next_attempt_at = datetime.now(UTC) + _backoff(fresh.attempts)
+    return fresh
+
+
 def _backoff(attempts: int) -> timedelta:
     seconds = min(REFUND_RETRY_BASE_SECONDS * 2 ** min(attempts, 20), REFUND_RETRY_CAP_SECONDS)
     return timedelta(seconds=seconds)
@@ -291,6 +308,11 @@ async def execute_refund(
         assert payment is not None
     if refund.status != "pending" or refund.origin == "provider":
         return refund
+    if refund.psp_reference:
+        # The provider took it and has not settled it: ask where it stands, never ask for
+        # it again (an idempotency key expires; a second request could refund twice).
+        return await _settle_by_fetch(session, gateways=gateways, settings=settings,
+                                      refund=refund)  # fmt: skip
     gateway = gateway_of(gateways, payment)
     try:
         movement = await gateway.refund(
@@ -318,6 +340,9 @@ async def execute_refund(
         known = await transactions_of(session, payment)
         if movement.status is not MovementStatus.FAILED:
             refund.psp_reference = movement.psp_reference
+        if movement.status is MovementStatus.PENDING:  # the worker looks again later
+            refund.attempts += 1
+            refund.next_attempt_at = datetime.now(UTC) + _backoff(refund.attempts)
         refund.message = movement.message[:500]
         record_movement(session, payment, known, movement, refund_id=refund.id)
         await settle_refund(session, refund=refund, payment=payment, order=order,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -37,6 +38,12 @@ STATUS = {
     PaymentStatus.CANCELLED: "cancelled",
 }
 REFUND_TEMPLATE = "refund_issued"
+# The worker leaves a new refund to the request that made it for this long.
+REFUND_GRACE_SECONDS = 60.0
+
+
+def first_worker_attempt() -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=REFUND_GRACE_SECONDS)
 
 
 @dataclass
@@ -310,6 +317,8 @@ async def _late_payment_refund(
         amount=amount,
         currency=payment.currency,
         origin="automatic",
+        # The caller asks the provider right after the commit; the worker only later.
+        next_attempt_at=first_worker_attempt(),
         reason="The payment arrived after the order was cancelled.",
     )
     payment.refund_reserved_amount += amount

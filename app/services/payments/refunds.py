@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, PaymentError
 from app.money import to_major, to_minor
 from app.services.checks import clean_text
-from app.services.payments.records import locked_payments_of
+from app.services.payments.records import first_worker_attempt, locked_payments_of
 from models.orders import Order, OrderLine
 from models.payments import Payment, Refund
 
@@ -177,6 +177,8 @@ async def request_refund(
         lines=lines,
         reason=reason,
         origin="staff",
+        # The caller asks the provider right after the commit; the worker only later.
+        next_attempt_at=first_worker_attempt(),
         idempotency_key=key,
         user_id=user_id,
     )

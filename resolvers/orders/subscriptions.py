@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from app.services.orders.events import channel_of
-from app.services.orders.live import changes_after, followable_order
+from app.services.orders.live import changes_after, followable_order, order_exists
 from resolvers.base import ApiError, Info, decode_id, global_id, node_token
 from resolvers.orders.types import OrderStatus, can_manage_orders
 
@@ -105,6 +105,8 @@ async def _follow(
     while True:
         async with context.session_factory() as session:
             rows = await changes_after(session, order_id=order_id, sequence=last)
+            if not rows and not await order_exists(session, order_id=order_id):
+                return  # deleted: the subscription completes instead of polling for ever
         for row in rows:
             last = row.sequence
             yield OrderUpdate(

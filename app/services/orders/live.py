@@ -38,6 +38,11 @@ async def followable_order(
     return order
 
 
+async def order_exists(session: AsyncSession, *, order_id: int) -> bool:
+    """Whether the order is still there (a deleted one has nothing more to follow)."""
+    return await session.scalar(select(Order.id).where(Order.id == order_id)) is not None
+
+
 async def changes_after(session: AsyncSession, *, order_id: int, sequence: int) -> list[OrderEvent]:
     """The order's status changes after `sequence`, oldest first."""
     rows = await session.scalars(

@@ -86,6 +86,11 @@ class Subscription:
             )
         if order is None:
             raise ApiError("No such order.", "NOT_FOUND")
+        if after_sequence > order.event_sequence:  # no client can have seen it: a bug
+            raise ApiError(
+                f"afterSequence is beyond the order's last change ({order.event_sequence}).",
+                "BAD_USER_INPUT",
+            )
         order_id, number, last = order.id, order.number, after_sequence
         poll = context.settings.order_updates_poll_seconds
         # Listen first, then read: a change committed between the two is in the history

@@ -87,7 +87,9 @@ async def test_subscriptions_over_the_limit_are_refused_and_the_others_keep_work
         assert {m["payload"]["data"]["orderUpdated"]["sequence"] for m in paid} == {2}
 
 
-async def test_an_after_sequence_beyond_the_last_waits_and_stops_cleanly(start_app, shop):
+async def test_an_after_sequence_beyond_the_last_is_refused_and_a_waiting_one_stops_cleanly(
+    start_app, shop
+):
     async with (
         start_app(bind=False, order_updates_poll_seconds=0.2) as (app, http),
         ws_client(app) as client,
@@ -96,9 +98,15 @@ async def test_an_after_sequence_beyond_the_last_waits_and_stops_cleanly(start_a
         async with connect(client) as ws:
             await init(ws)
             assert await receive(ws) == ACK
-            await _follow(ws, "1", token=order["token"], after=2**31 - 1)
+            await _follow(ws, "0", token=order["token"], after=2)  # the last change is 1
+            beyond = await receive(ws)
+            assert [e["extensions"]["code"] for e in beyond["payload"]["errors"]] == [
+                "BAD_USER_INPUT"
+            ]
+            assert await receive(ws) == {"id": "0", "type": "complete"}
+            await _follow(ws, "1", token=order["token"], after=1)
             with pytest.raises(TimeoutError):
-                await receive(ws, 0.6)  # nothing after it: no error, no history
+                await receive(ws, 0.6)  # nothing after the last change yet
             await ws.send_json({"id": "1", "type": "complete"})
             await _follow(ws, "2", token=order["token"], after=0)
             assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import delete
@@ -18,15 +17,9 @@ from app.services.orders.events import record_status
 from models.orders import Order
 from tests.checkout.checkout_fixtures import Shop
 from tests.graphql_client import GraphQLClient
-from tests.payments.payment_fixtures import CONFIRM, checkout
-from tests.test_websocket import ACK, connect, init, receive, ws_client
-
-FOLLOW = """
-subscription($id: ID, $token: String, $after: Int) {
-  orderUpdated(id: $id, token: $token, afterSequence: $after) {
-    orderId number sequence fromStatus status occurredAt
-  }
-}"""
+from tests.orders.live_fixtures import FOLLOW, follow, opened, pending_order, updates
+from tests.payments.payment_fixtures import CONFIRM
+from tests.test_websocket import receive, ws_client
 
 
 @pytest.fixture
@@ -36,59 +29,31 @@ def shop(committed_sessions) -> Shop:
     return shop
 
 
-async def _pending_order(shop: Shop, http) -> dict[str, Any]:
-    variant = await shop.variant(price=1000, stock=5)
-    cart = await shop.cart([(variant, 1)], method=await shop.method(price=500))
-    return await checkout(GraphQLClient(http), cart, token="tok_pending")
-
-
-async def _follow(ws, operation: str, **variables: Any) -> None:
-    await ws.send_json(
-        {"id": operation, "type": "subscribe", "payload": {"query": FOLLOW, "variables": variables}}
-    )
-
-
-async def _updates(ws, count: int, timeout: float = 5.0) -> list[tuple[int, str | None, str]]:
-    got = []
-    while len(got) < count:
-        message = await receive(ws, timeout)
-        assert message["type"] == "next", message
-        update = message["payload"]["data"]["orderUpdated"]
-        got.append((update["sequence"], update["fromStatus"], update["status"]))
-    return got
-
-
 async def test_a_guest_follows_by_token_history_first_then_live(start_app, shop):
     async with start_app(bind=False) as (app, http), ws_client(app) as client:
-        order = await _pending_order(shop, http)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "1", token=order["token"])
-            assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+        order = await pending_order(shop, http)
+        async with opened(client) as ws:
+            await follow(ws, "1", token=order["token"])
+            assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
 
             app.state.resources.gateways["DUMMY"].settle(order["payments"][0]["pspReference"])
             await GraphQLClient(http).execute(CONFIRM, token=order["token"])
 
-            assert await _updates(ws, 1) == [(2, "PENDING_PAYMENT", "PAID")]
+            assert await updates(ws, 1) == [(2, "PENDING_PAYMENT", "PAID")]
 
 
 async def test_a_reconnect_with_the_last_sequence_misses_nothing(start_app, shop):
     async with start_app(bind=False) as (app, http), ws_client(app) as client:
-        order = await _pending_order(shop, http)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "1", token=order["token"])
-            assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+        order = await pending_order(shop, http)
+        async with opened(client) as ws:
+            await follow(ws, "1", token=order["token"])
+            assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
         # disconnected: the order is paid meanwhile
         app.state.resources.gateways["DUMMY"].settle(order["payments"][0]["pspReference"])
         await GraphQLClient(http).execute(CONFIRM, token=order["token"])
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "2", token=order["token"], after=1)
-            assert await _updates(ws, 1) == [(2, "PENDING_PAYMENT", "PAID")]
+        async with opened(client) as ws:
+            await follow(ws, "2", token=order["token"], after=1)
+            assert await updates(ws, 1) == [(2, "PENDING_PAYMENT", "PAID")]
 
 
 @pytest.mark.parametrize(
@@ -105,11 +70,9 @@ async def test_orders_one_may_not_follow_are_not_found(start_app, shop, variable
     async with (
         start_app(bind=False) as (app, _),
         ws_client(app) as client,
-        connect(client) as ws,
+        opened(client) as ws,
     ):
-        await init(ws)
-        assert await receive(ws) == ACK
-        await _follow(ws, "1", **variables)
+        await follow(ws, "1", **variables)
         message = await receive(ws)
     assert message["type"] == "next" and message["payload"]["data"] is None, message
     assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [code]
@@ -120,19 +83,17 @@ async def test_a_change_whose_message_was_lost_arrives_by_the_poll(start_app, sh
         start_app(bind=False, order_updates_poll_seconds=0.3) as (app, http),
         ws_client(app) as client,
     ):
-        order = await _pending_order(shop, http)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "1", token=order["token"])
-            assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+        order = await pending_order(shop, http)
+        async with opened(client) as ws:
+            await follow(ws, "1", token=order["token"])
+            assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
 
             async with shop.factory() as session, session.begin():  # committed, never published
                 row = await session.get(Order, int(_key(order["id"])))
                 assert row is not None
                 await record_status(session, row, "cancelled", None)
 
-            assert await _updates(ws, 1, timeout=3) == [(2, "PENDING_PAYMENT", "CANCELLED")]
+            assert await updates(ws, 1, timeout=3) == [(2, "PENDING_PAYMENT", "CANCELLED")]
 
 
 async def test_a_change_on_another_instance_arrives_through_redis(start_app, shop, redis_url):
@@ -143,12 +104,10 @@ async def test_a_change_on_another_instance_arrives_through_redis(start_app, sho
         start_app(bind=False, **shared) as (b, _),
         ws_client(a) as client,
     ):
-        order = await _pending_order(shop, http_a)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "1", token=order["token"])
-            assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+        order = await pending_order(shop, http_a)
+        async with opened(client) as ws:
+            await follow(ws, "1", token=order["token"])
+            assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
             await asyncio.sleep(0.2)  # Redis confirms SUBSCRIBE asynchronously
 
             resources = b.state.resources  # instance B's worker cancels the unpaid order
@@ -158,7 +117,7 @@ async def test_a_change_on_another_instance_arrives_through_redis(start_app, sho
                 now=datetime.now(UTC) + timedelta(days=1),
             )  # fmt: skip
 
-            assert await _updates(ws, 1, timeout=5) == [(2, "PENDING_PAYMENT", "CANCELLED")]
+            assert await updates(ws, 1, timeout=5) == [(2, "PENDING_PAYMENT", "CANCELLED")]
 
 
 async def test_an_independent_client_library_subscribes_end_to_end(shop, settings, engine):
@@ -172,7 +131,7 @@ async def test_an_independent_client_library_subscribes_end_to_end(shop, setting
     app = create_app(make_settings())
     with LocalServer(app, lifespan="on") as server:
         async with GraphQLClient_over(server.url) as http:
-            order = await _pending_order(shop, http)
+            order = await pending_order(shop, http)
         transport = WebsocketsTransport(
             url=server.url.replace("http", "ws") + "/graphql",
             subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],

@@ -14,9 +14,9 @@ from models.orders import Order
 from tests.catalog.staff_fixtures import key_of
 from tests.checkout.checkout_fixtures import Shop
 from tests.graphql_client import GraphQLClient
-from tests.orders.test_order_subscriptions import FOLLOW, _follow, _updates
-from tests.payments.payment_fixtures import CONFIRM, checkout
-from tests.test_websocket import ACK, connect, init, receive, ws_client
+from tests.orders.live_fixtures import follow, opened, pending_order, updates
+from tests.payments.payment_fixtures import CONFIRM
+from tests.test_websocket import receive, ws_client
 
 
 @pytest.fixture
@@ -24,12 +24,6 @@ def shop(committed_sessions) -> Shop:
     shop = Shop(committed_sessions.factory, prefix="ord-live2-")
     committed_sessions.remove_after(*shop.cleanup())
     return shop
-
-
-async def _pending_order(shop: Shop, http: Any) -> dict[str, Any]:
-    variant = await shop.variant(price=1000, stock=5)
-    cart = await shop.cart([(variant, 1)], method=await shop.method(price=500))
-    return await checkout(GraphQLClient(http), cart, token="tok_pending")
 
 
 def _subscribers(app: Any) -> int:
@@ -43,12 +37,10 @@ async def test_a_subscription_to_an_order_deleted_meanwhile_completes(start_app,
         start_app(bind=False, order_updates_poll_seconds=0.2) as (app, http),
         ws_client(app) as client,
     ):
-        order = await _pending_order(shop, http)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "1", token=order["token"])
-            assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+        order = await pending_order(shop, http)
+        async with opened(client) as ws:
+            await follow(ws, "1", token=order["token"])
+            assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
 
             async with shop.factory() as session, session.begin():
                 await session.execute(delete(Order).where(Order.id == key_of(order["id"])))
@@ -66,14 +58,12 @@ async def test_subscriptions_over_the_limit_are_refused_and_the_others_keep_work
         start_app(bind=False, ws_max_subscriptions=3) as (app, http),
         ws_client(app) as client,
     ):
-        order = await _pending_order(shop, http)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
+        order = await pending_order(shop, http)
+        async with opened(client) as ws:
             for operation in ("1", "2", "3"):
-                await _follow(ws, operation, token=order["token"])
+                await follow(ws, operation, token=order["token"])
             first = [await receive(ws) for _ in range(3)]
-            await _follow(ws, "4", token=order["token"])
+            await follow(ws, "4", token=order["token"])
             refused = await receive(ws)
 
             app.state.resources.gateways["DUMMY"].settle(order["payments"][0]["pspReference"])
@@ -94,25 +84,20 @@ async def test_an_after_sequence_beyond_the_last_is_refused_and_a_waiting_one_st
         start_app(bind=False, order_updates_poll_seconds=0.2) as (app, http),
         ws_client(app) as client,
     ):
-        order = await _pending_order(shop, http)
-        async with connect(client) as ws:
-            await init(ws)
-            assert await receive(ws) == ACK
-            await _follow(ws, "0", token=order["token"], after=2)  # the last change is 1
+        order = await pending_order(shop, http)
+        async with opened(client) as ws:
+            await follow(ws, "0", token=order["token"], after=2)  # the last change is 1
             beyond = await receive(ws)
             assert [e["extensions"]["code"] for e in beyond["payload"]["errors"]] == [
                 "BAD_USER_INPUT"
             ]
             assert await receive(ws) == {"id": "0", "type": "complete"}
-            await _follow(ws, "1", token=order["token"], after=1)
+            await follow(ws, "1", token=order["token"], after=1)
             with pytest.raises(TimeoutError):
                 await receive(ws, 0.6)  # nothing after the last change yet
             await ws.send_json({"id": "1", "type": "complete"})
-            await _follow(ws, "2", token=order["token"], after=0)
-            assert await _updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+            await follow(ws, "2", token=order["token"], after=0)
+            assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
             await ws.send_json({"id": "2", "type": "complete"})
             await asyncio.sleep(0.3)
             assert _subscribers(app) == 0
-
-
-__all__ = ["FOLLOW"]

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from httpx import AsyncClient
+from sqlalchemy import delete
 from starlette.applications import Starlette
 
+from models.payments import WebhookEvent
+from tests.checkout.checkout_fixtures import Shop
 from tests.fakes.paypal_api import CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID, FakePayPal
 from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.graphql_client import GraphQLClient
@@ -76,6 +79,17 @@ async def provider_world(start_app: Callable, *, bind: bool = True, **overrides:
         settings = provider_settings(stripe, paypal, **overrides)
         async with start_app(bind=bind, **settings) as (app, http):
             yield World(app, http, stripe, paypal)
+
+
+def committed_shop(committed_sessions: Any, prefix: str) -> Shop:
+    """A Shop on committed sessions whose rows, and the Stripe webhook events of the test,
+    are removed after it."""
+    shop = Shop(committed_sessions.factory, prefix=prefix)
+    committed_sessions.remove_after(
+        delete(WebhookEvent).where(WebhookEvent.psp_reference.like("pi_%")),
+        *shop.cleanup(),
+    )
+    return shop
 
 
 def body_of(event: dict[str, Any]) -> bytes:

@@ -19,19 +19,14 @@ from tests.checkout.checkout_fixtures import Shop
 from tests.conftest import TOKEN_CREATE
 from tests.factories import PASSWORD
 from tests.payments.payment_fixtures import REFUND, checkout, checkout_variables, money_rows
-from tests.payments.provider_world import SDK_WARNING, provider_world
+from tests.payments.provider_world import SDK_WARNING, committed_shop, provider_world
 
 pytestmark = pytest.mark.filterwarnings(SDK_WARNING)
 
 
 @pytest.fixture
 def shop(committed_sessions) -> Shop:
-    shop = Shop(committed_sessions.factory, prefix="pay-race-")
-    committed_sessions.remove_after(
-        delete(WebhookEvent).where(WebhookEvent.psp_reference.like("pi_%")),
-        *shop.cleanup(),
-    )
-    return shop
+    return committed_shop(committed_sessions, "pay-race-")
 
 
 async def test_one_stripe_event_five_times_at_once_has_one_effect(start_app, shop):

@@ -19,19 +19,14 @@ from tests.checkout.checkout_fixtures import Shop
 from tests.conftest import TOKEN_CREATE
 from tests.factories import PASSWORD
 from tests.payments.payment_fixtures import CONFIRM, REFUND, checkout, money_rows
-from tests.payments.provider_world import SDK_WARNING, World, provider_world
+from tests.payments.provider_world import SDK_WARNING, World, committed_shop, provider_world
 
 pytestmark = pytest.mark.filterwarnings(SDK_WARNING)
 
 
 @pytest.fixture
 def shop(committed_sessions) -> Shop:
-    shop = Shop(committed_sessions.factory, prefix="review2-race-")
-    committed_sessions.remove_after(
-        delete(WebhookEvent).where(WebhookEvent.psp_reference.like("pi_%")),
-        *shop.cleanup(),
-    )
-    return shop
+    return committed_shop(committed_sessions, "review2-race-")
 
 
 async def _count(shop: Shop, model, *where) -> int:

@@ -27,6 +27,8 @@ from models.base import Base, Timestamped
 # Statuses this release knows; the orders issue adds fulfilment (see app/services/orders).
 # authorized: the payment holds the money and waits for its capture (STRIPE_CAPTURE=manual).
 STATUSES = ("pending_payment", "authorized", "paid", "cancelled")
+# An order in one of these was paid for (its lines were bought): reviews are verified by it.
+PAID_STATUSES = ("paid",)
 
 order_number_seq = Sequence("order_number_seq", start=1000, metadata=Base.metadata)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from app.errors import ErrorCode, ReviewError
 from app.services.checks import Cleaner, clean_text, locked_or_not_found
+from app.services.orders.queries import has_bought
 from app.services.pagination import Page, PageRequest, count_rows, fetch_page, newest_first
 from app.services.public_changes import mark_public_change, reads
 from models.catalog import Product, Review
@@ -95,7 +96,8 @@ async def _locked_review(
 async def create_review(
     session: AsyncSession, *, user_id: int, product_id: int, data: ReviewData
 ) -> Review:
-    """Review a published product; ALREADY_REVIEWED on a second review by the same customer."""
+    """Review a published product; ALREADY_REVIEWED on a second review by the same customer.
+    `verified_purchase` says the customer has a paid order with a line of it."""
     clean = _validated(ReviewChanges(data.rating, data.title, data.body))
     assert clean.rating is not None
     # KEY SHARE keeps the product from being deleted under us yet lets the rating UPDATEs
@@ -117,6 +119,8 @@ async def create_review(
             rating=clean.rating,
             title=clean.title or "",
             body=clean.body or "",
+            # Set once, when written: a later refund does not unwrite what was bought.
+            verified_purchase=await has_bought(session, user_id=user_id, product_id=product_id),
         )
         .on_conflict_do_nothing(index_elements=[Review.product_id, Review.user_id])
         .returning(Review)

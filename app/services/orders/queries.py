@@ -3,11 +3,11 @@ customer's own orders newest first."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.services.pagination import KeysetQuery, newest_first
-from models.orders import Order
+from models.orders import PAID_STATUSES, Order, OrderLine
 
 
 async def order_by_id(
@@ -35,3 +35,18 @@ def orders_of_user(user_id: int) -> KeysetQuery:
         keys=newest_first(Order.created_at, Order.id),
         tag="orders:newest",
     )
+
+
+async def has_bought(session: AsyncSession, *, user_id: int, product_id: int) -> bool:
+    """Whether the customer has a paid order with a line of the product."""
+    bought = await session.scalar(
+        select(
+            exists().where(
+                Order.user_id == user_id,
+                Order.status.in_(PAID_STATUSES),
+                OrderLine.order_id == Order.id,
+                OrderLine.product_id == product_id,
+            )
+        )
+    )
+    return bool(bought)

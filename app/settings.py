@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     rate_limit_register_ip: str = "10/hour"
     # orderPaymentConfirm asks the provider each time: bounded per client address.
     rate_limit_payment_confirm_ip: str = "30/minute"
+    # orderLookup (number and email) would otherwise let a client guess at other orders.
+    rate_limit_order_lookup_ip: str = "10/minute"
 
     password_min_length: int = Field(default=8, ge=6, le=64)
 

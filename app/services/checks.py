@@ -129,6 +129,12 @@ def refused_character(value: str, *, multiline: bool = False) -> str | None:
     return next((char for char in value if _refused(char, multiline=multiline)), None)
 
 
+def like_contains(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching values that contain `text`."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def clean_text(
     value: str | None,
     *,

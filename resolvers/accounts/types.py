@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from resolvers.accounts.addresses import Address
     from resolvers.cart.types import Cart
     from resolvers.catalog.wishlist import WishlistItem
+    from resolvers.orders.queries import MyOrdersFilter
     from resolvers.orders.types import Order
 
 AddressRef = Annotated["Address", strawberry.lazy("resolvers.accounts.addresses")]
@@ -100,10 +101,14 @@ class User(relay.Node):
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await resolve_wishlist(info, user_id=self.row.id, page=page)
 
-    @strawberry.field(description="Your orders, newest first; only on your own account.")
+    @strawberry.field(
+        description="Your orders, newest first, by status and date; only on your own account."
+    )
     async def orders(
         self,
         info: Info,
+        filter: Annotated[MyOrdersFilter, strawberry.lazy("resolvers.orders.queries")]
+        | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -116,7 +121,7 @@ class User(relay.Node):
         if viewer is None or viewer.id != self.row.id:
             return None
         page = PageRequest(first=first, after=after, last=last, before=before)
-        return await resolve_orders_of(info, user_id=self.row.id, page=page)
+        return await resolve_orders_of(info, user_id=self.row.id, page=page, filter=filter)
 
     @strawberry.field(description="Your address book, oldest first; only on your own account.")
     async def addresses(self, info: Info) -> list[AddressRef]:

@@ -2,20 +2,72 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
+from app.auth.permissions import Perm
 from app.services.orders import queries
 from app.services.pagination import PageRequest
-from resolvers.base import Info, decode_id, node_token, run_query
+from resolvers.base import (
+    ApiError,
+    HasPermission,
+    Info,
+    client_ip,
+    decode_id,
+    node_token,
+    query_errors,
+    rate_limit,
+    run_query,
+)
 from resolvers.connection import Connection, keyset_connection
-from resolvers.orders.types import Order, can_manage_orders
+from resolvers.orders.types import Order, OrderStatus, can_manage_orders
+
+MAX_STATUSES = 20
 
 
-async def resolve_orders_of(info: Info, *, user_id: int, page: PageRequest) -> Connection[Order]:
-    """A page of the user's orders, newest first (User.orders delegates here)."""
-    return await keyset_connection(
-        info, queries.orders_of_user(user_id), page=page, node=Order.from_row
+@strawberry.input(description="Which of your orders to list; every field narrows.")
+class MyOrdersFilter:
+    status: list[OrderStatus] | None = strawberry.field(default=None, description="Any of.")
+    created_from: datetime | None = strawberry.field(default=None, description="At or after.")
+    created_to: datetime | None = strawberry.field(default=None, description="Before.")
+
+    def to_data(self) -> queries.OrderFilter:
+        return queries.OrderFilter(
+            statuses=_statuses(self.status), created_from=self.created_from,
+            created_to=self.created_to,
+        )  # fmt: skip
+
+
+@strawberry.input(description="Which orders to list (staff); every field narrows.")
+class OrdersFilter(MyOrdersFilter):
+    search: str | None = strawberry.field(
+        default=None, description="An order number, or part of the customer's email."
     )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One customer's orders."
+    )
+
+    def to_data(self) -> queries.OrderFilter:
+        return queries.OrderFilter(
+            statuses=_statuses(self.status), created_from=self.created_from,
+            created_to=self.created_to, search=self.search,
+            user_id=decode_id(self.customer_id, "User") if self.customer_id else None,
+        )  # fmt: skip
+
+
+def _statuses(values: list[OrderStatus] | None) -> tuple[str, ...]:
+    if values is not None and len(values) > MAX_STATUSES:
+        raise ApiError(f"At most {MAX_STATUSES} statuses.", "BAD_USER_INPUT")
+    return tuple(sorted({value.value for value in values or ()}))
+
+
+async def resolve_orders_of(
+    info: Info, *, user_id: int, page: PageRequest, filter: MyOrdersFilter | None = None
+) -> Connection[Order]:
+    """A page of the user's orders, newest first (User.orders delegates here)."""
+    query = queries.orders_of_user(user_id, filter.to_data() if filter else None)
+    return await keyset_connection(info, query, page=page, node=Order.from_row)
 
 
 @strawberry.type
@@ -32,6 +84,40 @@ class Query:
             info, queries.order_by_id, order_id=key, viewer_id=viewer.id,
             staff=can_manage_orders(info),
         )  # fmt: skip
+        return Order.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="Every order, newest first, by status, date, customer, and order number "
+        "or email (MANAGE_ORDERS).",
+        permission_classes=[HasPermission(Perm.MANAGE_ORDERS)],
+    )
+    async def orders(
+        self,
+        info: Info,
+        filter: OrdersFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Order]:
+        with query_errors():
+            query = queries.all_orders((filter or OrdersFilter()).to_data())
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await keyset_connection(info, query, page=page, node=Order.from_row)
+
+    @strawberry.field(
+        description="A guest's order by its number and the email it was placed with; null "
+        "for any mismatch. Never cached; rate-limited per client address "
+        "(RATE_LIMIT_ORDER_LOOKUP_IP)."
+    )
+    async def order_lookup(self, info: Info, number: int, email: str) -> Order | None:
+        info.context.private_answer = True
+        settings = info.context.settings
+        await rate_limit(info, settings.rate_limit_order_lookup_ip, "order-lookup:ip",
+                         client_ip(info))  # fmt: skip
+        row = await run_query(
+            info, queries.order_by_number_and_email, number=number, email=email[:254]
+        )
         return Order.from_row(row) if row is not None else None
 
     @strawberry.field(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Perm, Role, effective_permissions, has_permission
 from app.errors import AccountError, ErrorCode
 from app.services.accounts.tokens import set_user_active
-from app.services.checks import locked_or_not_found
+from app.services.checks import like_contains, locked_or_not_found
 from app.services.pagination import KeysetQuery, SortKey
 from models.accounts import User
 
@@ -37,8 +37,7 @@ def users_statement(*, search: str | None, role: Role | None) -> Select[Any]:
             raise AccountError(
                 ErrorCode.INVALID, "Search must not contain control characters.", field="search"
             )
-        escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = like_contains(search.strip())
         statement = statement.where(
             or_(
                 User.email.ilike(pattern, escape="\\"),

@@ -3,11 +3,19 @@ customer's own orders newest first."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import ErrorCode, UserError
+from app.services.checks import like_contains, refused_character
 from app.services.pagination import KeysetQuery, newest_first
 from models.orders import PAID_STATUSES, Order, OrderLine
+
+MAX_SEARCH_LENGTH = 254
 
 
 async def order_by_id(
@@ -28,13 +36,69 @@ async def order_by_token(session: AsyncSession, *, token: str) -> Order | None:
     return order
 
 
-def orders_of_user(user_id: int) -> KeysetQuery:
-    """A customer's orders, newest first."""
+@dataclass(frozen=True)
+class OrderFilter:
+    statuses: tuple[str, ...] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    # Staff only: an order number, or (part of) the customer's email.
+    search: str | None = None
+    user_id: int | None = None
+
+
+def _filtered(query: Select[Any], filter: OrderFilter) -> Select[Any]:
+    if filter.statuses:
+        query = query.where(Order.status.in_(filter.statuses))
+    if filter.created_from is not None:
+        query = query.where(Order.created_at >= filter.created_from)
+    if filter.created_to is not None:
+        query = query.where(Order.created_at < filter.created_to)
+    if filter.user_id is not None:
+        query = query.where(Order.user_id == filter.user_id)
+    text = (filter.search or "").strip()
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise UserError(
+            ErrorCode.TOO_LONG, f"At most {MAX_SEARCH_LENGTH} characters.", field="filter.search"
+        )
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        query = query.where(Order.number == int(text))
+    elif text:
+        if refused_character(text) is not None:
+            raise UserError(ErrorCode.INVALID, "Search must be plain text.", field="filter.search")
+        query = query.where(Order.email.ilike(like_contains(text), escape="\\"))
+    return query
+
+
+def orders_of_user(user_id: int, filter: OrderFilter | None = None) -> KeysetQuery:
+    """A customer's orders, newest first, by status and date."""
+    query = select(Order).where(Order.user_id == user_id)
+    if filter is not None:
+        query = _filtered(
+            query, OrderFilter(filter.statuses, filter.created_from, filter.created_to)
+        )
+    return KeysetQuery(query, keys=newest_first(Order.created_at, Order.id), tag="orders:newest")
+
+
+def all_orders(filter: OrderFilter) -> KeysetQuery:
+    """Every order, newest first, by status, date, customer and number or email (staff)."""
     return KeysetQuery(
-        select(Order).where(Order.user_id == user_id),
+        _filtered(select(Order), filter),
         keys=newest_first(Order.created_at, Order.id),
         tag="orders:newest",
     )
+
+
+async def order_by_number_and_email(
+    session: AsyncSession, *, number: int, email: str
+) -> Order | None:
+    """A guest's order by its number and the email it was placed with (any case); None
+    for any mismatch, the same for a wrong number as for a wrong email."""
+    if not 0 < number < 2**63 or not 0 < len(email) <= 254:
+        return None
+    order: Order | None = await session.scalar(select(Order).where(Order.number == number))
+    if order is None or order.email.lower() != email.strip().lower():
+        return None
+    return order
 
 
 async def has_bought(session: AsyncSession, *, user_id: int, product_id: int) -> bool:

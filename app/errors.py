@@ -59,6 +59,7 @@ class ErrorCode(Enum):
     REFUND_EXCEEDS_CAPTURED = "REFUND_EXCEEDS_CAPTURED"
     REFUND_EXCEEDS_LINE = "REFUND_EXCEEDS_LINE"
     WEBHOOK_EVENT_NOT_FAILED = "WEBHOOK_EVENT_NOT_FAILED"
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
 
 
 class UserError(Exception):
@@ -133,3 +134,7 @@ class TokenReuseError(AccountError):
 
 class PaymentError(UserError):
     """An error of payments, refunds, invoices or the webhook inbox."""
+
+
+class OrderError(UserError):
+    """An error of the order lifecycle."""

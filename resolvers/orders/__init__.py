@@ -1,8 +1,8 @@
-"""Orders: the read side (the orders issue adds the state machine and staff mutations)."""
+"""Orders: reading and following them, and cancelling one (the orders issue adds fulfilment,
+returns and staff transitions)."""
 
+from resolvers.orders.mutations import Mutation
 from resolvers.orders.queries import Query
 from resolvers.orders.subscriptions import Subscription
-
-Mutation = None  # nothing to change yet: checkoutComplete creates orders
 
 __all__ = ["Mutation", "Query", "Subscription"]

@@ -117,5 +117,3 @@ async def test_order_lookups_are_rate_limited_per_address(start_app, shop):
     assert [a.get("errors", [{}])[0].get("extensions", {}).get("code") for a in answers] == [
         None, None, "RATE_LIMITED",
     ]  # fmt: skip
-
-

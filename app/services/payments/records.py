@@ -310,6 +310,18 @@ async def _late_payment_refund(
     session: AsyncSession, payment: Payment, order: Order, amount: int
 ) -> int:
     """A payment that succeeded after its order was cancelled is given back, recorded."""
+    refund = await reserve_refund(
+        session, payment=payment, order=order, amount=amount,
+        reason="The payment arrived after the order was cancelled.",
+    )  # fmt: skip
+    return refund.id
+
+
+async def reserve_refund(
+    session: AsyncSession, *, payment: Payment, order: Order, amount: int, reason: str,
+    user_id: int | None = None,
+) -> Refund:  # fmt: skip
+    """A pending refund made by the rules, its amount reserved on the (locked) payment."""
     refund = Refund(
         order_id=order.id,
         payment_id=payment.id,
@@ -317,11 +329,12 @@ async def _late_payment_refund(
         amount=amount,
         currency=payment.currency,
         origin="automatic",
+        reason=reason,
+        user_id=user_id,
         # The caller asks the provider right after the commit; the worker only later.
         next_attempt_at=first_worker_attempt(),
-        reason="The payment arrived after the order was cancelled.",
     )
     payment.refund_reserved_amount += amount
     session.add(refund)
     await session.flush()
-    return refund.id
+    return refund

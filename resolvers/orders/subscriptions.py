@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
 
-from app.services.orders.events import channel_of
+from app.services.orders.events import channel_of, customer_channel_of
 from app.services.orders.live import changes_after, followable_order, order_exists
-from resolvers.base import ApiError, Info, decode_id, global_id, node_token
+from resolvers.base import ApiError, Info, current_user, decode_id, global_id, node_token
 from resolvers.orders.types import OrderStatus, can_manage_orders
 
 MAX_SEQUENCE = 2**31 - 1
@@ -102,6 +102,27 @@ class Subscription:
                     yield update
             finally:
                 signals.close()
+
+    @strawberry.subscription(
+        description="Status changes of all your orders as they happen (signed in). Live "
+        "only: each carries its order's sequence number, so after a reconnect follow an "
+        "order with orderUpdated(id:, afterSequence:) to get what it missed (occurredAt is "
+        "when the server relayed the change)."
+    )
+    async def my_orders_updated(self, info: Info) -> AsyncGenerator[OrderUpdate, None]:
+        user = current_user(info)
+        async with info.context.pubsub.subscribe(customer_channel_of(user.id)) as messages:
+            async for message in messages:
+                yield OrderUpdate(
+                    order_id=strawberry.ID(str(global_id("Order", int(message["orderId"])))),
+                    number=int(message["number"]),
+                    sequence=int(message["sequence"]),
+                    from_status=OrderStatus(message["fromStatus"])
+                    if message["fromStatus"]
+                    else None,
+                    status=OrderStatus(message["toStatus"]),
+                    occurred_at=datetime.now(UTC),
+                )
 
 
 async def _follow(

@@ -7,18 +7,20 @@ connections of their own."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete
 
+from app.events import publish_committed
 from app.housekeeping import payment_jobs
 from app.services.orders.events import record_status
 from models.orders import Order
 from tests.checkout.checkout_fixtures import Shop
 from tests.graphql_client import GraphQLClient
 from tests.orders.live_fixtures import FOLLOW, follow, opened, pending_order, updates
-from tests.payments.payment_fixtures import CONFIRM
+from tests.payments.payment_fixtures import CONFIRM, checkout
 from tests.test_websocket import receive, ws_client
 
 
@@ -160,3 +162,106 @@ def _key(global_id: str) -> str:
 
 
 _ = delete  # cleanup statements come from Shop.cleanup
+
+
+MINE = "subscription { myOrdersUpdated { orderId number sequence fromStatus status } }"
+
+
+async def test_a_customer_hears_all_their_orders_and_no_one_elses(start_app, committed_sessions,
+                                                                  settings):  # fmt: skip
+    from app.auth.permissions import Role
+    from app.services.accounts.tokens import RegistrationData, register_account
+    from models.accounts import User
+    from tests.conftest import PASSWORD, TOKEN_CREATE
+    from tests.test_websocket import receive
+
+    shop = Shop(committed_sessions.factory, prefix="ord-mine-")
+    email = "ord-mine-buyer@example.com"
+    committed_sessions.remove_after(*shop.cleanup(), delete(User).where(User.email == email))
+    async with committed_sessions.factory() as session, session.begin():
+        user = await register_account(
+            session, data=RegistrationData(email=email, password=PASSWORD), settings=settings,
+            role=Role.CUSTOMER,
+        )  # fmt: skip
+    async with start_app(bind=False) as (app, http), ws_client(app) as client:
+        signed_in = await GraphQLClient(http).execute(TOKEN_CREATE, email=email, password=PASSWORD)
+        token = signed_in["tokenCreate"]["accessToken"]
+        async with opened(client, token) as ws:
+            await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": MINE}})
+            await asyncio.sleep(0.2)
+            await pending_order(shop, http)  # someone else's (a guest's)
+            variant = await shop.variant(price=1000, stock=5)
+            cart = await shop.cart(
+                [(variant, 1)], method=await shop.method(price=500), user_id=user.id
+            )
+            mine = await checkout(GraphQLClient(http).as_user(token), cart)
+            first, second = await receive(ws, 5), await receive(ws, 5)
+        async with opened(client) as anonymous:
+            await anonymous.send_json({"id": "2", "type": "subscribe", "payload": {"query": MINE}})
+            refused = await receive(anonymous)
+
+    heard = [m["payload"]["data"]["myOrdersUpdated"] for m in (first, second)]
+    assert [(h["number"], h["sequence"], h["status"]) for h in heard] == [
+        (mine["number"], 1, "PENDING_PAYMENT"), (mine["number"], 2, "PAID"),
+    ]  # fmt: skip
+    assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == ["UNAUTHENTICATED"]
+
+
+async def test_redis_restarting_mid_subscription_leaves_no_subscriber_hung(start_app, shop):
+    """A Redis of the test's own, stopped and started again under a live subscription: the
+    change made while it was down (its message lost) arrives by the poll, and the one
+    published after the restart arrives too: the subscription resumed, by sequence."""
+    import shutil
+    import socket
+    import subprocess
+
+    server = shutil.which("redis-server")
+    assert server is not None, ".ci/run starts redis-server: it is installed"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+               "no"]  # fmt: skip
+
+    def start_redis() -> subprocess.Popen:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return process
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    redis = start_redis()
+    try:
+        async with (
+            start_app(bind=False, redis_url=f"redis://127.0.0.1:{port}/0",
+                      order_updates_poll_seconds=0.5) as (app, http),
+            ws_client(app) as client,
+        ):  # fmt: skip
+            order = await pending_order(shop, http)
+            async with opened(client) as ws:
+                await follow(ws, "1", token=order["token"])
+                assert await updates(ws, 1) == [(1, None, "PENDING_PAYMENT")]
+
+                redis.terminate()
+                redis.wait(10)
+                async with shop.factory() as session, session.begin():
+                    row = await session.get(Order, int(_key(order["id"])))
+                    assert row is not None
+                    await record_status(session, row, "authorized", None)
+                assert await updates(ws, 1, timeout=5) == [(2, "PENDING_PAYMENT", "AUTHORIZED")]
+
+                redis = start_redis()
+                await asyncio.sleep(1.5)  # the backend reconnects with backoff
+                app.state.resources.gateways["DUMMY"]
+                async with shop.factory() as session:
+                    async with session.begin():
+                        row = await session.get(Order, int(_key(order["id"])))
+                        assert row is not None
+                        await record_status(session, row, "paid", None)
+                    await publish_committed(session, app.state.resources.pubsub)
+                assert await updates(ws, 1, timeout=5) == [(3, "AUTHORIZED", "PAID")]
+    finally:
+        redis.terminate()
+        redis.wait(10)

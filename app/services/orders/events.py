@@ -23,6 +23,11 @@ def channel_of(order_id: int) -> str:
     return f"order:{order_id}"
 
 
+def customer_channel_of(user_id: int) -> str:
+    """The pub/sub channel of the status messages of all of one customer's orders."""
+    return f"user-orders:{user_id}"
+
+
 async def record_status(
     session: AsyncSession, order: Order, to_status: str, user_id: int | None
 ) -> OrderEvent:
@@ -63,4 +68,6 @@ async def record_status(
         flush=False,
     )  # fmt: skip
     emit(session, channel_of(order.id), message)
+    if order.user_id is not None:
+        emit(session, customer_channel_of(order.user_id), message)
     return event

@@ -160,6 +160,16 @@ async def run_query(info: Info, service: Callable[..., Awaitable[R]], /, **kwarg
             return await service(context.session, **kwargs)
 
 
+async def run_in_own_session(
+    info: Info, service: Callable[..., Awaitable[R]], /, **kwargs: Any
+) -> R:
+    """Call the read `service` in a short session of its own: for subscriptions, whose
+    WebSocket context has no request session (operations on one socket run concurrently)."""
+    with query_errors():
+        async with info.context.session_factory() as session:
+            return await service(session, **kwargs)
+
+
 async def run_mutation(
     info: Info,
     payload: Callable[..., P],

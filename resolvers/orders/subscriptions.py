@@ -10,8 +10,16 @@ from typing import Any
 import strawberry
 
 from app.services.orders.events import channel_of, customer_channel_of
-from app.services.orders.live import changes_after, followable_order, order_exists
-from resolvers.base import ApiError, Info, current_user, decode_id, global_id, node_token
+from app.services.orders.live import changes_after, followable_order
+from resolvers.base import (
+    ApiError,
+    Info,
+    current_user,
+    decode_id,
+    global_id,
+    node_token,
+    run_in_own_session,
+)
 from resolvers.orders.types import OrderStatus, can_manage_orders
 
 MAX_SEQUENCE = 2**31 - 1
@@ -76,14 +84,14 @@ class Subscription:
             raise ApiError("afterSequence must be 0 or more.", "BAD_USER_INPUT")
         context = info.context
         user = context.user
-        async with context.session_factory() as session:
-            order = await followable_order(
-                session,
-                order_id=decode_id(id, "Order") if id is not None else None,
-                token=node_token(token) if token is not None else None,
-                viewer_id=user.id if user is not None else None,
-                staff=can_manage_orders(info),
-            )
+        order = await run_in_own_session(
+            info,
+            followable_order,
+            order_id=decode_id(id, "Order") if id is not None else None,
+            token=node_token(token) if token is not None else None,
+            viewer_id=user.id if user is not None else None,
+            staff=can_manage_orders(info),
+        )
         if order is None:
             raise ApiError("No such order.", "NOT_FOUND")
         if after_sequence > order.event_sequence:  # no client can have seen it: a bug
@@ -98,7 +106,7 @@ class Subscription:
         async with context.pubsub.subscribe(channel_of(order_id)) as messages:
             signals = _Signals(messages)
             try:
-                async for update in _follow(context, signals, order_id, number, last, poll):
+                async for update in _follow(info, signals, order_id, number, last, poll):
                     yield update
             finally:
                 signals.close()
@@ -126,13 +134,12 @@ class Subscription:
 
 
 async def _follow(
-    context: Any, signals: _Signals, order_id: int, number: int, last: int, poll: float
+    info: Info, signals: _Signals, order_id: int, number: int, last: int, poll: float
 ) -> AsyncGenerator[OrderUpdate, None]:
     while True:
-        async with context.session_factory() as session:
-            rows = await changes_after(session, order_id=order_id, sequence=last)
-            if not rows and not await order_exists(session, order_id=order_id):
-                return  # deleted: the subscription completes instead of polling for ever
+        rows = await run_in_own_session(info, changes_after, order_id=order_id, sequence=last)
+        if rows is None:
+            return  # deleted: the subscription completes instead of polling for ever
         for row in rows:
             last = row.sequence
             yield OrderUpdate(

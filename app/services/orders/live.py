@@ -38,17 +38,19 @@ async def followable_order(
     return order
 
 
-async def order_exists(session: AsyncSession, *, order_id: int) -> bool:
-    """Whether the order is still there (a deleted one has nothing more to follow)."""
-    return await session.scalar(select(Order.id).where(Order.id == order_id)) is not None
-
-
-async def changes_after(session: AsyncSession, *, order_id: int, sequence: int) -> list[OrderEvent]:
-    """The order's status changes after `sequence`, oldest first."""
-    rows = await session.scalars(
-        select(OrderEvent)
-        .where(OrderEvent.order_id == order_id, OrderEvent.sequence > sequence)
-        .order_by(OrderEvent.sequence)
-        .limit(CATCH_UP_BATCH)
+async def changes_after(
+    session: AsyncSession, *, order_id: int, sequence: int
+) -> list[OrderEvent] | None:
+    """The order's status changes after `sequence`, oldest first; None once the order is
+    gone (a deleted order has nothing more to follow)."""
+    rows = list(
+        await session.scalars(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order_id, OrderEvent.sequence > sequence)
+            .order_by(OrderEvent.sequence)
+            .limit(CATCH_UP_BATCH)
+        )
     )
-    return list(rows)
+    if not rows and await session.scalar(select(Order.id).where(Order.id == order_id)) is None:
+        return None
+    return rows

@@ -22,16 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, PaymentError
 from app.payments.gateway import (
-    GatewayRefused,
-    GatewayUnavailable,
-    PaymentStatus,
     Snapshot,
 )
 from app.payments.gateway import (
     WebhookEvent as Event,
 )
 from app.payments.registry import Gateways
-from app.services.payments.provider_calls import gateway_of, run_followups
+from app.services.payments.provider_calls import current_state, gateway_of, run_followups
 from app.services.payments.records import Followups, apply_snapshot, locked_payment
 from app.settings import Settings
 from models.orders import Order
@@ -85,23 +82,13 @@ async def _payment_of(session: AsyncSession, provider: str, psp_reference: str) 
 
 
 async def _current(session: AsyncSession, gateways: Gateways, payment: Payment) -> Snapshot:
-    """The provider's word now, captured where an automatic-capture payment waits for it."""
-    gateway = gateway_of(gateways, payment)
-    try:
-        snapshot = await gateway.fetch(payment.psp_reference)
-        if snapshot.status is PaymentStatus.AUTHORIZED and payment.capture_mode == "automatic":
-            async with session.begin():
-                status = await session.scalar(
-                    select(Order.status).where(Order.id == payment.order_id)
-                )
-            if status != "cancelled":
-                snapshot = await gateway.capture(
-                    payment.psp_reference, amount=snapshot.authorized, currency=payment.currency,
-                    idempotency_key=f"{payment.attempt_key}:capture",
-                )  # fmt: skip
-    except (GatewayUnavailable, GatewayRefused) as exc:
-        raise _NotYet(f"{gateway.name}: {exc}") from exc
-    return snapshot
+    """The provider's word now (provider_calls.current_state), for the order as it is."""
+    async with session.begin():
+        status = await session.scalar(select(Order.status).where(Order.id == payment.order_id))
+    return await current_state(
+        session, gateway=gateway_of(gateways, payment), payment=payment,
+        order_status=status or "",
+    )  # fmt: skip
 
 
 async def _store_failure(

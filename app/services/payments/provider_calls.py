@@ -34,6 +34,7 @@ from app.services.payments.records import (
     locked_payment,
     record_movement,
     settle_refund,
+    succeeded_total,
     transactions_of,
 )
 from app.settings import Settings
@@ -145,20 +146,12 @@ async def _refused(
         payment.message = exc.message[:500]
 
 
-async def sync_payment(
-    session: AsyncSession,
-    *,
-    gateways: Gateways,
-    settings: Settings,
-    payment_id: int,
-    user_id: int | None = None,
-) -> Followups:
-    """Ask the provider where the payment stands, capture what an automatic-capture payment
-    holds (a PayPal approval), record it, then carry out what follows (refund, void)."""
-    payment, order = await _read(session, payment_id)
-    if not payment.psp_reference:
-        return Followups()
-    gateway = gateway_of(gateways, payment)
+async def current_state(
+    session: AsyncSession, *, gateway: PaymentGateway, payment: Payment, order_status: str
+) -> Snapshot:
+    """The provider's word on the payment now. An automatic-capture payment that holds
+    money for an open order (a PayPal approval) is captured first, with the attempt's
+    capture key; a decline at that capture is a failure transaction and PAYMENT_DECLINED."""
     try:
         snapshot = await gateway.fetch(payment.psp_reference)
     except GatewayUnavailable as exc:
@@ -168,7 +161,7 @@ async def sync_payment(
     if (
         snapshot.status is PaymentStatus.AUTHORIZED
         and payment.capture_mode == "automatic"
-        and order.status != "cancelled"
+        and order_status != "cancelled"
     ):
         try:
             snapshot = await gateway.capture(
@@ -178,8 +171,27 @@ async def sync_payment(
         except GatewayUnavailable as exc:
             raise unavailable(gateway.name) from exc
         except GatewayRefused as exc:  # the approved instrument was declined at capture
-            await _refused(session, payment_id, exc, reference=f"capture:{payment.attempt_key}")
+            await _refused(session, payment.id, exc, reference=f"capture:{payment.attempt_key}")
             raise PaymentError(ErrorCode.PAYMENT_DECLINED, exc.message) from exc
+    return snapshot
+
+
+async def sync_payment(
+    session: AsyncSession,
+    *,
+    gateways: Gateways,
+    settings: Settings,
+    payment_id: int,
+    user_id: int | None = None,
+) -> Followups:
+    """Ask the provider where the payment stands (capturing what an automatic-capture
+    payment holds), record it, then carry out what follows (refund, void)."""
+    payment, order = await _read(session, payment_id)
+    if not payment.psp_reference:
+        return Followups()
+    snapshot = await current_state(
+        session, gateway=gateway_of(gateways, payment), payment=payment, order_status=order.status
+    )
     followups = await record(
         session, payment_id=payment_id, snapshot=snapshot, settings=settings, user_id=user_id
     )
@@ -348,11 +360,6 @@ async def execute_refund(
         await settle_refund(session, refund=refund, payment=payment, order=order,
                             status=movement.status, settings=settings)  # fmt: skip
         payment.refunded_amount = min(
-            sum(
-                row.amount
-                for row in known.values()
-                if row.kind == "refund" and row.status == "succeeded"
-            ),
-            payment.captured_amount,
+            succeeded_total(known, MovementKind.REFUND), payment.captured_amount
         )
     return refund

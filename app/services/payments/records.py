@@ -149,7 +149,8 @@ def record_movement(
     return False
 
 
-def _sum(known: dict[tuple[str, str], PaymentTransaction], kind: MovementKind) -> int:
+def succeeded_total(known: dict[tuple[str, str], PaymentTransaction], kind: MovementKind) -> int:
+    """What the succeeded transactions of `kind` add up to."""
     return sum(
         row.amount
         for row in known.values()
@@ -246,9 +247,11 @@ async def apply_snapshot(
     snapshot: Snapshot,
     settings: Settings,
     user_id: int | None = None,
+    new_payment: bool = False,
 ) -> Followups:
-    """Bring the (locked) payment and its order to what the provider says now."""
-    known = await transactions_of(session, payment)
+    """Bring the (locked) payment and its order to what the provider says now
+    (`new_payment`: created in this transaction, so it has no transactions to read)."""
+    known = {} if new_payment else await transactions_of(session, payment)
     if not payment.psp_reference:
         payment.psp_reference = snapshot.psp_reference
     for movement in snapshot.movements:
@@ -266,8 +269,12 @@ async def apply_snapshot(
             MovementKind.VOID, MovementStatus.SUCCEEDED, f"{snapshot.psp_reference}:void",
             held_before, payment.currency,
         ))  # fmt: skip
-    payment.captured_amount = max(payment.captured_amount, _sum(known, MovementKind.CAPTURE))
-    payment.refunded_amount = min(_sum(known, MovementKind.REFUND), payment.captured_amount)
+    payment.captured_amount = max(
+        payment.captured_amount, succeeded_total(known, MovementKind.CAPTURE)
+    )
+    payment.refunded_amount = min(
+        succeeded_total(known, MovementKind.REFUND), payment.captured_amount
+    )
     payment.authorized_amount = snapshot.authorized
     payment.status = STATUS[snapshot.status]
     payment.message = snapshot.message[:500]

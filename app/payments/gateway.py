@@ -139,6 +139,12 @@ class PaymentGateway(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def in_process(self) -> bool:
+        """True when it answers without leaving the process (DUMMY): checkout may then ask
+        it inside its transaction."""
+        ...
+
     async def start(self, request: StartRequest) -> Started:
         """Create the payment at the provider (charge at once where the token allows)."""
         ...

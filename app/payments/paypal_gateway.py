@@ -60,6 +60,8 @@ class PayPalGateway:
     """A PaymentGateway speaking PayPal's REST API; one connection pool per gateway."""
 
     name = "PAYPAL"
+    # Calls a remote provider: never from inside a transaction.
+    in_process = False
 
     def __init__(
         self,

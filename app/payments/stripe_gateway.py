@@ -68,6 +68,8 @@ class StripeGateway:
     """A PaymentGateway over Stripe PaymentIntents and Refunds."""
 
     name = "STRIPE"
+    # Calls a remote provider: never from inside a transaction.
+    in_process = False
 
     def __init__(
         self, *, secret_key: str, webhook_secret: str, api_base: str, timeout: float

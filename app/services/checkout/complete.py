@@ -96,7 +96,7 @@ def clean_payment(payment: PaymentData, *, gateways: Gateways) -> PaymentGateway
             field="payment.gateway",
         )
     token = payment.token
-    needs_token = getattr(gateway, "in_process", False)
+    needs_token = gateway.in_process
     if (needs_token or token is not None) and not _printable(token or "", MAX_PAYMENT_TOKEN_LENGTH):
         raise CheckoutError(
             ErrorCode.INVALID,
@@ -241,14 +241,14 @@ def _provider_key(cart: Cart, key: str, token: str) -> str:
     return f"checkout-{digest[:40]}"
 
 
-async def _open_payment(session: AsyncSession, order: Order) -> int | None:
+async def _open_payment(session: AsyncSession, order: Order, gateways: Gateways) -> int | None:
     """A remote payment of a replayed order whose start never got an answer."""
     return await session.scalar(
         select(Payment.id).where(
             Payment.order_id == order.id,
             Payment.psp_reference == "",
             Payment.status == "pending",
-            Payment.gateway.in_(("STRIPE", "PAYPAL")),
+            Payment.gateway.in_([name for name, g in gateways.items() if not g.in_process]),
         )
     )
 
@@ -290,7 +290,7 @@ async def _pay_in_process(
         )  # fmt: skip
     await apply_snapshot(
         session, payment=payment, order=order, snapshot=snapshot, settings=settings,
-        user_id=user_id,
+        user_id=user_id, new_payment=True,
     )  # fmt: skip
 
 
@@ -309,7 +309,7 @@ async def complete_checkout(
     gateway = clean_payment(payment, gateways=gateways)
     cart = await cart_for(session, token=cart_token, user_id=user_id, lock=True, open_only=False)
     if (replayed := await _replay(session, cart, key)) is not None:
-        return Placed(replayed, await _open_payment(session, replayed))
+        return Placed(replayed, await _open_payment(session, replayed, gateways))
     now = datetime.now(UTC)
     view = await cart_view(
         session, cart=cart, now=now, prices_include_tax=settings.prices_include_tax
@@ -350,7 +350,7 @@ async def complete_checkout(
     )
     session.add(row)
     await session.flush()
-    if not getattr(gateway, "in_process", False):
+    if not gateway.in_process:
         return Placed(order, row.id)
     await _pay_in_process(
         session, gateway=gateway, payment=row, order=order, token=token, settings=settings,

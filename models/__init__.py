@@ -18,9 +18,17 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
+from models.fulfilment import OrderReturn, ReturnLine, Shipment, ShipmentLine
 from models.notification_preferences import NotificationPreference
 from models.notifications import Notification
-from models.orders import Order, OrderAllocation, OrderEvent, OrderLine
+from models.orders import (
+    Order,
+    OrderAllocation,
+    OrderAudit,
+    OrderEvent,
+    OrderLine,
+    OrderNote,
+)
 from models.payments import (
     Invoice,
     InvoiceSequence,
@@ -53,8 +61,11 @@ __all__ = [
     "NotificationPreference",
     "Order",
     "OrderAllocation",
+    "OrderAudit",
     "OrderEvent",
     "OrderLine",
+    "OrderNote",
+    "OrderReturn",
     "Payment",
     "PaymentTransaction",
     "Product",
@@ -64,7 +75,10 @@ __all__ = [
     "PushSubscription",
     "RefreshToken",
     "Refund",
+    "ReturnLine",
     "Review",
+    "Shipment",
+    "ShipmentLine",
     "ShippingMethod",
     "ShippingZone",
     "ShippingZoneArea",

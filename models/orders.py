@@ -24,11 +24,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
 
-# Statuses this release knows; the orders issue adds fulfilment (see app/services/orders).
-# authorized: the payment holds the money and waits for its capture (STRIPE_CAPTURE=manual).
-STATUSES = ("pending_payment", "authorized", "paid", "cancelled")
+# The statuses of the state machine (app/services/orders/transitions.py says which may follow
+# which). authorized: the payment holds the money and waits for its capture.
+STATUSES = (
+    "pending_payment",
+    "authorized",
+    "paid",
+    "partially_fulfilled",
+    "fulfilled",
+    "delivered",
+    "partially_refunded",
+    "refunded",
+    "returned",
+    "cancelled",
+)
 # An order in one of these was paid for (its lines were bought): reviews are verified by it.
-PAID_STATUSES = ("paid",)
+PAID_STATUSES = (
+    "paid",
+    "partially_fulfilled",
+    "fulfilled",
+    "delivered",
+    "partially_refunded",
+    "returned",
+)
+STATUS_CHECK = "status IN (" + ", ".join(f"'{status}'" for status in STATUSES) + ")"
 
 order_number_seq = Sequence("order_number_seq", start=1000, metadata=Base.metadata)
 
@@ -41,9 +60,7 @@ class Order(Timestamped, Base):
 
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending_payment', 'authorized', 'paid', 'cancelled')", name="status"
-        ),
+        CheckConstraint(STATUS_CHECK, name="status"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
         CheckConstraint(
             "subtotal_amount >= 0 AND shipping_amount >= 0 AND discount_amount >= 0"
@@ -129,11 +146,13 @@ class OrderLine(Base):
 
 
 class OrderAllocation(Base):
-    """Units of an order line taken from one warehouse's stock at checkout."""
+    """Units of an order line taken from one warehouse's stock at checkout; `shipped_quantity`
+    of them left in shipments (the rest is allocated: a cancellation gives it back)."""
 
     __tablename__ = "order_allocations"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("shipped_quantity BETWEEN 0 AND quantity", name="shipped_within"),
         Index("ix_order_allocations_order_line_id", "order_line_id"),
     )
 
@@ -146,6 +165,7 @@ class OrderAllocation(Base):
         ForeignKey("warehouses.id", ondelete="SET NULL")
     )
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    shipped_quantity: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
 class OrderEvent(Base):
@@ -163,6 +183,44 @@ class OrderEvent(Base):
     to_status: Mapped[str] = mapped_column(String(32), nullable=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(String(500), nullable=False, server_default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()"), nullable=False
+    )
+
+
+class OrderNote(Base):
+    """A staff note on an order (internal: customers never see it)."""
+
+    __tablename__ = "order_notes"
+    __table_args__ = (Index("ix_order_notes_order_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(String(2000), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("now()"), nullable=False
+    )
+
+
+class OrderAudit(Base):
+    """One staff action on an order (app/services/orders/audit.py): who, when, what, details."""
+
+    __tablename__ = "order_audit"
+    __table_args__ = (Index("ix_order_audit_order_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A dotted name: order.cancel, payment.capture, shipment.create, return.approve, note.add...
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()"), nullable=False
     )

@@ -31,6 +31,12 @@ class OrderStatus(Enum):
     PENDING_PAYMENT = "pending_payment"
     AUTHORIZED = "authorized"
     PAID = "paid"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+    DELIVERED = "delivered"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    RETURNED = "returned"
     CANCELLED = "cancelled"
 
 

@@ -34,14 +34,16 @@ async def enqueue(
     payload: dict[str, Any],
     max_attempts: int = 8,
     flush: bool = True,
+    preference_checked: bool = False,
 ) -> Notification | None:
     """Add an outbox row (flush, never commit); its idempotency key is fixed here, once.
 
     Returns None (and writes nothing) when the user's preference for `kind` over `channel`
     is off. `flush=False` leaves the INSERT to the caller's next flush (several rows of one
-    transaction then go in one statement).
+    transaction then go in one statement). `preference_checked` says the caller already
+    looked the preference up (and put the locale in the payload).
     """
-    if user_id is not None:
+    if user_id is not None and not preference_checked:
         if not await is_enabled(session, user_id, kind, channel):
             return None
         if not payload.get("locale"):

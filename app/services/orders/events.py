@@ -1,8 +1,8 @@
 """An order's status change: a history row, an outbox notification and a pub/sub message,
 all numbered with the order's next sequence number (clients resume from the last one seen).
 
-The orders issue builds its state machine on `record_status`; it checks nothing about
-which transitions are allowed.
+`record_status` checks nothing about which transitions are allowed: transitions.move does.
+The customer hears of every change on the channels their preferences allow (notify.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events import emit
-from app.services.notifications.outbox import enqueue
+from app.services.orders.notify import notify_customer
 from models.orders import Order, OrderEvent
 
 TEMPLATE = "order_status"
@@ -29,7 +29,7 @@ def customer_channel_of(user_id: int) -> str:
 
 
 async def record_status(
-    session: AsyncSession, order: Order, to_status: str, user_id: int | None
+    session: AsyncSession, order: Order, to_status: str, user_id: int | None, *, note: str = ""
 ) -> OrderEvent:
     """Move `order` to `to_status` (the first call, on a new order, records None -> status).
 
@@ -46,6 +46,7 @@ async def record_status(
         from_status=from_status,
         to_status=to_status,
         user_id=user_id,
+        note=note,
     )
     session.add(event)
     message: dict[str, Any] = {
@@ -56,16 +57,10 @@ async def record_status(
         "fromStatus": from_status,
         "toStatus": to_status,
     }
-    await enqueue(
-        session,
-        user_id=order.user_id,
-        kind="order_updates",
-        channel="email",
-        recipient=order.email,
-        template=TEMPLATE,
+    await notify_customer(
+        session, order, kind="order_updates", template=TEMPLATE,
         payload={**message, "event": "order_status", "total": order.total_amount,
                  "currency": order.currency},
-        flush=False,
     )  # fmt: skip
     emit(session, channel_of(order.id), message)
     if order.user_id is not None:

@@ -105,7 +105,7 @@ async def test_created_succeeded_refunded_in_any_order_end_in_the_same_records(
 
         rows = await money_rows(session_factory, key_of(order["id"]))
         assert rows == {
-            "status": "paid",
+            "status": "partially_refunded",
             "payments": [("succeeded", 1500, 400, 0)],
             "transactions": [("capture", "succeeded", 1500), ("refund", "succeeded", 400)],
             "refunds": [("succeeded", "provider", 400)],
@@ -350,6 +350,7 @@ async def test_a_pending_refund_is_settled_by_asking_never_by_refunding_again(
         ]
         assert payload["refund"]["status"] == "PENDING"
         assert await worker_pass(3) == 0  # past any idempotency key's life: still pending
+        assert (await money_rows(session_factory, key_of(order["id"])))["status"] == "paid"
         world.stripe.settle_refund(world.stripe.objects.refunds_of(pi_id)[0]["id"], "succeeded")
         assert await worker_pass(6) == 1
 
@@ -360,3 +361,4 @@ async def test_a_pending_refund_is_settled_by_asking_never_by_refunding_again(
         rows = await money_rows(session_factory, key_of(order["id"]))
         assert rows["refunds"] == [("succeeded", "staff", 500)]
         assert rows["payments"] == [("succeeded", 1500, 500, 0)]
+        assert rows["status"] == "partially_refunded"  # settled: the order moves

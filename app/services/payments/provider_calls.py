@@ -35,6 +35,7 @@ from app.services.payments.records import (
     record_movement,
     settle_refund,
     succeeded_total,
+    sync_refund_status,
     transactions_of,
 )
 from app.settings import Settings
@@ -362,4 +363,5 @@ async def execute_refund(
         payment.refunded_amount = min(
             succeeded_total(known, MovementKind.REFUND), payment.captured_amount
         )
+        await sync_refund_status(session, order, user_id=refund.user_id)
     return refund

@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.money import to_major
 from app.payments.gateway import Movement, MovementKind, MovementStatus, PaymentStatus, Snapshot
 from app.services.notifications.outbox import enqueue
 from app.services.orders.events import record_status
+from app.services.orders.transitions import move_if_allowed
 from app.services.payments.invoices import issue_credit_note, issue_invoice
 from app.settings import Settings
 from models.orders import Order
@@ -209,6 +210,25 @@ async def settle_refund(
     )
 
 
+async def sync_refund_status(session: AsyncSession, order: Order, *, user_id: int | None) -> None:
+    """After refunds settled, the (locked) order becomes refunded when everything captured went
+    back, partially_refunded when some did, wherever the state machine allows it (a cancelled
+    order stays cancelled). Call it once the payments' refunded amounts are up to date."""
+    await session.flush()
+    captured, refunded = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(Payment.captured_amount), 0),
+                func.coalesce(func.sum(Payment.refunded_amount), 0),
+            ).where(Payment.order_id == order.id)
+        )
+    ).one()
+    if not refunded:
+        return
+    to_status = "refunded" if refunded >= captured else "partially_refunded"
+    await move_if_allowed(session, order, to_status, user_id=user_id)
+
+
 async def _apply_refund(
     session: AsyncSession,
     payment: Payment,
@@ -280,6 +300,8 @@ async def apply_snapshot(
     payment.message = snapshot.message[:500]
     followups = Followups()
     await _move_order(session, payment, order, snapshot, settings, user_id)
+    if payment.refunded_amount:
+        await sync_refund_status(session, order, user_id=None)
     if order.status == "cancelled":
         followups.void = snapshot.status is PaymentStatus.AUTHORIZED
         left = payment.captured_amount - payment.refunded_amount - payment.refund_reserved_amount

@@ -33,7 +33,21 @@ from models.catalog import (
     WishlistItem,
     product_tags,
 )
-from models.orders import Order, OrderEvent, OrderLine
+from models.fulfilment import (
+    RETURN_HOLDING_STATUSES,
+    OrderReturn,
+    ReturnLine,
+    Shipment,
+    ShipmentLine,
+)
+from models.orders import (
+    Order,
+    OrderAllocation,
+    OrderAudit,
+    OrderEvent,
+    OrderLine,
+    OrderNote,
+)
 from models.payments import Invoice, Payment, PaymentTransaction, Refund
 from models.promotions import Promotion, promotion_categories, promotion_products
 from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
@@ -140,6 +154,70 @@ def _quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
     return load
 
 
+@dataclass(frozen=True)
+class LineQuantities:
+    """Units of one order line: shipped, delivered, and held by returns not rejected."""
+
+    fulfilled: int = 0
+    delivered: int = 0
+    returned: int = 0
+
+
+def _line_quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
+    """Per order line: three grouped sums, one statement each, whatever the number of lines."""
+
+    async def load(line_ids: list[int]) -> list[Any]:
+        async with lock:
+            shipped = dict(
+                (
+                    await session.execute(
+                        select(
+                            OrderAllocation.order_line_id,
+                            func.sum(OrderAllocation.shipped_quantity),
+                        )
+                        .where(OrderAllocation.order_line_id.in_(line_ids))
+                        .group_by(OrderAllocation.order_line_id)
+                    )
+                ).all()
+            )
+            delivered = dict(
+                (
+                    await session.execute(
+                        select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+                        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+                        .where(
+                            ShipmentLine.order_line_id.in_(line_ids),
+                            Shipment.status == "delivered",
+                        )
+                        .group_by(ShipmentLine.order_line_id)
+                    )
+                ).all()
+            )
+            returned = dict(
+                (
+                    await session.execute(
+                        select(ReturnLine.order_line_id, func.sum(ReturnLine.quantity))
+                        .join(OrderReturn, OrderReturn.id == ReturnLine.return_id)
+                        .where(
+                            ReturnLine.order_line_id.in_(line_ids),
+                            OrderReturn.status.in_(RETURN_HOLDING_STATUSES),
+                        )
+                        .group_by(ReturnLine.order_line_id)
+                    )
+                ).all()
+            )
+        return [
+            LineQuantities(
+                int(shipped.get(key) or 0),
+                int(delivered.get(key) or 0),
+                int(returned.get(key) or 0),
+            )
+            for key in line_ids
+        ]
+
+    return load
+
+
 @dataclass
 class Loaders:
     user: DataLoader[int, User | None]
@@ -176,6 +254,15 @@ class Loaders:
     transactions_by_payment: DataLoader[int, list[PaymentTransaction]]
     refunds_by_order: DataLoader[int, list[Refund]]
     invoices_by_order: DataLoader[int, list[Invoice]]
+    quantities_by_order_line: DataLoader[int, LineQuantities]
+    shipments_by_order: DataLoader[int, list[Shipment]]
+    lines_by_shipment: DataLoader[int, list[ShipmentLine]]
+    returns_by_order: DataLoader[int, list[OrderReturn]]
+    lines_by_return: DataLoader[int, list[ReturnLine]]
+    notes_by_order: DataLoader[int, list[OrderNote]]
+    audit_by_order: DataLoader[int, list[OrderAudit]]
+    order_line: DataLoader[int, OrderLine | None]
+    refund: DataLoader[int, Refund | None]
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -287,4 +374,23 @@ class Loaders:
             ),
             refunds_by_order=grouped(_children(Refund, Refund.order_id, Refund.id), "order"),
             invoices_by_order=grouped(_children(Invoice, Invoice.order_id, Invoice.id), "order"),
+            quantities_by_order_line=DataLoader(_line_quantities(session, lock)),
+            shipments_by_order=grouped(
+                _children(Shipment, Shipment.order_id, Shipment.id), "order"
+            ),
+            lines_by_shipment=grouped(
+                _children(ShipmentLine, ShipmentLine.shipment_id, ShipmentLine.id), "shipment"
+            ),
+            returns_by_order=grouped(
+                _children(OrderReturn, OrderReturn.order_id, OrderReturn.id), "order"
+            ),
+            lines_by_return=grouped(
+                _children(ReturnLine, ReturnLine.return_id, ReturnLine.id), "return"
+            ),
+            notes_by_order=grouped(_children(OrderNote, OrderNote.order_id, OrderNote.id), "order"),
+            audit_by_order=grouped(
+                _children(OrderAudit, OrderAudit.order_id, OrderAudit.id), "order"
+            ),
+            order_line=by_id(OrderLine, "order_line"),
+            refund=by_id(Refund, "refund"),
         )

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # An order whose payment neither succeeded nor holds money this long after checkout is
     # cancelled: its stock and coupons go back (a late success is then refunded).
     payment_timeout_minutes: float = Field(default=60.0, gt=0)
+    # A customer may ask to return delivered units this many days after the last delivery.
+    return_window_days: int = Field(default=30, ge=0, le=3650)
     # Outbound calls to Stripe and PayPal.
     payment_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
     stripe_secret_key: SecretStr | None = None
@@ -87,6 +89,8 @@ class Settings(BaseSettings):
     rate_limit_payment_confirm_ip: str = "30/minute"
     # orderLookup (number and email) would otherwise let a client guess at other orders.
     rate_limit_order_lookup_ip: str = "10/minute"
+    # orderReturnRequest by a guest's order token, per client address.
+    rate_limit_return_request_ip: str = "10/minute"
 
     password_min_length: int = Field(default=8, ge=6, le=64)
 

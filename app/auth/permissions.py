@@ -19,6 +19,8 @@ class Perm(Enum):
     MANAGE_USERS = "MANAGE_USERS"
     MANAGE_STAFF = "MANAGE_STAFF"
     MANAGE_SETTINGS = "MANAGE_SETTINGS"
+    # For a carrier integration's service account: report deliveries, nothing else.
+    REPORT_DELIVERIES = "REPORT_DELIVERIES"
 
 
 class Role(Enum):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from app.services.payments.cancel import Who, cancel_order
+from app.services.orders.access import Who
+from app.services.payments.cancel import cancel_order
 from resolvers.base import (
     Info,
     UserErrorType,

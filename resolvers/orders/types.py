@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm, has_permission
 from models import orders as models
@@ -18,12 +19,23 @@ from resolvers.money import Money
 
 if TYPE_CHECKING:
     from resolvers.catalog.types import Variant
+    from resolvers.orders.after_sale_types import (
+        OrderAuditEntry,
+        OrderNote,
+        OrderReturn,
+        Shipment,
+    )
     from resolvers.payments.types import Invoice, Payment, Refund
 
 VariantRef = Annotated["Variant", strawberry.lazy("resolvers.catalog.types")]
 PaymentRef = Annotated["Payment", strawberry.lazy("resolvers.payments.types")]
 RefundRef = Annotated["Refund", strawberry.lazy("resolvers.payments.types")]
 InvoiceRef = Annotated["Invoice", strawberry.lazy("resolvers.payments.types")]
+_AFTER_SALE = strawberry.lazy("resolvers.orders.after_sale_types")
+ShipmentRef = Annotated["Shipment", _AFTER_SALE]
+OrderReturnRef = Annotated["OrderReturn", _AFTER_SALE]
+OrderNoteRef = Annotated["OrderNote", _AFTER_SALE]
+OrderAuditEntryRef = Annotated["OrderAuditEntry", _AFTER_SALE]
 
 
 @strawberry.enum(description="Where an order stands.")
@@ -119,6 +131,27 @@ class OrderLine:
         row = await info.context.loaders.variant.load(self.row.variant_id)
         return Variant.from_row(row) if row else None
 
+    @strawberry.field(description="Units shipped so far.")
+    async def quantity_fulfilled(self, info: Info) -> int:
+        return (await info.context.loaders.quantities_by_order_line.load(self.row.id)).fulfilled
+
+    @strawberry.field(description="Units delivered so far.")
+    async def quantity_delivered(self, info: Info) -> int:
+        return (await info.context.loaders.quantities_by_order_line.load(self.row.id)).delivered
+
+    @strawberry.field(
+        description="Units in returns that were not rejected (requested ones included)."
+    )
+    async def quantity_returned(self, info: Info) -> int:
+        return (await info.context.loaders.quantities_by_order_line.load(self.row.id)).returned
+
+
+@strawberry.enum(description="Who made a status change.")
+class OrderActor(Enum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    SYSTEM = "system"
+
 
 @strawberry.type(description="One status change of an order.")
 class OrderEvent:
@@ -126,6 +159,13 @@ class OrderEvent:
     from_status: OrderStatus | None = strawberry.field(description="Before; null at placing.")
     to_status: OrderStatus = strawberry.field(description="After.")
     created_at: datetime = strawberry.field(description="When.")
+    note: str = strawberry.field(description="Why, when staff said (empty otherwise).")
+    actor: OrderActor = strawberry.field(
+        description="The customer, staff, or the system (payments, the worker, a carrier)."
+    )
+    actor_email: str | None = strawberry.field(
+        description="Staff viewers only: the email of who made it; null for others."
+    )
 
 
 @strawberry.type(description="A placed order.")
@@ -203,12 +243,26 @@ class Order(relay.Node):
     @strawberry.field(description="Every status change, oldest first.")
     async def events(self, info: Info) -> list[OrderEvent]:
         rows = await info.context.loaders.events_by_order.load(self.row.id)
+        staff = can_manage_orders(info)
+        users = await info.context.loaders.user.load_many(
+            sorted({row.user_id for row in rows if row.user_id is not None})
+        )
+        emails = {user.id: user.email for user in users if user is not None}
+
+        def actor(user_id: int | None) -> OrderActor:
+            if user_id is None:
+                return OrderActor.SYSTEM
+            return OrderActor.CUSTOMER if user_id == self.row.user_id else OrderActor.STAFF
+
         return [
             OrderEvent(
                 sequence=row.sequence,
                 from_status=OrderStatus(row.from_status) if row.from_status else None,
                 to_status=OrderStatus(row.to_status),
                 created_at=row.created_at,
+                note=row.note,
+                actor=actor(row.user_id),
+                actor_email=emails.get(row.user_id) if staff and row.user_id else None,
             )
             for row in rows
         ]
@@ -243,3 +297,48 @@ class Order(relay.Node):
 
         rows = await info.context.loaders.invoices_by_order.load(self.row.id)
         return [Invoice.from_row(row) for row in rows]
+
+    @strawberry.field(description="Shipments, oldest first, with their tracking.")
+    async def shipments(self, info: Info) -> list[ShipmentRef]:
+        from resolvers.orders.after_sale_types import Shipment
+
+        rows = await info.context.loaders.shipments_by_order.load(self.row.id)
+        return [Shipment.from_row(row) for row in rows]
+
+    @strawberry.field(description="Returns, oldest first.")
+    async def returns(self, info: Info) -> list[OrderReturnRef]:
+        from resolvers.orders.after_sale_types import OrderReturn
+
+        rows = await info.context.loaders.returns_by_order.load(self.row.id)
+        return [OrderReturn.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Staff notes, oldest first (MANAGE_ORDERS); null for anyone else."
+    )
+    async def notes(self, info: Info) -> list[OrderNoteRef] | None:
+        from resolvers.orders.after_sale_types import OrderNote
+
+        if not can_manage_orders(info):
+            return None
+        rows = await info.context.loaders.notes_by_order.load(self.row.id)
+        return [OrderNote.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Every staff action on the order, oldest first (MANAGE_ORDERS); null "
+        "for anyone else."
+    )
+    async def audit_trail(self, info: Info) -> list[OrderAuditEntryRef] | None:
+        from resolvers.orders.after_sale_types import OrderAuditEntry
+
+        if not can_manage_orders(info):
+            return None
+        rows = await info.context.loaders.audit_by_order.load(self.row.id)
+        return [
+            OrderAuditEntry(
+                action=row.action,
+                details=cast(JSON, row.details),
+                created_at=row.created_at,
+                row=row,
+            )
+            for row in rows
+        ]

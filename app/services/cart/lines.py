@@ -49,7 +49,9 @@ class LineChange:
     quantity: int | None
 
 
-async def _variants(session: AsyncSession, ids: list[int]) -> dict[int, tuple[Variant, Product]]:
+async def variants_for_cart(
+    session: AsyncSession, ids: list[int]
+) -> dict[int, tuple[Variant, Product]]:
     if not ids:
         return {}
     # KEY SHARE: the variant cannot be deleted before the new line referencing it commits.
@@ -62,7 +64,7 @@ async def _variants(session: AsyncSession, ids: list[int]) -> dict[int, tuple[Va
     return {variant.id: (variant, product) for variant, product in rows}
 
 
-def _sellable_problem(variant: Variant, product: Product, currency: str) -> CartError | None:
+def sellable_problem(variant: Variant, product: Product, currency: str) -> CartError | None:
     if not product.is_published:
         return CartError(ErrorCode.PRODUCT_UNAVAILABLE, "This product is not available.")
     if variant.currency != currency:
@@ -97,12 +99,12 @@ async def add_lines(
             first.setdefault(line.variant_id, index)
             added[line.variant_id] = added.get(line.variant_id, 0) + clean.values[field]
     clean.done()
-    found = await _variants(session, sorted(added))
+    found = await variants_for_cart(session, sorted(added))
     for variant_id, index in first.items():
         field = f"lines.{index}.variantId"
         if variant_id not in found:
             clean.fail(ErrorCode.NOT_FOUND, "Product variant not found.", field=field)
-        elif problem := _sellable_problem(*found[variant_id], cart.currency):
+        elif problem := sellable_problem(*found[variant_id], cart.currency):
             clean.fail(problem.code, problem.message, field=field)
     clean.done()
 
@@ -259,7 +261,7 @@ async def update_lines(
         if variant is None or product is None:
             clean.fail(ErrorCode.PRODUCT_UNAVAILABLE, "This product is no longer sold.",
                        field=f"lines.{index}.lineId")  # fmt: skip
-        elif problem := _sellable_problem(variant, product, cart.currency):
+        elif problem := sellable_problem(variant, product, cart.currency):
             clean.fail(problem.code, problem.message, field=f"lines.{index}.lineId")
         else:
             wanted[variant.id] = (index, quantity)

@@ -18,11 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import PaymentError
 from app.payments.registry import Gateways
 from app.services.orders.events import record_status
+from app.services.orders.stock_moves import put_back
 from app.services.payments.provider_calls import sync_payment, void_payment
 from app.services.payments.records import locked_payments_of
-from app.services.public_changes import mark_public_change
 from app.settings import Settings
-from models.catalog import Stock, StockAdjustment, Variant
 from models.orders import Order, OrderAllocation, OrderLine
 from models.payments import Payment
 from models.promotions import Promotion, PromotionRedemption
@@ -33,14 +32,19 @@ BATCH = 50
 
 
 async def give_back(session: AsyncSession, order: Order, *, reason: str) -> None:
-    """Return the order's stock (in the checkout's lock order) and its coupon uses."""
+    """Return the order's unshipped stock (in the checkout's lock order) and its coupon uses."""
     rows = await session.execute(
-        select(OrderAllocation.variant_id, OrderAllocation.warehouse_id, OrderAllocation.quantity)
+        select(
+            OrderAllocation.variant_id,
+            OrderAllocation.warehouse_id,
+            OrderAllocation.quantity - OrderAllocation.shipped_quantity,
+        )
         .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
         .where(
             OrderLine.order_id == order.id,
             OrderAllocation.variant_id.is_not(None),
             OrderAllocation.warehouse_id.is_not(None),
+            OrderAllocation.quantity > OrderAllocation.shipped_quantity,
         )
     )
     slots: dict[tuple[int, int], int] = defaultdict(int)
@@ -48,23 +52,10 @@ async def give_back(session: AsyncSession, order: Order, *, reason: str) -> None
         assert variant_id is not None and warehouse_id is not None  # the query's condition
         slots[(variant_id, warehouse_id)] += quantity
     for (variant_id, warehouse_id), quantity in sorted(slots.items()):
-        after = await session.scalar(
-            update(Stock)
-            .where(Stock.variant_id == variant_id, Stock.warehouse_id == warehouse_id)
-            .values(quantity=Stock.quantity + quantity)
-            .returning(Stock.quantity)
-            .execution_options(synchronize_session=False)
-        )
-        if after is None:  # the stock row went with its warehouse: nothing to return to
-            continue
-        session.add(StockAdjustment(
-            variant_id=variant_id, warehouse_id=warehouse_id, delta=quantity,
-            quantity_after=after, reason=reason,
-        ))  # fmt: skip
-        product_id = await session.scalar(
-            select(Variant.product_id).where(Variant.id == variant_id)
-        )
-        mark_public_change(session, f"variant:{variant_id}", f"product:{product_id}")
+        await put_back(
+            session, variant_id=variant_id, warehouse_id=warehouse_id, quantity=quantity,
+            reason=reason,
+        )  # fmt: skip
     redeemed = (
         await session.scalars(
             select(PromotionRedemption.promotion_id)

@@ -7,41 +7,20 @@ payments (provider_calls.py)."""
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, OrderError, PaymentError
 from app.payments.registry import Gateways
+from app.services.orders.access import Who, locked_order
+from app.services.orders.audit import audit
+from app.services.orders.quantities import shipped_by_line
 from app.services.orders.transitions import check, move
 from app.services.payments.abandoned import give_back
 from app.services.payments.provider_calls import execute_refund, void_payment
 from app.services.payments.records import locked_payments_of, reserve_refund
 from app.settings import Settings
 from models.orders import Order
-
-
-@dataclass(frozen=True)
-class Who:
-    user_id: int | None
-    staff: bool
-    token: str | None = None
-
-
-async def _locked_order(session: AsyncSession, *, order_id: int | None, who: Who) -> Order:
-    query = select(Order).with_for_update().execution_options(populate_existing=True)
-    if who.token:
-        order = await session.scalar(query.where(Order.token == who.token))
-    elif order_id is not None and (who.staff or who.user_id is not None):
-        order = await session.scalar(query.where(Order.id == order_id))
-        if order is not None and not (who.staff or order.user_id == who.user_id):
-            order = None
-    else:
-        order = None
-    if order is None:
-        raise OrderError(ErrorCode.NOT_FOUND, "No such order.", field="id")
-    return order
 
 
 async def cancel_order(
@@ -54,8 +33,16 @@ async def cancel_order(
 ) -> Order:
     """Cancel the order; ILLEGAL_TRANSITION when its status does not allow it."""
     async with session.begin():
-        order = await _locked_order(session, order_id=order_id, who=who)
+        order = await locked_order(session, order_id=order_id, who=who)
         check(order, "cancelled", field="id")
+        if any((await shipped_by_line(session, order.id)).values()):
+            raise OrderError(
+                ErrorCode.ILLEGAL_TRANSITION,
+                "Units of this order were shipped: it cannot be cancelled (request a return).",
+                field="id",
+            )
+        if who.staff and not who.token and order.user_id != who.user_id:
+            audit(session, order_id=order.id, user_id=who.user_id, action="order.cancel")
         payments = await locked_payments_of(session, order.id)
         await give_back(session, order, reason=f"order #{order.number} cancelled")
         await move(session, order, "cancelled", user_id=who.user_id, field="id")

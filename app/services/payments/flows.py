@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, PaymentError
 from app.payments.registry import Gateways
 from app.services.checkout.complete import PaymentData, complete_checkout
+from app.services.orders.audit import audit
 from app.services.payments.provider_calls import (
     capture_payment,
     execute_refund,
@@ -97,6 +98,9 @@ async def refund_order(
     """orderRefund: reserve and record the refund, then carry it out at the provider."""
     async with session.begin():
         refund = await request_refund(session, order_id=order_id, data=data, user_id=user_id)
+        audit(session, order_id=refund.order_id, user_id=user_id, action="refund.request",
+              details={"refundId": refund.id, "amount": refund.amount,
+                       "currency": refund.currency})  # fmt: skip
     return await execute_refund(session, gateways=gateways, settings=settings, refund_id=refund.id)
 
 
@@ -116,18 +120,23 @@ async def _staff_call(
     user_id: int | None,
     settings: Settings,
     gateways: Gateways,
+    action: str,
 ) -> Payment:
     await _payment(session, payment_id)
     await call(session, gateways=gateways, settings=settings, payment_id=payment_id,
                user_id=user_id)  # fmt: skip
-    return await _payment(session, payment_id)
+    payment = await _payment(session, payment_id)
+    async with session.begin():  # after the provider's answer: what staff did, and to what
+        audit(session, order_id=payment.order_id, user_id=user_id, action=action,
+              details={"paymentId": payment.id, "status": payment.status})  # fmt: skip
+    return payment
 
 
 async def capture(session: AsyncSession, **kwargs: Any) -> Payment:
     """orderPaymentCapture (staff): payment_id, user_id, settings, gateways."""
-    return await _staff_call(session, capture_payment, **kwargs)
+    return await _staff_call(session, capture_payment, action="payment.capture", **kwargs)
 
 
 async def void(session: AsyncSession, **kwargs: Any) -> Payment:
     """orderPaymentVoid (staff): payment_id, user_id, settings, gateways."""
-    return await _staff_call(session, void_payment, **kwargs)
+    return await _staff_call(session, void_payment, action="payment.void", **kwargs)

@@ -1,0 +1,50 @@
+"""Per order line: how many units were shipped, delivered, and are held by returns."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.fulfilment import (
+    RETURN_HOLDING_STATUSES,
+    OrderReturn,
+    ReturnLine,
+    Shipment,
+    ShipmentLine,
+)
+from models.orders import OrderAllocation, OrderLine
+
+
+async def shipped_by_line(session: AsyncSession, order_id: int) -> dict[int, int]:
+    """Units of each line that left in shipments (from the allocations, which hold the count)."""
+    rows = await session.execute(
+        select(OrderAllocation.order_line_id, func.sum(OrderAllocation.shipped_quantity))
+        .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
+        .where(OrderLine.order_id == order_id)
+        .group_by(OrderAllocation.order_line_id)
+    )
+    return {line_id: int(total) for line_id, total in rows}
+
+
+async def delivered_by_line(session: AsyncSession, order_id: int) -> dict[int, int]:
+    rows = await session.execute(
+        select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(Shipment.order_id == order_id, Shipment.status == "delivered")
+        .group_by(ShipmentLine.order_line_id)
+    )
+    return {line_id: int(total) for line_id, total in rows}
+
+
+async def returned_by_line(
+    session: AsyncSession, order_id: int, statuses: tuple[str, ...] = RETURN_HOLDING_STATUSES
+) -> dict[int, int]:
+    """Units of each line in the order's returns of `statuses` (by default every return that
+    was not rejected: requested units are held until staff answer)."""
+    rows = await session.execute(
+        select(ReturnLine.order_line_id, func.sum(ReturnLine.quantity))
+        .join(OrderReturn, OrderReturn.id == ReturnLine.return_id)
+        .where(OrderReturn.order_id == order_id, OrderReturn.status.in_(statuses))
+        .group_by(ReturnLine.order_line_id)
+    )
+    return {line_id: int(total) for line_id, total in rows}

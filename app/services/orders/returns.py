@@ -157,6 +157,7 @@ async def _step(
           details={"returnId": row.id, "note": note_text})  # fmt: skip
     await _tell(session, order, row)
     await session.flush()
+    await session.refresh(row, ["updated_at"])  # set by the database on UPDATE
     return order, row
 
 
@@ -196,6 +197,7 @@ async def receive(
     if all(received.get(line_id, 0) >= quantity for line_id, quantity in ordered):
         await move_if_allowed(session, order, "returned", user_id=user_id)
     await session.flush()
+    await session.refresh(row, ["updated_at"])
     return order, row
 
 

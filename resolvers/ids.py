@@ -61,6 +61,13 @@ def decode_id(value: str, type_name: str) -> int:
     return parsed[1] if parsed is not None and parsed[0] == type_name else MISSING_KEY
 
 
+def key_or_none(value: str, type_name: str) -> int | None:
+    """The key of an ID of `type_name`, or None for any other input (an input list's entry
+    that the service reports as NOT_FOUND with its own field path)."""
+    parsed = parse_global_id(value)
+    return parsed[1] if parsed is not None and parsed[0] == type_name else None
+
+
 def node_token(node_id: str) -> str:
     """The token in the node part of a token ID, or MISSING_TOKEN if it cannot be one."""
     if not isinstance(node_id, str) or not _TOKEN.fullmatch(node_id):

@@ -12,7 +12,7 @@ from app.errors import ErrorCode as DomainErrorCode
 from app.services.cart.reorder import ReorderProblem, reorder
 from app.services.orders import returns, staff
 from app.services.orders.access import Who
-from app.services.orders.fulfilment import LineQuantity
+from app.services.payments.refunds import LineQuantity
 from models import fulfilment as models
 from models import orders
 from resolvers.base import (

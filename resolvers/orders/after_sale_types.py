@@ -3,6 +3,7 @@ the audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -59,6 +60,20 @@ class LineUnits:
         return await _order_line(info, self.line_id, self.order_id)
 
 
+def units_of(
+    rows: Sequence[models.ShipmentLine | models.ReturnLine], order_id: int
+) -> list[LineUnits]:
+    return [
+        LineUnits(
+            quantity=row.quantity,
+            reason=getattr(row, "reason", ""),
+            line_id=row.order_line_id,
+            order_id=order_id,
+        )
+        for row in rows
+    ]
+
+
 @strawberry.type(description="Units of an order that left one warehouse together.")
 class Shipment:
     id: strawberry.ID = strawberry.field(description="Global ID.")
@@ -93,12 +108,7 @@ class Shipment:
     @strawberry.field(description="Lines and units in it.")
     async def lines(self, info: Info) -> list[LineUnits]:
         rows = await info.context.loaders.lines_by_shipment.load(self.row.id)
-        return [
-            LineUnits(
-                quantity=r.quantity, reason="", line_id=r.order_line_id, order_id=self.row.order_id
-            )
-            for r in rows
-        ]
+        return units_of(rows, self.row.order_id)
 
 
 @strawberry.type(description="A customer's return of delivered units, and staff's answer.")
@@ -128,15 +138,7 @@ class OrderReturn:
     @strawberry.field(description="Lines and units returned, with the customer's reasons.")
     async def lines(self, info: Info) -> list[LineUnits]:
         rows = await info.context.loaders.lines_by_return.load(self.row.id)
-        return [
-            LineUnits(
-                quantity=r.quantity,
-                reason=r.reason,
-                line_id=r.order_line_id,
-                order_id=self.row.order_id,
-            )
-            for r in rows
-        ]
+        return units_of(rows, self.row.order_id)
 
     @strawberry.field(description="The refund of the returned units, once made.")
     async def refund(self, info: Info) -> RefundRef | None:

@@ -9,7 +9,8 @@ import strawberry
 
 from app.auth.permissions import Perm, has_permission
 from app.services.orders import fulfilment
-from app.services.orders.fulfilment import FulfilData, LineQuantity
+from app.services.orders.fulfilment import FulfilData
+from app.services.payments.refunds import LineQuantity
 from models import fulfilment as models
 from models import orders
 from resolvers.base import (
@@ -23,7 +24,7 @@ from resolvers.base import (
     run_mutation,
     user_errors_field,
 )
-from resolvers.ids import parse_global_id
+from resolvers.ids import key_or_none
 from resolvers.orders.after_sale_types import Shipment
 from resolvers.orders.types import Order
 
@@ -31,8 +32,7 @@ MANAGE_ORDERS = [HasPermission(Perm.MANAGE_ORDERS)]
 
 
 def line_key(value: str) -> int | None:
-    parsed = parse_global_id(value)
-    return parsed[1] if parsed is not None and parsed[0] == "OrderLine" else None
+    return key_or_none(value, "OrderLine")
 
 
 @strawberry.input(description="Units of one order line.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
@@ -39,6 +40,13 @@ class MyOrdersFilter:
         )  # fmt: skip
 
 
+@strawberry.input(description="Orders in one currency whose total is within a range.")
+class OrderTotalRange:
+    currency: str = strawberry.field(description="ISO 4217 code; only orders in it.")
+    min: Decimal | None = strawberry.field(default=None, description="At least (major units).")
+    max: Decimal | None = strawberry.field(default=None, description="At most (major units).")
+
+
 @strawberry.input(description="Which orders to list (staff); every field narrows.")
 class OrdersFilter(MyOrdersFilter):
     search: str | None = strawberry.field(
@@ -47,12 +55,18 @@ class OrdersFilter(MyOrdersFilter):
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="One customer's orders."
     )
+    total: OrderTotalRange | None = strawberry.field(
+        default=None, description="Orders in a currency with a total in this range."
+    )
 
     def to_data(self) -> queries.OrderFilter:
+        total = self.total
         return queries.OrderFilter(
             statuses=_statuses(self.status), created_from=self.created_from,
             created_to=self.created_to, search=self.search,
             user_id=decode_id(self.customer_id, "User") if self.customer_id else None,
+            total_currency=total.currency if total else None,
+            total_min=total.min if total else None, total_max=total.max if total else None,
         )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from resolvers.base import (
     run_flow,
     user_errors_field,
 )
-from resolvers.ids import parse_global_id
+from resolvers.ids import key_or_none
 from resolvers.payments.types import Payment, Refund, WebhookEvent
 
 if TYPE_CHECKING:
@@ -72,7 +72,9 @@ class OrderRefundInput:
         lines = None
         if self.lines is not None:
             lines = [
-                RefundLineData(line_id=_line_key(item.line_id), quantity=item.quantity)
+                RefundLineData(
+                    line_id=key_or_none(item.line_id, "OrderLine"), quantity=item.quantity
+                )
                 for item in self.lines
             ]
         return RefundData(
@@ -82,11 +84,6 @@ class OrderRefundInput:
             reason=self.reason or "",
             idempotency_key=self.idempotency_key,
         )
-
-
-def _line_key(value: str) -> int | None:
-    parsed = parse_global_id(value)
-    return parsed[1] if parsed is not None and parsed[0] == "OrderLine" else None
 
 
 @strawberry.type

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from app.errors import UserError
 from app.services.orders.access import Who
-from app.services.orders.fulfilment import FulfilData, LineQuantity, deliver, fulfil
+from app.services.orders.fulfilment import FulfilData, deliver, fulfil
 from app.services.orders.returns import request_return
+from app.services.payments.refunds import LineQuantity
 from app.settings import Settings
 from models.fulfilment import ReturnLine
 from models.orders import OrderAllocation

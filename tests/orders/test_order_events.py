@@ -51,5 +51,5 @@ async def test_each_change_is_numbered_recorded_notified_and_published(gql, shop
     ]
     subjects = [render(n.template, n.payload).subject for n in notes]
     assert subjects == [
-        f"Order #{number} received", f"Order #{number} is paid", f"Order #{number}: cancelled"
+        f"Order #{number} received", f"Order #{number} is paid", f"Order #{number} cancelled"
     ]  # fmt: skip

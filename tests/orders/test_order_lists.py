@@ -117,3 +117,25 @@ async def test_order_lookups_are_rate_limited_per_address(start_app, shop):
     assert [a.get("errors", [{}])[0].get("extensions", {}).get("code") for a in answers] == [
         None, None, "RATE_LIMITED",
     ]  # fmt: skip
+
+
+async def test_staff_filter_orders_by_total_in_a_currency(gql, shop, staff):
+    from tests.orders.after_sale_fixtures import paid_order
+
+    small = await paid_order(gql, shop, quantities=(1,))  # 15.00 with shipping
+    large = await paid_order(gql, shop, quantities=(5,))  # 55.00
+
+    def numbers(data):
+        return sorted(edge["node"]["number"] for edge in data["orders"]["edges"])
+
+    above = await staff.execute(ORDERS, filter={"total": {"currency": "USD", "min": "20.00"}})
+    below = await staff.execute(ORDERS, filter={"total": {"currency": "usd", "max": "15.00"}})
+    euros = await staff.execute(ORDERS, filter={"total": {"currency": "EUR"}})
+    bad = await staff.raw(ORDERS, filter={"total": {"currency": "USD", "min": "1" * 40}})
+    nope = await staff.raw(ORDERS, filter={"total": {"currency": "XYZ"}})
+
+    assert numbers(above) == [large["number"]]
+    assert numbers(below) == [small["number"]]
+    assert numbers(euros) == []
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+    assert nope["errors"][0]["extensions"]["code"] == "INVALID"

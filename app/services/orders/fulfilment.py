@@ -24,6 +24,7 @@ from app.services.orders.notify import notify_customer
 from app.services.orders.quantities import delivered_by_line
 from app.services.orders.stock_moves import put_back, take
 from app.services.orders.transitions import check, move_if_allowed
+from app.services.payments.refunds import LineQuantity
 from models.catalog import Warehouse
 from models.fulfilment import Shipment, ShipmentLine
 from models.orders import Order, OrderAllocation, OrderLine
@@ -34,12 +35,6 @@ MAX_QUANTITY = 2**31 - 1
 MAX_CARRIER = 100
 MAX_TRACKING_NUMBER = 100
 MAX_TRACKING_URL = 2000
-
-
-@dataclass(frozen=True)
-class LineQuantity:
-    line_id: int | None  # None: an ID that names no order line
-    quantity: int
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError
+from app.money import clean_currency, to_minor
 from app.services.checks import like_contains, refused_character
 from app.services.pagination import KeysetQuery, newest_first
 from models.orders import PAID_STATUSES, Order, OrderLine
@@ -44,6 +46,10 @@ class OrderFilter:
     # Staff only: an order number, or (part of) the customer's email.
     search: str | None = None
     user_id: int | None = None
+    # Staff only: orders in `total_currency` whose total is within [min, max] (major units).
+    total_currency: str | None = None
+    total_min: Decimal | None = None
+    total_max: Decimal | None = None
 
 
 def _filtered(query: Select[Any], filter: OrderFilter) -> Select[Any]:
@@ -55,6 +61,15 @@ def _filtered(query: Select[Any], filter: OrderFilter) -> Select[Any]:
         query = query.where(Order.created_at < filter.created_to)
     if filter.user_id is not None:
         query = query.where(Order.user_id == filter.user_id)
+    if filter.total_currency is not None:
+        currency = clean_currency(filter.total_currency, field="filter.total.currency")
+        query = query.where(Order.currency == currency)
+        if filter.total_min is not None:
+            low = to_minor(filter.total_min, currency, field="filter.total.min")
+            query = query.where(Order.total_amount >= low)
+        if filter.total_max is not None:
+            high = to_minor(filter.total_max, currency, field="filter.total.max")
+            query = query.where(Order.total_amount <= high)
     text = (filter.search or "").strip()
     if len(text) > MAX_SEARCH_LENGTH:
         raise UserError(

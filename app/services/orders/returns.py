@@ -18,13 +18,13 @@ from app.payments.registry import Gateways
 from app.services.checks import clean_text
 from app.services.orders.access import Who, locked_for_staff, locked_order
 from app.services.orders.audit import audit
-from app.services.orders.fulfilment import LineQuantity, check_line_quantities
+from app.services.orders.fulfilment import check_line_quantities
 from app.services.orders.notify import notify_customer
 from app.services.orders.quantities import delivered_by_line, returned_by_line
 from app.services.orders.stock_moves import put_back
 from app.services.orders.transitions import move_if_allowed
 from app.services.payments.provider_calls import execute_refund
-from app.services.payments.refunds import RefundData, RefundLineData, request_refund
+from app.services.payments.refunds import LineQuantity, RefundData, request_refund
 from app.settings import Settings
 from models.catalog import Warehouse
 from models.fulfilment import OrderReturn, ReturnLine, Shipment, ShipmentLine
@@ -259,7 +259,7 @@ async def refund_return(
             data=RefundData(
                 amount=None,
                 include_shipping=include_shipping,
-                lines=[RefundLineData(line_id=line_id, quantity=qty) for line_id, qty in units],
+                lines=[LineQuantity(line_id=line_id, quantity=qty) for line_id, qty in units],
                 reason=f"Return {row.id}",
                 idempotency_key=f"return-{row.id}",
             ),

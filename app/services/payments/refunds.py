@@ -32,9 +32,14 @@ MAX_LINES = 500
 
 
 @dataclass(frozen=True)
-class RefundLineData:
+class LineQuantity:
+    """Units of one order line (refunds, shipments, returns)."""
+
     line_id: int | None  # None: an ID that names no order line
     quantity: int
+
+
+RefundLineData = LineQuantity
 
 
 @dataclass(frozen=True)

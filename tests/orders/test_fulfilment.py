@@ -268,3 +268,21 @@ async def test_the_customer_sees_shipments_of_their_order_and_others_do_not(
     assert seen["shipments"][0]["trackingNumber"] == "OWN1"
     assert other is None
     assert key_of(order["id"]) > 0
+
+
+async def test_a_partly_refunded_order_with_shipped_units_cannot_be_cancelled(
+    gql, shop, staff, session_factory
+):
+    from tests.payments.payment_fixtures import REFUND
+
+    order = await paid_order(gql, shop, quantities=(2,))
+    [variant] = order["variants"]
+    await ship(staff, order, 1)
+    await staff.execute(REFUND, orderId=order["id"], input={"amount": "1.00"})
+    before = await stock_of(session_factory, variant)
+
+    refused = (await staff.execute(CANCEL, id=order["id"]))["orderCancel"]
+
+    assert refused == {"order": None, "userErrors": [{"code": "ILLEGAL_TRANSITION"}]}
+    assert await stock_of(session_factory, variant) == before
+    assert (await staff.execute(ORDER, id=order["id"]))["order"]["status"] == "PARTIALLY_REFUNDED"

@@ -22,6 +22,7 @@ from resolvers.base import (
     run_query,
 )
 from resolvers.connection import Connection, keyset_connection
+from resolvers.orders.after_sale_types import OrderReturn, ReturnStatus
 from resolvers.orders.types import Order, OrderStatus, can_manage_orders
 
 MAX_STATUSES = 20
@@ -68,6 +69,11 @@ class OrdersFilter(MyOrdersFilter):
             total_currency=total.currency if total else None,
             total_min=total.min if total else None, total_max=total.max if total else None,
         )  # fmt: skip
+
+
+@strawberry.input(description="Which returns to list (staff).")
+class OrderReturnsFilter:
+    status: list[ReturnStatus] | None = strawberry.field(default=None, description="Any of.")
 
 
 def _statuses(values: list[OrderStatus] | None) -> tuple[str, ...]:
@@ -118,6 +124,26 @@ class Query:
             query = queries.all_orders((filter or OrdersFilter()).to_data())
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await keyset_connection(info, query, page=page, node=Order.from_row)
+
+    @strawberry.field(
+        description="Every return, newest first, by status (MANAGE_ORDERS).",
+        permission_classes=[HasPermission(Perm.MANAGE_ORDERS)],
+    )
+    async def order_returns(
+        self,
+        info: Info,
+        filter: OrderReturnsFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[OrderReturn]:
+        statuses = (filter.status if filter else None) or []
+        if len(statuses) > len(ReturnStatus):
+            raise ApiError(f"At most {len(ReturnStatus)} statuses.", "BAD_USER_INPUT")
+        query = queries.all_returns(tuple(sorted({value.value for value in statuses})))
+        page = PageRequest(first=first, after=after, last=last, before=before)
+        return await keyset_connection(info, query, page=page, node=OrderReturn.from_row)
 
     @strawberry.field(
         description="A guest's order by its number and the email it was placed with; null "

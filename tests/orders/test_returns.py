@@ -233,3 +233,38 @@ async def test_return_requests_are_rate_limited_per_address(start_app, shop):
     assert [b.get("errors", [{}])[0].get("extensions", {}).get("code") for b in bodies] == [
         None, None, "RATE_LIMITED",
     ]  # fmt: skip
+
+
+RETURNS = """
+query($filter: OrderReturnsFilter, $first: Int) {
+  orderReturns(filter: $filter, first: $first) {
+    edges { node { id status lines { quantity line { id quantityReturned } } } }
+  }
+}"""
+
+
+async def test_staff_list_returns_by_status_in_the_same_statements_per_page(
+    gql, shop, staff, customer, connection
+):
+    from tests.sql_counter import count_statements
+
+    returns = []
+    for _ in range(4):
+        order = await delivered_order(gql, staff, shop, quantities=(1,))
+        returns.append((await _request(gql, order, 1))["orderReturn"]["id"])
+    await staff.execute(REJECT, id=returns[0])
+
+    requested = await staff.execute(RETURNS, filter={"status": ["REQUESTED"]}, first=10)
+    rejected = await staff.execute(RETURNS, filter={"status": ["REJECTED"]}, first=10)
+    counts = []
+    for size in (1, 3):
+        with count_statements(connection) as statements:
+            page = await staff.execute(RETURNS, first=size)
+        assert len(page["orderReturns"]["edges"]) == size
+        counts.append(len(statements))
+    forbidden = await customer.raw(RETURNS)
+
+    assert [e["node"]["id"] for e in requested["orderReturns"]["edges"]] == returns[:0:-1]
+    assert [e["node"]["id"] for e in rejected["orderReturns"]["edges"]] == [returns[0]]
+    assert counts[0] == counts[1]
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -15,6 +15,7 @@ from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services.checks import like_contains, refused_character
 from app.services.pagination import KeysetQuery, newest_first
+from models.fulfilment import OrderReturn
 from models.orders import PAID_STATUSES, Order, OrderLine
 
 MAX_SEARCH_LENGTH = 254
@@ -129,3 +130,13 @@ async def has_bought(session: AsyncSession, *, user_id: int, product_id: int) ->
         )
     )
     return bool(bought)
+
+
+def all_returns(statuses: tuple[str, ...] = ()) -> KeysetQuery:
+    """Every return, newest first, of any of `statuses` (all when empty), for staff."""
+    query = select(OrderReturn)
+    if statuses:
+        query = query.where(OrderReturn.status.in_(statuses))
+    return KeysetQuery(
+        query, keys=newest_first(OrderReturn.created_at, OrderReturn.id), tag="returns:newest"
+    )

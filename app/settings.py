@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     rate_limit_order_lookup_ip: str = "10/minute"
     # orderReturnRequest by a guest's order token, per client address.
     rate_limit_return_request_ip: str = "10/minute"
+    # orderReorder makes a cart for a guest each time, per client address.
+    rate_limit_reorder_ip: str = "20/minute"
 
     password_min_length: int = Field(default=8, ge=6, le=64)
 

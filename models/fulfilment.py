@@ -60,6 +60,9 @@ class Shipment(Timestamped, Base):
     tracking_url: Mapped[str] = mapped_column(String(2000), nullable=False, server_default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When we learned of the delivery: the return window runs from it, so a report that
+    # backdates `delivered_at` never shortens the customer's window.
+    delivery_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ShipmentLine(Base):

@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("tracking_url", sa.String(length=2000), server_default="", nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivery_recorded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -216,8 +216,9 @@ class Mutation:
     @strawberry.mutation(
         description="Move an order by hand where the machine allows and no flow of its own "
         "exists (MANAGE_ORDERS): FULFILLED -> DELIVERED (every shipment marked delivered), "
-        "DELIVERED -> RETURNED. USE_DEDICATED_MUTATION names the mutation for moves that "
-        "also move money or stock; ILLEGAL_TRANSITION otherwise.",
+        "DELIVERED -> RETURNED. The note is on the history row, which the customer sees "
+        "(use orderNoteAdd for internal notes). USE_DEDICATED_MUTATION names the mutation "
+        "for moves that also move money or stock; ILLEGAL_TRANSITION otherwise.",
         permission_classes=MANAGE_ORDERS,
     )
     async def order_status_update(
@@ -233,7 +234,8 @@ class Mutation:
     @strawberry.mutation(
         description="Put a past order's lines into a cart: the signed-in customer's open "
         "cart (by the order's `id`), or a new cart for a guest (by `token`). Each line is "
-        "capped by what can be sold now; `problems` lists lines not added or added short."
+        "capped by what can be sold now; `problems` lists lines not added or added short. "
+        "Rate-limited per client address (RATE_LIMIT_REORDER_IP)."
     )
     async def order_reorder(
         self, info: Info, id: strawberry.ID | None = None, token: str | None = None
@@ -241,6 +243,8 @@ class Mutation:
         from resolvers.cart.types import Cart
 
         info.context.private_answer = True
+        await rate_limit(info, info.context.settings.rate_limit_reorder_ip, "reorder:ip",
+                         client_ip(info))  # fmt: skip
         who = _who(info, token)
         return await run_mutation(
             info, OrderReorderPayload, reorder,

@@ -98,9 +98,14 @@ class Shipment:
             row=row,
         )
 
-    @strawberry.field(description="The warehouse it left from (null once deleted).")
+    @strawberry.field(
+        description="The warehouse it left from (MANAGE_ORDERS; null for anyone else, and "
+        "once the warehouse was deleted)."
+    )
     async def warehouse_name(self, info: Info) -> str | None:
-        if self.row.warehouse_id is None:
+        from resolvers.orders.types import can_manage_orders
+
+        if self.row.warehouse_id is None or not can_manage_orders(info):
             return None
         warehouse = await info.context.loaders.warehouse.load(self.row.warehouse_id)
         return warehouse.name if warehouse else None

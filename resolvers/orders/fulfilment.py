@@ -24,8 +24,8 @@ from resolvers.base import (
     run_mutation,
     user_errors_field,
 )
-from resolvers.ids import key_or_none
-from resolvers.orders.after_sale_types import Shipment
+from resolvers.ids import global_id, key_or_none
+from resolvers.orders.after_sale_types import Shipment, ShipmentStatus
 from resolvers.orders.types import Order
 
 MANAGE_ORDERS = [HasPermission(Perm.MANAGE_ORDERS)]
@@ -63,6 +63,23 @@ class ShipmentPayload:
     order: Order | None = payload_field("The order after the change.")
     shipment: Shipment | None = payload_field("The shipment.")
     user_errors: list[UserErrorType] = user_errors_field()
+
+
+@strawberry.type(description="What a carrier learns back: its own shipment, nothing of the order.")
+class ShipmentDeliveryReportPayload:
+    shipment_id: strawberry.ID | None = payload_field("The shipment the report was about.")
+    status: ShipmentStatus | None = payload_field("DELIVERED once recorded.")
+    delivered_at: datetime | None = payload_field("The delivery time recorded.")
+    user_errors: list[UserErrorType] = user_errors_field()
+
+
+def _report_payload(result: tuple[orders.Order, models.Shipment]) -> ShipmentDeliveryReportPayload:
+    _, shipment = result
+    return ShipmentDeliveryReportPayload(
+        shipment_id=strawberry.ID(str(global_id("Shipment", shipment.id))),
+        status=ShipmentStatus(shipment.status),
+        delivered_at=shipment.delivered_at,
+    )
 
 
 def _payload(result: tuple[orders.Order, models.Shipment]) -> ShipmentPayload:
@@ -117,7 +134,8 @@ class Mutation:
         "(REPORT_DELIVERIES, or MANAGE_ORDERS): the shipment with this carrier and tracking "
         "number was delivered at `deliveredAt` (default now; not in the future, not before "
         "it shipped). Idempotent: a replayed report answers the same shipment and changes "
-        "nothing."
+        "nothing. The answer names the shipment only: a carrier's account sees nothing of "
+        "the order or its customer."
     )
     async def shipment_delivery_report(
         self,
@@ -125,14 +143,14 @@ class Mutation:
         carrier: str,
         tracking_number: str,
         delivered_at: datetime | None = None,
-    ) -> ShipmentPayload:
+    ) -> ShipmentDeliveryReportPayload:
         user = current_user(info)
         if not (
             has_permission(user, Perm.REPORT_DELIVERIES) or has_permission(user, Perm.MANAGE_ORDERS)
         ):
             raise ApiError("You need the REPORT_DELIVERIES permission to do this.", "FORBIDDEN")
         return await run_mutation(
-            info, ShipmentPayload, fulfilment.report_delivery, _payload,
+            info, ShipmentDeliveryReportPayload, fulfilment.report_delivery, _report_payload,
             carrier=carrier, tracking_number=tracking_number, delivered_at=delivered_at,
             user_id=user.id,
         )  # fmt: skip

@@ -248,11 +248,18 @@ class Order(relay.Node):
             sorted({row.user_id for row in rows if row.user_id is not None})
         )
         emails = {user.id: user.email for user in users if user is not None}
+        staff_ids = {
+            user.id
+            for user in users
+            if user is not None and has_permission(user, Perm.MANAGE_ORDERS)
+        }
 
         def actor(user_id: int | None) -> OrderActor:
             if user_id is None:
                 return OrderActor.SYSTEM
-            return OrderActor.CUSTOMER if user_id == self.row.user_id else OrderActor.STAFF
+            if user_id != self.row.user_id and user_id in staff_ids:
+                return OrderActor.STAFF
+            return OrderActor.CUSTOMER
 
         return [
             OrderEvent(

@@ -37,7 +37,7 @@ mutation($id: ID!) {{
 REPORT = f"""
 mutation($carrier: String!, $tracking: String!, $at: DateTime) {{
   shipmentDeliveryReport(carrier: $carrier, trackingNumber: $tracking, deliveredAt: $at) {{
-    order {{ status }} shipment {{ id status deliveredAt }} {ERRORS}
+    shipmentId status deliveredAt {ERRORS}
   }}
 }}"""
 ORDER = f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"

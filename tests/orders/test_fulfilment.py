@@ -233,11 +233,16 @@ async def test_a_carrier_reports_a_delivery_once(
     assert codes(future["shipmentDeliveryReport"]) == [(["deliveredAt"], "INVALID")]
     assert codes(early["shipmentDeliveryReport"]) == [(["deliveredAt"], "INVALID")]
     assert first["shipmentDeliveryReport"]["userErrors"] == []
-    assert first["shipmentDeliveryReport"]["order"]["status"] == "DELIVERED"
-    assert (
-        again["shipmentDeliveryReport"]["shipment"] == first["shipmentDeliveryReport"]["shipment"]
+    assert first["shipmentDeliveryReport"]["status"] == "DELIVERED"
+    assert first["shipmentDeliveryReport"]["shipmentId"] == shipped["shipment"]["id"]
+    assert again["shipmentDeliveryReport"] == first["shipmentDeliveryReport"]
+    assert (await staff.execute(ORDER, id=order["id"]))["order"]["status"] == "DELIVERED"
+    # The carrier's account learns nothing of the order or its customer.
+    peek = await carrier.raw(
+        'mutation { shipmentDeliveryReport(carrier: "UPS", trackingNumber: "1Z999")'
+        " { order { token email } } }"
     )
-    assert first["shipmentDeliveryReport"]["shipment"]["id"] == shipped["shipment"]["id"]
+    assert peek["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert len(await outbox(session_factory, order["id"], "shipment_delivered")) == 1
     data = (await staff.execute(ORDER, id=order["id"]))["order"]
     assert [e["toStatus"] for e in data["events"]].count("DELIVERED") == 1
@@ -286,3 +291,33 @@ async def test_a_partly_refunded_order_with_shipped_units_cannot_be_cancelled(
     assert refused == {"order": None, "userErrors": [{"code": "ILLEGAL_TRANSITION"}]}
     assert await stock_of(session_factory, variant) == before
     assert (await staff.execute(ORDER, id=order["id"]))["order"]["status"] == "PARTIALLY_REFUNDED"
+
+
+async def test_refunded_units_do_not_ship(gql, shop, staff):
+    from tests.payments.payment_fixtures import REFUND
+
+    order = await paid_order(gql, shop, quantities=(3,))
+    line = order["lines"][0]["id"]
+    refund = await staff.execute(
+        REFUND, orderId=order["id"], input={"lines": [{"lineId": line, "quantity": 1}]}
+    )
+    assert refund["orderRefund"]["userErrors"] == []
+
+    over = await _fulfil(staff, order, lines_input(order, 3))
+    rest = await _fulfil(staff, order, lines_input(order, 2))
+
+    assert codes(over) == [(["input.lines.0.quantity"], "FULFILMENT_EXCEEDS_LINE")]
+    assert "Only 2 units" in over["userErrors"][0]["message"]
+    assert rest["userErrors"] == [] and rest["order"]["status"] == "PARTIALLY_FULFILLED"
+
+
+async def test_warehouse_names_are_for_staff_only(gql, shop, staff):
+    order = await paid_order(gql, shop, quantities=(1,))
+    await ship(staff, order, 1)
+    from tests.orders.after_sale_fixtures import BY_TOKEN
+
+    guest = (await gql.execute(BY_TOKEN, token=order["token"]))["orderByToken"]
+    seen = (await staff.execute(ORDER, id=order["id"]))["order"]
+
+    assert guest["shipments"][0]["warehouseName"] is None
+    assert seen["shipments"][0]["warehouseName"]

@@ -66,3 +66,19 @@ async def test_a_customer_reorders_their_own_order_into_their_cart(
     assert second["cart"]["lines"] == [{"quantity": 2}]
     assert codes(stranger) == [(["id"], "NOT_FOUND")]
     assert codes(anonymous) == [(["id"], "NOT_FOUND")]
+
+
+async def test_reorders_are_rate_limited_per_address(start_app):
+    import uuid
+
+    from tests.graphql_client import GraphQLClient
+
+    async with start_app(
+        rate_limits_enabled=True, rate_limit_reorder_ip="2/minute",
+        pubsub_prefix=f"rl-{uuid.uuid4()}",
+    ) as (_, http):  # fmt: skip
+        gql = GraphQLClient(http)
+        bodies = [await gql.raw(REORDER, token="z" * 43) for _ in range(3)]
+    assert [b.get("errors", [{}])[0].get("extensions", {}).get("code") for b in bodies] == [
+        None, None, "RATE_LIMITED",
+    ]  # fmt: skip

@@ -148,7 +148,7 @@ async def test_returns_close_after_the_window(gql, shop, staff, session_factory)
         await session.execute(
             update(Shipment)
             .where(Shipment.order_id == key_of(order["id"]))
-            .values(delivered_at=datetime.now(UTC) - timedelta(days=31))
+            .values(delivery_recorded_at=datetime.now(UTC) - timedelta(days=31))
         )
     late = await _request(gql, order, 1)
     assert codes(late) == [(["id"], "RETURN_WINDOW_CLOSED")]
@@ -268,3 +268,24 @@ async def test_staff_list_returns_by_status_in_the_same_statements_per_page(
     assert [e["node"]["id"] for e in rejected["orderReturns"]["edges"]] == [returns[0]]
     assert counts[0] == counts[1]
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_backdated_carrier_report_does_not_shorten_the_window(
+    gql, shop, staff, session_factory
+):
+    from tests.orders.after_sale_fixtures import REPORT
+
+    order = await paid_order(gql, shop, quantities=(1,))
+    await ship(staff, order, 1, carrier="DHL", trackingNumber="OLD1")
+    async with session_factory() as session, session.begin():  # shipped 40 days ago
+        await session.execute(
+            update(Shipment)
+            .where(Shipment.order_id == key_of(order["id"]))
+            .values(created_at=datetime.now(UTC) - timedelta(days=40))
+        )
+    backdated = (datetime.now(UTC) - timedelta(days=39)).isoformat()
+    report = await staff.execute(REPORT, carrier="DHL", tracking="OLD1", at=backdated)
+    asked = await _request(gql, order, 1)
+
+    assert report["shipmentDeliveryReport"]["userErrors"] == []
+    assert asked["userErrors"] == [] and asked["orderReturn"]["status"] == "REQUESTED"

@@ -21,7 +21,7 @@ from app.services.checks import clean_text
 from app.services.orders.access import locked_for_staff, not_found
 from app.services.orders.audit import audit
 from app.services.orders.notify import notify_customer
-from app.services.orders.quantities import delivered_by_line
+from app.services.orders.quantities import delivered_by_line, refunded_before_shipping
 from app.services.orders.stock_moves import put_back, take
 from app.services.orders.transitions import check, move_if_allowed
 from app.services.payments.refunds import LineQuantity
@@ -138,11 +138,13 @@ async def fulfil(
         )  # fmt: skip
     lines = await _order_lines(session, order, wanted, "input.lines")
     allocations = await _allocations(session, order)
+    refunded = await refunded_before_shipping(session, order)
     for index, (line_id, quantity) in enumerate(wanted.items()):
-        left = sum(a.quantity - a.shipped_quantity for a in allocations[line_id])
+        unshipped = sum(a.quantity - a.shipped_quantity for a in allocations[line_id])
+        left = max(unshipped - refunded.get(line_id, 0), 0)
         if quantity > left:
             raise _invalid(
-                f"Only {left} units of this line are left to ship.",
+                f"Only {left} units of this line are left to ship (refunded units do not ship).",
                 f"input.lines.{index}.quantity", ErrorCode.FULFILMENT_EXCEEDS_LINE,
             )  # fmt: skip
     warehouse_id = data.warehouse_id
@@ -247,6 +249,7 @@ async def _deliver(
         return order, shipment
     now = datetime.now(UTC)
     shipment.delivered_at = _delivered_at(delivered_at, shipment, now)
+    shipment.delivery_recorded_at = now
     shipment.status = "delivered"
     await session.flush()
     lines = (

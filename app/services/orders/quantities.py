@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.services.payments.refunds import units_refunded
 from models.fulfilment import (
     RETURN_HOLDING_STATUSES,
     OrderReturn,
@@ -12,7 +13,8 @@ from models.fulfilment import (
     Shipment,
     ShipmentLine,
 )
-from models.orders import OrderAllocation, OrderLine
+from models.orders import Order, OrderAllocation, OrderLine
+from models.payments import Refund
 
 
 async def shipped_by_line(session: AsyncSession, order_id: int) -> dict[int, int]:
@@ -48,3 +50,19 @@ async def returned_by_line(
         .group_by(ReturnLine.order_line_id)
     )
     return {line_id: int(total) for line_id, total in rows}
+
+
+async def refunded_before_shipping(session: AsyncSession, order: Order) -> dict[int, int]:
+    """Units of each line refunded other than through a return (out of stock, goodwill): they
+    are not to be shipped. Refunds of returns give back units that were shipped already."""
+    return_refunds = select(OrderReturn.refund_id).where(
+        OrderReturn.order_id == order.id, OrderReturn.refund_id.is_not(None)
+    )
+    refunds = await session.scalars(
+        select(Refund).where(
+            Refund.order_id == order.id,
+            Refund.status != "failed",
+            Refund.id.not_in(return_refunds),
+        )
+    )
+    return units_refunded(refunds)

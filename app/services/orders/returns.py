@@ -61,7 +61,7 @@ async def request_return(
     why = clean_text(reason, field="input.reason", max_length=MAX_REASON, multiline=True)
     order = await locked_order(session, order_id=order_id, who=who)
     last_delivery = await session.scalar(
-        select(func.max(Shipment.delivered_at)).where(
+        select(func.max(Shipment.delivery_recorded_at)).where(
             Shipment.order_id == order.id, Shipment.status == "delivered"
         )
     )

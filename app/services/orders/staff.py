@@ -74,7 +74,11 @@ async def transition(
         await session.execute(
             update(Shipment)
             .where(Shipment.order_id == order.id, Shipment.status == "shipped")
-            .values(status="delivered", delivered_at=datetime.now(UTC))
+            .values(
+                status="delivered",
+                delivered_at=datetime.now(UTC),
+                delivery_recorded_at=datetime.now(UTC),
+            )
             .execution_options(synchronize_session=False)
         )
     from_status = order.status

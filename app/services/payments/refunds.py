@@ -13,6 +13,7 @@ the parts always add up to the line's total.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -61,15 +62,18 @@ async def _given_back(session: AsyncSession, order: Order) -> tuple[dict[int, in
     refunds = await session.scalars(
         select(Refund).where(Refund.order_id == order.id, Refund.status != "failed")
     )
+    rows = list(refunds)
+    return units_refunded(rows), sum(refund.shipping_amount for refund in rows)
+
+
+def units_refunded(refunds: Iterable[Refund]) -> dict[int, int]:
+    """Per order line, the units these refunds give back."""
     units: dict[int, int] = {}
-    shipping = 0
     for refund in refunds:
-        shipping += refund.shipping_amount
         for line in refund.lines:
-            units[int(line["orderLineId"])] = units.get(int(line["orderLineId"]), 0) + int(
-                line["quantity"]
-            )
-    return units, shipping
+            key = int(line["orderLineId"])
+            units[key] = units.get(key, 0) + int(line["quantity"])
+    return units
 
 
 async def _by_lines(

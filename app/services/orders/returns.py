@@ -223,8 +223,13 @@ async def _restock(
             .order_by(Shipment.id.desc())
             .limit(1)
         )
-        if target is not None:
-            slots[(variant_id, target)] = slots.get((variant_id, target), 0) + quantity
+        if target is None:  # shipped from a warehouse deleted since: staff say where
+            raise _error(
+                ErrorCode.REQUIRED,
+                "The warehouse these units were shipped from is gone; name one.",
+                "warehouseId",
+            )
+        slots[(variant_id, target)] = slots.get((variant_id, target), 0) + quantity
     for (variant_id, target), quantity in sorted(slots.items()):
         await put_back(
             session,
@@ -233,6 +238,7 @@ async def _restock(
             quantity=quantity,
             reason=f"order #{order.number} return {row.id} restocked",
             user_id=user_id,
+            create=True,
         )
 
 

@@ -10,6 +10,7 @@ transactions moving the same rows never deadlock.
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, OrderError
@@ -24,17 +25,29 @@ async def _changed(session: AsyncSession, variant_id: int) -> None:
 
 async def put_back(
     session: AsyncSession, *, variant_id: int, warehouse_id: int, quantity: int, reason: str,
-    user_id: int | None = None,
+    user_id: int | None = None, create: bool = False,
 ) -> bool:  # fmt: skip
     """Add `quantity` units to the stock row; False when the row is gone (its warehouse was
-    deleted): there is nothing to return the units to."""
-    after = await session.scalar(
-        update(Stock)
-        .where(Stock.variant_id == variant_id, Stock.warehouse_id == warehouse_id)
-        .values(quantity=Stock.quantity + quantity)
-        .returning(Stock.quantity)
-        .execution_options(synchronize_session=False)
-    )
+    deleted): there is nothing to return the units to. With `create` a missing row is made
+    (a restocked return may go to a warehouse that never held the variant)."""
+    if create:
+        insert_row = insert(Stock).values(
+            variant_id=variant_id, warehouse_id=warehouse_id, quantity=quantity
+        )
+        after = await session.scalar(
+            insert_row.on_conflict_do_update(
+                index_elements=[Stock.variant_id, Stock.warehouse_id],
+                set_={"quantity": Stock.quantity + insert_row.excluded.quantity},
+            ).returning(Stock.quantity)
+        )
+    else:
+        after = await session.scalar(
+            update(Stock)
+            .where(Stock.variant_id == variant_id, Stock.warehouse_id == warehouse_id)
+            .values(quantity=Stock.quantity + quantity)
+            .returning(Stock.quantity)
+            .execution_options(synchronize_session=False)
+        )
     if after is None:
         return False
     session.add(StockAdjustment(

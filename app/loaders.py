@@ -263,6 +263,8 @@ class Loaders:
     audit_by_order: DataLoader[int, list[OrderAudit]]
     order_line: DataLoader[int, OrderLine | None]
     refund: DataLoader[int, Refund | None]
+    shipment: DataLoader[int, Shipment | None]
+    order_return: DataLoader[int, OrderReturn | None]
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
@@ -393,4 +395,6 @@ class Loaders:
             ),
             order_line=by_id(OrderLine, "order_line"),
             refund=by_id(Refund, "refund"),
+            shipment=by_id(Shipment, "shipment"),
+            order_return=by_id(OrderReturn, "return"),
         )

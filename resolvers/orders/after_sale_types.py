@@ -3,17 +3,19 @@ the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry import relay
 from strawberry.scalars import JSON
 
 from models import fulfilment as models
 from models import orders as order_models
-from resolvers.base import Info, global_id
+from resolvers.base import Info, global_id, node_keys
+from resolvers.ids import MISSING_KEY
 
 if TYPE_CHECKING:
     from resolvers.orders.types import OrderLine
@@ -74,9 +76,23 @@ def units_of(
     ]
 
 
+async def _visible(info: Info, rows: list[Any], build: Any) -> list[Any]:
+    """Each row as its type if the viewer may see its order (the order's rule), else None."""
+    from resolvers.orders.types import can_view_order
+
+    orders = await info.context.loaders.order.load_many(
+        [row.order_id if row is not None else MISSING_KEY for row in rows]
+    )
+    return [
+        build(row) if row is not None and order is not None and can_view_order(info, order)
+        else None
+        for row, order in zip(rows, orders, strict=True)
+    ]  # fmt: skip
+
+
 @strawberry.type(description="Units of an order that left one warehouse together.")
-class Shipment:
-    id: strawberry.ID = strawberry.field(description="Global ID.")
+class Shipment(relay.Node):
+    id: relay.NodeID[int]
     status: ShipmentStatus = strawberry.field(description="Shipped, or delivered.")
     carrier: str = strawberry.field(description="Who carries it (empty if not given).")
     tracking_number: str = strawberry.field(description="The carrier's tracking number.")
@@ -88,7 +104,7 @@ class Shipment:
     @classmethod
     def from_row(cls, row: models.Shipment) -> Shipment:
         return cls(
-            id=strawberry.ID(str(global_id("Shipment", row.id))),
+            id=row.id,
             status=ShipmentStatus(row.status),
             carrier=row.carrier,
             tracking_number=row.tracking_number,
@@ -97,6 +113,14 @@ class Shipment:
             delivered_at=row.delivered_at,
             row=row,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Shipment | None]:
+        """Only shipments of orders the viewer may see (their customer, or staff)."""
+        rows = await info.context.loaders.shipment.load_many(node_keys(node_ids))
+        return await _visible(info, rows, cls.from_row)
 
     @strawberry.field(
         description="The warehouse it left from (MANAGE_ORDERS; null for anyone else, and "
@@ -117,8 +141,8 @@ class Shipment:
 
 
 @strawberry.type(description="A customer's return of delivered units, and staff's answer.")
-class OrderReturn:
-    id: strawberry.ID = strawberry.field(description="Global ID.")
+class OrderReturn(relay.Node):
+    id: relay.NodeID[int]
     status: ReturnStatus = strawberry.field(description="Where the return stands.")
     reason: str = strawberry.field(description="The customer's reason.")
     staff_note: str = strawberry.field(description="Staff's answer (why rejected, findings).")
@@ -130,7 +154,7 @@ class OrderReturn:
     @classmethod
     def from_row(cls, row: models.OrderReturn) -> OrderReturn:
         return cls(
-            id=strawberry.ID(str(global_id("OrderReturn", row.id))),
+            id=row.id,
             status=ReturnStatus(row.status),
             reason=row.reason,
             staff_note=row.staff_note,
@@ -139,6 +163,14 @@ class OrderReturn:
             updated_at=row.updated_at,
             row=row,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]  # never `required`: see resolvers.node
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[OrderReturn | None]:
+        """Only returns of orders the viewer may see (their customer, or staff)."""
+        rows = await info.context.loaders.order_return.load_many(node_keys(node_ids))
+        return await _visible(info, rows, cls.from_row)
 
     @strawberry.field(description="Lines and units returned, with the customer's reasons.")
     async def lines(self, info: Info) -> list[LineUnits]:

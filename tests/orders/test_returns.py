@@ -289,3 +289,29 @@ async def test_a_backdated_carrier_report_does_not_shorten_the_window(
 
     assert report["shipmentDeliveryReport"]["userErrors"] == []
     assert asked["userErrors"] == [] and asked["orderReturn"]["status"] == "REQUESTED"
+
+
+NODE = """
+query($id: ID!) {
+  node(id: $id) {
+    id ... on Shipment { shipmentStatus: status } ... on OrderReturn { status }
+  }
+}"""
+
+
+async def test_shipments_and_returns_are_nodes_for_who_may_see_the_order(
+    gql, shop, staff, customer, make_user, sign_in
+):
+    owner = await make_user(email="nodes@example.com")
+    mine = gql.as_user((await sign_in(owner.email))["accessToken"])
+    order = await delivered_order(mine, staff, shop, quantities=(1,), user_id=owner.id)
+    shipment_id = order["shipments"][0]["id"]
+    return_id = (await _request(mine, order, 1))["orderReturn"]["id"]
+
+    for node_id, key, status in (
+        (shipment_id, "shipmentStatus", "DELIVERED"), (return_id, "status", "REQUESTED"),
+    ):  # fmt: skip
+        assert (await mine.execute(NODE, id=node_id))["node"] == {"id": node_id, key: status}
+        assert (await staff.execute(NODE, id=node_id))["node"][key] == status
+        assert (await customer.execute(NODE, id=node_id))["node"] is None
+        assert (await gql.execute(NODE, id=node_id))["node"] is None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode
-from app.services.cart.common import own_open_cart, utcnow
+from app.services.cart.common import lock_user, own_open_cart, utcnow
 from app.services.cart.lines import LineInput, create_cart, sellable_problem, variants_for_cart
 from app.services.cart.view import CartView
 from app.services.checkout import stock
@@ -52,7 +52,12 @@ async def reorder(
             select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
         )
     ).all()
-    cart = await own_open_cart(session, user_id=who.user_id) if who.user_id else None
+    cart = None
+    if who.user_id is not None:
+        # The user's row first, then the cart (the cart's lock order): concurrent reorders of
+        # one customer wait here and each sees what the one before it added.
+        await lock_user(session, who.user_id)
+        cart = await own_open_cart(session, user_id=who.user_id)
     currency = cart.currency if cart is not None else order.currency
     in_cart: dict[int, int] = {}
     if cart is not None:

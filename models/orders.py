@@ -72,6 +72,7 @@ class Order(Timestamped, Base):
         Index("uq_orders_cart_id", "cart_id", unique=True),
         Index("ix_orders_user_created", "user_id", "created_at", "id"),
         Index("ix_orders_created", "created_at", "id"),
+        Index("ix_orders_total", "total_amount", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -27,6 +27,10 @@ from resolvers.orders.types import Order, OrderStatus, can_manage_orders
 
 MAX_STATUSES = 20
 
+# Registers the GraphQL enums on the service's enums, which the input annotates.
+strawberry.enum(queries.OrderSortField, description="What staff order lists sort by.")
+strawberry.enum(queries.SortDirection, description="Ascending or descending.")
+
 
 @strawberry.input(description="Which of your orders to list; every field narrows.")
 class MyOrdersFilter:
@@ -71,6 +75,23 @@ class OrdersFilter(MyOrdersFilter):
         )  # fmt: skip
 
 
+@strawberry.input(
+    description="The order of a staff order list; ties go by the order's ID in the same "
+    "direction, so pages never skip or repeat an order."
+)
+class OrderSortInput:
+    field: queries.OrderSortField = strawberry.field(
+        description="CREATED_AT, TOTAL (minor units: filter by `total.currency` to compare "
+        "like with like) or NUMBER."
+    )
+    direction: queries.SortDirection = strawberry.field(
+        default=queries.SortDirection.DESC, description="DESC (the default) or ASC."
+    )
+
+    def to_data(self) -> queries.OrderSort:
+        return queries.OrderSort(field=self.field, direction=self.direction)
+
+
 @strawberry.input(description="Which returns to list (staff).")
 class OrderReturnsFilter:
     status: list[ReturnStatus] | None = strawberry.field(default=None, description="Any of.")
@@ -107,21 +128,25 @@ class Query:
         return Order.from_row(row) if row is not None else None
 
     @strawberry.field(
-        description="Every order, newest first, by status, date, customer, and order number "
-        "or email (MANAGE_ORDERS).",
+        description="Every order by status, date, customer, total, and order number or email "
+        "(MANAGE_ORDERS); newest first unless `sort` says otherwise. A cursor is only valid "
+        "with the `sort` it came from.",
         permission_classes=[HasPermission(Perm.MANAGE_ORDERS)],
     )
     async def orders(
         self,
         info: Info,
         filter: OrdersFilter | None = None,
+        sort: OrderSortInput | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Order]:
         with query_errors():
-            query = queries.all_orders((filter or OrdersFilter()).to_data())
+            query = queries.all_orders(
+                (filter or OrdersFilter()).to_data(), sort.to_data() if sort else None
+            )
         page = PageRequest(first=first, after=after, last=last, before=before)
         return await keyset_connection(info, query, page=page, node=Order.from_row)
 

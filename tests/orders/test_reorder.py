@@ -12,10 +12,10 @@ from models.carts import Cart, CartLine
 from models.catalog import Product, Stock, Variant
 from tests.catalog.staff_fixtures import customer, staff, staff_user
 from tests.checkout.checkout_fixtures import Shop
-from tests.orders.after_sale_fixtures import paid_order
 from tests.conftest import TOKEN_CREATE
 from tests.factories import PASSWORD
 from tests.graphql_client import GraphQLClient
+from tests.orders.after_sale_fixtures import paid_order
 from tests.payments.payment_fixtures import checkout, codes
 from tests.payments.provider_world import committed_shop
 from tests.payments.test_payment_races import _user_cleanup
@@ -166,9 +166,9 @@ async def test_five_reorders_at_once_fill_one_cart_up_to_the_line_limit(
     big = limit // 2 - 1  # two fit whole, the third is cut short, the rest add nothing
     async with start_app(bind=False, database_pool_size=12) as (_, http):
         gql = GraphQLClient(http)
-        token = (await gql.execute(TOKEN_CREATE, email=email, password=PASSWORD))[
-            "tokenCreate"
-        ]["accessToken"]
+        token = (await gql.execute(TOKEN_CREATE, email=email, password=PASSWORD))["tokenCreate"][
+            "accessToken"
+        ]
         mine = gql.as_user(token)
         variant = await committed.variant(price=100, stock=10 * limit)
         cart = await committed.cart([(variant, big)], method=await committed.method(),

@@ -91,7 +91,7 @@ async def test_capture_and_void_are_audited_and_refusals_are_not(
 async def test_a_refund_is_audited_with_its_amount(gql, shop, staff, session_factory):
     order = await paid_order(gql, shop, quantities=(1,))
 
-    refunded = (await staff.execute(REFUND, orderId=order["id"], input={"amount": "2.50"}))
+    refunded = await staff.execute(REFUND, orderId=order["id"], input={"amount": "2.50"})
     trail = (await staff.execute(TRAIL, id=order["id"]))["order"]["auditTrail"]
 
     assert refunded["orderRefund"]["userErrors"] == []
@@ -100,9 +100,7 @@ async def test_a_refund_is_audited_with_its_amount(gql, shop, staff, session_fac
     assert trail[0]["details"]["currency"] == order["total"]["currency"]
 
 
-async def test_the_trail_is_null_for_the_orders_own_customer(
-    gql, shop, staff, make_user, sign_in
-):
+async def test_the_trail_is_null_for_the_orders_own_customer(gql, shop, staff, make_user, sign_in):
     owner = await make_user(email="trail-owner@example.com")
     mine = gql.as_user((await sign_in(owner.email))["accessToken"])
     order = await paid_order(mine, shop, quantities=(1,), user_id=owner.id)

@@ -33,8 +33,8 @@ async def _note_count(factory) -> int:
 async def test_notes_keep_lines_and_tabs_and_come_oldest_first(gql, shop, staff, session_factory):
     order = await paid_order(gql, shop, quantities=(1,))
 
-    first = (await staff.execute(NOTE, id=order["id"], body="  Gift wrap\r\nno invoice\t!  "))
-    second = (await staff.execute(NOTE, id=order["id"], body="Ünïcödé 🎁"))
+    first = await staff.execute(NOTE, id=order["id"], body="  Gift wrap\r\nno invoice\t!  ")
+    second = await staff.execute(NOTE, id=order["id"], body="Ünïcödé 🎁")
     notes = (await staff.execute(NOTES, id=order["id"]))["order"]["notes"]
 
     assert first["orderNoteAdd"]["userErrors"] == second["orderNoteAdd"]["userErrors"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Select, exists, select
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ErrorCode, UserError
 from app.money import clean_currency, to_minor
 from app.services.checks import like_contains, refused_character
-from app.services.pagination import KeysetQuery, newest_first
+from app.services.pagination import KeysetQuery, SortKey, load_timestamp, newest_first
 from models.fulfilment import OrderReturn
 from models.orders import PAID_STATUSES, Order, OrderLine
 
@@ -95,13 +96,43 @@ def orders_of_user(user_id: int, filter: OrderFilter | None = None) -> KeysetQue
     return KeysetQuery(query, keys=newest_first(Order.created_at, Order.id), tag="orders:newest")
 
 
-def all_orders(filter: OrderFilter) -> KeysetQuery:
-    """Every order, newest first, by status, date, customer and number or email (staff)."""
-    return KeysetQuery(
-        _filtered(select(Order), filter),
-        keys=newest_first(Order.created_at, Order.id),
-        tag="orders:newest",
-    )
+class OrderSortField(Enum):
+    CREATED_AT = "CREATED_AT"
+    TOTAL = "TOTAL"
+    NUMBER = "NUMBER"
+
+
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@dataclass(frozen=True)
+class OrderSort:
+    field: OrderSortField = OrderSortField.CREATED_AT
+    direction: SortDirection = SortDirection.DESC
+
+
+def _sort_keys(sort: OrderSort) -> tuple[list[SortKey], str]:
+    """The keyset of an ordering (always ending with the id, which breaks ties) and its
+    cursor tag: a cursor of one ordering is INVALID in another."""
+    down = sort.direction is SortDirection.DESC
+    if sort.field is OrderSortField.CREATED_AT:
+        if down:  # the default order keeps the tag its cursors always had
+            return newest_first(Order.created_at, Order.id), "orders:newest"
+        first = SortKey(Order.created_at, False, datetime.isoformat, load_timestamp)
+    elif sort.field is OrderSortField.TOTAL:
+        first = SortKey(Order.total_amount, down)
+    else:
+        first = SortKey(Order.number, down)
+    return [first, SortKey(Order.id, down)], f"orders:{sort.field.value}:{sort.direction.value}"
+
+
+def all_orders(filter: OrderFilter, sort: OrderSort | None = None) -> KeysetQuery:
+    """Every order by status, date, customer, total and number or email (staff), newest
+    first unless `sort` says otherwise."""
+    keys, tag = _sort_keys(sort or OrderSort())
+    return KeysetQuery(_filtered(select(Order), filter), keys=keys, tag=tag)
 
 
 async def order_by_number_and_email(

@@ -4,8 +4,9 @@ customers' actions and refused actions write none; only staff read it."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
-from tests.catalog.staff_fixtures import customer, staff, staff_user
+from tests.catalog.staff_fixtures import customer, key_of, staff, staff_user
 from tests.checkout.checkout_fixtures import Shop
 from tests.orders.after_sale_fixtures import audit_actions, paid_order
 from tests.orders.test_order_cancel import CANCEL
@@ -125,3 +126,27 @@ async def test_a_page_of_trails_costs_the_same_statements(gql, shop, staff, conn
         order = await paid_order(gql, shop, quantities=(1,))
         await staff.execute(REFUND, orderId=order["id"], input={"amount": "1.00"})
     assert await page_cost() == small
+
+
+async def test_a_capture_and_its_audit_row_are_written_by_one_transaction(
+    gql, shop, staff, session_factory
+):
+    order = await _authorized(gql, shop)
+
+    await staff.execute(CAPTURE, id=order["payments"][0]["id"])
+
+    # xmin is the id of the (sub)transaction that wrote the row: each of the service's
+    # transactions is its own savepoint here, so equal ids mean one transaction.
+    async with session_factory() as session:
+        audit_xid = await session.scalar(
+            text("SELECT xmin::text FROM order_audit WHERE order_id = :id"),
+            {"id": key_of(order["id"])},
+        )
+        capture_xid = await session.scalar(
+            text(
+                "SELECT t.xmin::text FROM payment_transactions t JOIN payments p"
+                " ON p.id = t.payment_id WHERE p.order_id = :id AND t.kind = 'capture'"
+            ),
+            {"id": key_of(order["id"])},
+        )
+    assert audit_xid is not None and audit_xid == capture_xid

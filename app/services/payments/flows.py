@@ -123,13 +123,10 @@ async def _staff_call(
     action: str,
 ) -> Payment:
     await _payment(session, payment_id)
+    # The audit row goes in with the provider's answer, in the transaction that records it.
     await call(session, gateways=gateways, settings=settings, payment_id=payment_id,
-               user_id=user_id)  # fmt: skip
-    payment = await _payment(session, payment_id)
-    async with session.begin():  # after the provider's answer: what staff did, and to what
-        audit(session, order_id=payment.order_id, user_id=user_id, action=action,
-              details={"paymentId": payment.id, "status": payment.status})  # fmt: skip
-    return payment
+               user_id=user_id, audit_action=action)  # fmt: skip
+    return await _payment(session, payment_id)
 
 
 async def capture(session: AsyncSession, **kwargs: Any) -> Payment:

@@ -28,6 +28,7 @@ from app.payments.gateway import (
     StartRequest,
 )
 from app.payments.registry import Gateways
+from app.services.orders.audit import audit
 from app.services.payments.records import (
     Followups,
     apply_snapshot,
@@ -84,18 +85,24 @@ async def record(
     user_id: int | None = None,
     client_secret: str = "",
     approval_url: str = "",
+    audit_action: str | None = None,
 ) -> Followups:
-    """One transaction: lock the payment and apply the provider's answer."""
+    """One transaction: lock the payment and apply the provider's answer (with the audit row
+    of the staff action that asked for it, if any: both commit or neither)."""
     async with session.begin():
         payment, order = await locked_payment(session, payment_id)
         if client_secret:
             payment.client_secret = client_secret[:255]
         if approval_url:
             payment.approval_url = approval_url[:2000]
-        return await apply_snapshot(
+        followups = await apply_snapshot(
             session, payment=payment, order=order, snapshot=snapshot, settings=settings,
             user_id=user_id,
         )  # fmt: skip
+        if audit_action is not None:
+            audit(session, order_id=order.id, user_id=user_id, action=audit_action,
+                  details={"paymentId": payment.id, "status": payment.status})  # fmt: skip
+        return followups
 
 
 async def start_payment(
@@ -208,6 +215,7 @@ async def capture_payment(
     settings: Settings,
     payment_id: int,
     user_id: int | None,
+    audit_action: str | None = None,
 ) -> None:
     """Capture what an authorised payment holds (staff, STRIPE_CAPTURE=manual)."""
     payment, order = await _read(session, payment_id)
@@ -229,7 +237,7 @@ async def capture_payment(
         await _refused(session, payment_id, exc, reference=f"capture:{payment.attempt_key}")
         raise PaymentError(ErrorCode.PAYMENT_GATEWAY_ERROR, exc.message) from exc
     await record(session, payment_id=payment_id, snapshot=snapshot, settings=settings,
-                 user_id=user_id)  # fmt: skip
+                 user_id=user_id, audit_action=audit_action)  # fmt: skip
 
 
 async def void_payment(
@@ -240,6 +248,7 @@ async def void_payment(
     payment_id: int,
     user_id: int | None,
     check: bool = True,
+    audit_action: str | None = None,
 ) -> None:
     """Release what a payment holds, or stop a payment never completed."""
     payment, _ = await _read(session, payment_id)
@@ -265,7 +274,7 @@ async def void_payment(
             return
         raise PaymentError(ErrorCode.PAYMENT_NOT_VOIDABLE, exc.message) from exc
     await record(session, payment_id=payment_id, snapshot=snapshot, settings=settings,
-                 user_id=user_id)  # fmt: skip
+                 user_id=user_id, audit_action=audit_action)  # fmt: skip
 
 
 async def run_followups(

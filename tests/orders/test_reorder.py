@@ -187,3 +187,28 @@ async def test_five_reorders_at_once_fill_one_cart_up_to_the_line_limit(
                                                        Cart.completed_at.is_(None))
         )).all()  # fmt: skip
     assert quantities == [limit]
+
+
+async def test_lines_beyond_the_carts_line_limit_are_problems_not_a_refusal(
+    gql, shop, start_app, make_user, sign_in
+):
+    owner = await make_user(email="full-cart@example.com")
+    signed_in = gql.as_user((await sign_in(owner.email))["accessToken"])
+    order = await paid_order(signed_in, shop, quantities=(1, 1, 1), user_id=owner.id)
+    await shop.cart([(await shop.variant(), 1)], user_id=owner.id)  # their open cart: 1 line
+
+    async with start_app(cart_max_lines=2) as (_, http):
+        client = GraphQLClient(http)
+        token = (await client.execute(TOKEN_CREATE, email=owner.email, password=PASSWORD))[
+            "tokenCreate"
+        ]["accessToken"]
+        mine = client.as_user(token)
+        payload = (await mine.execute(REORDER, id=order["id"]))["orderReorder"]
+        guest = (await client.execute(REORDER, token=order["token"]))["orderReorder"]
+
+    assert payload["userErrors"] == [] and len(payload["cart"]["lines"]) == 2
+    assert [(p["lineId"], p["code"]) for p in payload["problems"]] == [
+        (line["id"], "TOO_MANY_LINES") for line in order["lines"][1:]
+    ]
+    assert guest["userErrors"] == [] and len(guest["cart"]["lines"]) == 2  # a new cart
+    assert [p["lineId"] for p in guest["problems"]] == [order["lines"][2]["id"]]

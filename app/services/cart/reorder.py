@@ -59,13 +59,13 @@ async def reorder(
         await lock_user(session, who.user_id)
         cart = await own_open_cart(session, user_id=who.user_id)
     currency = cart.currency if cart is not None else order.currency
-    in_cart: dict[int, int] = {}
-    if cart is not None:
-        in_cart = {
-            row.variant_id: row.quantity
-            for row in await session.scalars(select(CartLine).where(CartLine.cart_id == cart.id))
-            if row.variant_id is not None
-        }
+    rows = (
+        list(await session.scalars(select(CartLine).where(CartLine.cart_id == cart.id)))
+        if cart is not None
+        else []
+    )
+    in_cart = {row.variant_id: row.quantity for row in rows if row.variant_id is not None}
+    free_lines = settings.cart_max_lines - len(rows)  # lines of deleted variants count too
     found = await variants_for_cart(
         session, sorted({line.variant_id for line in lines if line.variant_id is not None})
     )
@@ -84,6 +84,13 @@ async def reorder(
             problems.append(ReorderProblem(line.id, problem.code, problem.message))
             continue
         variant_id = variant[0].id
+        new_line = variant_id not in in_cart and variant_id not in adding
+        if new_line and free_lines <= 0:
+            problems.append(ReorderProblem(
+                line.id, ErrorCode.TOO_MANY_LINES,
+                f"A cart holds at most {settings.cart_max_lines} lines.",
+            ))  # fmt: skip
+            continue
         taken = in_cart.get(variant_id, 0) + adding.get(variant_id, 0)
         room = settings.cart_max_line_quantity - taken
         available = left.get(variant_id)
@@ -98,6 +105,7 @@ async def reorder(
             ))  # fmt: skip
         if units > 0:
             adding[variant_id] = adding.get(variant_id, 0) + units
+            free_lines -= new_line
     view = await create_cart(
         session,
         user_id=who.user_id,

@@ -42,7 +42,6 @@ from models.fulfilment import (
 )
 from models.orders import (
     Order,
-    OrderAllocation,
     OrderAudit,
     OrderEvent,
     OrderLine,
@@ -171,12 +170,9 @@ def _line_quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
             shipped = dict(
                 (
                     await session.execute(
-                        select(
-                            OrderAllocation.order_line_id,
-                            func.sum(OrderAllocation.shipped_quantity),
-                        )
-                        .where(OrderAllocation.order_line_id.in_(line_ids))
-                        .group_by(OrderAllocation.order_line_id)
+                        select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+                        .where(ShipmentLine.order_line_id.in_(line_ids))
+                        .group_by(ShipmentLine.order_line_id)
                     )
                 ).all()
             )

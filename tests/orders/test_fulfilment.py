@@ -308,7 +308,29 @@ async def test_refunded_units_do_not_ship(gql, shop, staff):
 
     assert codes(over) == [(["input.lines.0.quantity"], "FULFILMENT_EXCEEDS_LINE")]
     assert "Only 2 units" in over["userErrors"][0]["message"]
-    assert rest["userErrors"] == [] and rest["order"]["status"] == "PARTIALLY_FULFILLED"
+    assert rest["userErrors"] == [] and rest["order"]["status"] == "FULFILLED"  # none left
+    delivered = await staff.execute(DELIVER, id=rest["shipment"]["id"])
+    assert delivered["shipmentDeliver"]["order"]["status"] == "DELIVERED"
+
+
+async def test_lines_of_untracked_variants_ship_and_deliver(gql, shop, staff):
+    variant = await shop.variant(price=1000, track=False)
+    cart = await shop.cart([(variant, 2)], method=await shop.method(price=500))
+    order = await checkout(gql, cart, token="tok_success")
+
+    first = await _fulfil(staff, order, lines_input(order, 1))
+    second = await _fulfil(staff, order, lines_input(order, 1))
+    over = await _fulfil(staff, order, lines_input(order, 1))
+    delivered = [
+        (await staff.execute(DELIVER, id=p["shipment"]["id"]))["shipmentDeliver"]
+        for p in (first, second)
+    ]
+
+    assert first["order"]["status"] == "PARTIALLY_FULFILLED"
+    assert second["order"]["status"] == "FULFILLED"
+    assert second["order"]["lines"][0]["quantityFulfilled"] == 2
+    assert codes(over) == [(["orderId"], "ILLEGAL_TRANSITION")]
+    assert delivered[-1]["order"]["status"] == "DELIVERED"
 
 
 async def test_warehouse_names_are_for_staff_only(gql, shop, staff):

@@ -21,7 +21,11 @@ from app.services.checks import clean_text
 from app.services.orders.access import locked_for_staff, not_found
 from app.services.orders.audit import audit
 from app.services.orders.notify import notify_customer
-from app.services.orders.quantities import delivered_by_line, refunded_before_shipping
+from app.services.orders.quantities import (
+    delivered_by_line,
+    refunded_before_shipping,
+    shipped_by_line,
+)
 from app.services.orders.stock_moves import put_back, take
 from app.services.orders.transitions import check, move_if_allowed
 from app.services.payments.refunds import LineQuantity
@@ -139,8 +143,16 @@ async def fulfil(
     lines = await _order_lines(session, order, wanted, "input.lines")
     allocations = await _allocations(session, order)
     refunded = await refunded_before_shipping(session, order)
+    shipped = await shipped_by_line(session, order.id)
+    ordered = dict(
+        (
+            await session.execute(
+                select(OrderLine.id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+            )
+        ).all()
+    )
     for index, (line_id, quantity) in enumerate(wanted.items()):
-        unshipped = sum(a.quantity - a.shipped_quantity for a in allocations[line_id])
+        unshipped = ordered[line_id] - shipped.get(line_id, 0)
         left = max(unshipped - refunded.get(line_id, 0), 0)
         if quantity > left:
             raise _invalid(
@@ -207,8 +219,9 @@ async def fulfil(
         ShipmentLine(shipment_id=shipment.id, order_line_id=line_id, quantity=quantity)
         for line_id, quantity in wanted.items()
     )
-    everything_shipped = all(
-        a.shipped_quantity == a.quantity for rows in allocations.values() for a in rows
+    everything_shipped = all(  # every unit shipped, or refunded before it could ship
+        shipped.get(line_id, 0) + wanted.get(line_id, 0) + refunded.get(line_id, 0) >= units
+        for line_id, units in ordered.items()
     )
     await move_if_allowed(
         session, order, "fulfilled" if everything_shipped else "partially_fulfilled",
@@ -258,7 +271,11 @@ async def _deliver(
         )
     ).all()
     delivered = await delivered_by_line(session, order.id)
-    if all(delivered.get(line_id, 0) >= quantity for line_id, quantity in lines):
+    refunded = await refunded_before_shipping(session, order)
+    if all(
+        delivered.get(line_id, 0) + refunded.get(line_id, 0) >= quantity
+        for line_id, quantity in lines
+    ):
         await move_if_allowed(session, order, "delivered", user_id=user_id)
     await notify_customer(
         session, order, kind="shipping", template="shipment_delivered",

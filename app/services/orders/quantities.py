@@ -13,17 +13,18 @@ from models.fulfilment import (
     Shipment,
     ShipmentLine,
 )
-from models.orders import Order, OrderAllocation, OrderLine
+from models.orders import Order
 from models.payments import Refund
 
 
 async def shipped_by_line(session: AsyncSession, order_id: int) -> dict[int, int]:
-    """Units of each line that left in shipments (from the allocations, which hold the count)."""
+    """Units of each line that left in shipments (counted on the shipment lines: a variant
+    that does not track inventory has no allocation, its units ship all the same)."""
     rows = await session.execute(
-        select(OrderAllocation.order_line_id, func.sum(OrderAllocation.shipped_quantity))
-        .join(OrderLine, OrderLine.id == OrderAllocation.order_line_id)
-        .where(OrderLine.order_id == order_id)
-        .group_by(OrderAllocation.order_line_id)
+        select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(Shipment.order_id == order_id)
+        .group_by(ShipmentLine.order_line_id)
     )
     return {line_id: int(total) for line_id, total in rows}
 

@@ -343,3 +343,21 @@ async def test_warehouse_names_are_for_staff_only(gql, shop, staff):
 
     assert guest["shipments"][0]["warehouseName"] is None
     assert seen["shipments"][0]["warehouseName"]
+
+
+async def test_a_line_split_over_warehouses_ships_from_its_own_allocation(
+    gql, shop, staff, session_factory
+):
+    from tests.catalog.staff_fixtures import gid
+
+    default = await shop.warehouse(default=True)
+    other = await shop.warehouse()
+    variant = await shop.variant(price=1000, stock={default.id: 1, other.id: 2})
+    cart = await shop.cart([(variant, 3)], method=await shop.method(price=500))
+    order = await checkout(gql, cart, token="tok_success")  # 1 from default, 2 from other
+    before = await stock_of(session_factory, variant)
+
+    shipped = await ship(staff, order, 2, warehouseId=gid("Warehouse", other.id))
+
+    assert shipped["order"]["status"] == "PARTIALLY_FULFILLED"
+    assert await stock_of(session_factory, variant) == before == {default.id: 0, other.id: 0}

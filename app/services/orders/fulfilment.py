@@ -178,7 +178,10 @@ async def fulfil(
     moves: dict[tuple[int, int, int], int] = defaultdict(int)  # (variant, warehouse, sign)
     for line_id, quantity in wanted.items():
         left = quantity
-        for allocation in allocations[line_id]:
+        # The shipping warehouse's own allocations first: those units are there already.
+        for allocation in sorted(
+            allocations[line_id], key=lambda a: a.warehouse_id != warehouse_id
+        ):
             units = min(left, allocation.quantity - allocation.shipped_quantity)
             if units <= 0:
                 continue

@@ -31,7 +31,7 @@ from resolvers.base import (
 from resolvers.ids import global_id
 from resolvers.orders.after_sale_types import OrderNote, OrderReturn
 from resolvers.orders.fulfilment import line_key
-from resolvers.orders.types import Order, OrderStatus, can_manage_orders
+from resolvers.orders.types import Order, OrderStatus
 
 if TYPE_CHECKING:
     from resolvers.cart.types import Cart
@@ -45,10 +45,12 @@ def _user_id(info: Info) -> int | None:
     return user.id if user is not None else None
 
 
-def _who(info: Info, token: str | None) -> Who:
+def _customer(info: Info, token: str | None) -> Who:
+    """The caller as the order's customer (by ID, signed in) or a guest (by token): these
+    mutations act for customers, never for staff on someone else's order."""
     return Who(
         user_id=_user_id(info),
-        staff=can_manage_orders(info),
+        staff=False,
         token=node_token(token) if token is not None else None,
     )
 
@@ -132,11 +134,10 @@ class Mutation:
         settings = info.context.settings
         await rate_limit(info, settings.rate_limit_return_request_ip, "return-request:ip",
                          client_ip(info))  # fmt: skip
-        who = _who(info, token)
         return await run_mutation(
             info, OrderReturnPayload, returns.request_return, _return_payload,
             order_id=decode_id(id, "Order") if id is not None else None,
-            who=Who(user_id=who.user_id, staff=False, token=who.token),
+            who=_customer(info, token),
             lines=[LineQuantity(line_key(item.line_id), item.quantity) for item in input.lines],
             line_reasons=[item.reason or "" for item in input.lines],
             reason=input.reason, settings=settings,
@@ -245,13 +246,12 @@ class Mutation:
         info.context.private_answer = True
         await rate_limit(info, info.context.settings.rate_limit_reorder_ip, "reorder:ip",
                          client_ip(info))  # fmt: skip
-        who = _who(info, token)
         return await run_mutation(
             info, OrderReorderPayload, reorder,
             lambda result: OrderReorderPayload(
                 cart=Cart.of(result[0]), problems=[ReorderProblemType.of(p) for p in result[1]]
             ),
             order_id=decode_id(id, "Order") if id is not None else None,
-            who=Who(user_id=who.user_id, staff=False, token=who.token),
+            who=_customer(info, token),
             settings=info.context.settings,
         )  # fmt: skip

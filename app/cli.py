@@ -139,13 +139,17 @@ def worker(
     import signal
 
     from app.housekeeping import HOUSEKEEPING_SECONDS, housekeeping
+    from app.metrics import observe
     from app.notifications.channels import Router
     from app.notifications.worker import WorkerConfig, run_forever, run_once
+    from app.observability import start_error_tracking, tracer_provider
     from app.payments.registry import Gateways
     from app.pubsub import PubSub
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
+    start_error_tracking(settings)
+    tracer_provider(settings)  # SQL, Redis and provider calls traced when an endpoint is set
     config = WorkerConfig.from_settings(settings)
     if batch:
         config = dataclasses.replace(config, batch_size=batch)
@@ -167,16 +171,17 @@ def worker(
         if settings.redis_url:
             await pubsub.connect()
         try:
-            await run_forever(
-                factory,
-                channel=router,
-                stop=stop,
-                config=config,
-                periodic=housekeeping(
-                    factory, settings, gateways, pubsub if settings.redis_url else None
-                ),
-                periodic_seconds=HOUSEKEEPING_SECONDS,
-            )
+            async with observe(settings, engine):
+                await run_forever(
+                    factory,
+                    channel=router,
+                    stop=stop,
+                    config=config,
+                    periodic=housekeeping(
+                        factory, settings, gateways, pubsub if settings.redis_url else None
+                    ),
+                    periodic_seconds=HOUSEKEEPING_SECONDS,
+                )
         finally:
             await gateways.aclose()
             if settings.redis_url:

@@ -9,6 +9,7 @@ answer) publishes exactly what was committed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _KEY = "pending_events"
 _COMMITTED = "committed_events"
+_CALLBACKS = "after_commit_callbacks"
 
 
 def emit(session: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
@@ -29,15 +31,27 @@ def emit(session: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     session.info.setdefault(_KEY, []).append((channel, payload))
 
 
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` (quick, synchronous: a metric) once this transaction commits; never
+    if it rolls back."""
+    session.info.setdefault(_CALLBACKS, []).append(callback)
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     if _KEY in session.info:
         session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_KEY))
+    for callback in session.info.pop(_CALLBACKS, ()):
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit callback failed")
 
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session: Session) -> None:
     session.info.pop(_KEY, None)
+    session.info.pop(_CALLBACKS, None)
 
 
 def take_pending(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:

@@ -38,6 +38,7 @@ from app.graphql_request import (
     negotiate,
     read_request,
 )
+from app.metrics import CACHE_REQUESTS
 from app.response_cache import CachedAnswer, ResponseCache, Tags
 from app.settings import Settings
 
@@ -211,11 +212,13 @@ class GraphQLHTTPHandler:
         if waiter is not None:
             cached = await asyncio.shield(waiter)
         if cached is not None:
+            CACHE_REQUESTS.labels("hit").inc()
             extensions = await self._hit_extensions(scope, cached)
             await send_response(
                 send, 200, with_extensions(cached.body, extensions), media, {"x-cache": "hit"}
             )
             return
+        CACHE_REQUESTS.labels("miss").inc()
         flight = cache.lead(key)
         stored: CachedAnswer | None = None
         tags: Tags = None

@@ -1,5 +1,5 @@
 """The Starlette application: /graphql (HTTP + WebSocket), /webhooks/*, /healthz, /readyz,
-/unsubscribe."""
+/metrics (unless METRICS_PORT serves it apart), /unsubscribe."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -20,12 +21,17 @@ from starlette.routing import Route, WebSocketRoute
 from app.client_address import ClientAddressMiddleware
 from app.invoice_links import download_invoice
 from app.logs import RequestIdMiddleware
+from app.metrics import HTTPMetrics, metrics_endpoint, observe
+from app.observability import instrument_app, start_error_tracking, tracer_provider
 from app.resources import Resources, open_resources
 from app.schema import build_schema
 from app.settings import Settings
 from app.unsubscribe import unsubscribe
 from app.view import GraphQLView
 from app.webhooks import ROUTES as WEBHOOK_ROUTES
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +75,19 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI app for `settings` (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None, *, span_processor: SpanProcessor | None = None
+) -> Starlette:
+    """The ASGI app for `settings` (default: from the environment); `span_processor` traces
+    into it instead of OTLP (tests)."""
     settings = settings or Settings()
-    graphql = GraphQLView(build_schema(settings), settings)
+    start_error_tracking(settings)
+    tracing = tracer_provider(settings, span_processor)
+    graphql = GraphQLView(build_schema(settings, tracing), settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings) as resources, observe(settings, resources.engine):
             app.state.resources = resources
             # What exists now lives as long as the process: keep it out of the cyclic
             # collector's full passes, which otherwise scan it all (about 80 ms here).
@@ -94,6 +105,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/unsubscribe", unsubscribe, methods=["GET", "POST"]),
             *WEBHOOK_ROUTES,
             Route("/invoices/{invoice_id:int}/pdf", download_invoice, methods=["GET"]),
+            *(
+                [Route("/metrics", metrics_endpoint, methods=["GET"])]
+                if settings.metrics_enabled and settings.metrics_port is None
+                else []
+            ),
         ],
         middleware=[
             Middleware(ClientAddressMiddleware, trusted_proxies=settings.trusted_proxies),
@@ -106,9 +122,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
+            # Innermost: the router has put the matched route in the scope it sees.
+            *([Middleware(HTTPMetrics)] if settings.metrics_enabled else []),
         ],
         lifespan=lifespan,
     )
+    instrument_app(app, tracing)
     app.state.settings = settings
     app.state.graphql = graphql
     return app

@@ -45,6 +45,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from app.cost_budget import CostBudget, Throttled, ThrottleStatus, client_key
 from app.document_cache import DocumentCache
 from app.document_scan import BAD_TEXT_MESSAGE, MAX_NUMBER_LENGTH, scan_document, scan_variables
+from app.metrics import QUERY_COST
 from app.query_cost import MAX_IDS, analyse
 from app.query_selection import actual_cost
 
@@ -289,6 +290,8 @@ class RequestGuard(SchemaExtension):
         result = self.execution_context.result
         for error in getattr(result, "errors", None) or ():
             _give_code(error, validation=any(error is seen for seen in self.validation_errors))
+        if self.operation is not None:
+            QUERY_COST.labels(self.operation.operation.value).observe(self.requested)
 
     async def get_results(self) -> dict[str, Any]:
         if self.operation is not None and self.operation.operation is OperationType.SUBSCRIPTION:

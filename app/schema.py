@@ -6,7 +6,7 @@ import copy
 import logging
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -24,8 +24,14 @@ import resolvers.notifications
 import resolvers.orders
 import resolvers.payments
 from app.document_cache import CachedParser, DocumentCache
+from app.logs import LogContext
+from app.metrics import GraphQLMetrics
+from app.observability import error_tracking_enabled, sentry_extension, tracing_extension
 from app.request_guard import GuardConfig, RequestGuard
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = logging.getLogger("app.graphql")
 
@@ -103,7 +109,7 @@ class MarkCacheable(SchemaExtension):
 
 
 def _extensions(
-    settings: Settings, documents: DocumentCache
+    settings: Settings, documents: DocumentCache, tracer_provider: TracerProvider | None
 ) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     config = GuardConfig(
         max_depth=settings.max_query_depth,
@@ -113,15 +119,22 @@ def _extensions(
         max_variable_values=settings.max_query_tokens,
         max_fields=settings.max_query_fields,
     )
-    # The guard comes first: its end-of-operation step runs last, after masking.
-    extensions: list[Any] = [
+    # Metrics come first: their end-of-operation step runs last and sees every code. Then
+    # the guard, whose end-of-operation step runs after masking.
+    extensions: list[Any] = [GraphQLMetrics] if settings.metrics_enabled else []
+    extensions += [
         lambda: RequestGuard(config=config, cache=documents),
+        LogContext,
         MarkCacheable,
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: CachedParser(cache=documents),
     ]
     if not settings.debug_enabled:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
+    if tracer_provider is not None:
+        extensions.append(tracing_extension(tracer_provider))
+    if error_tracking_enabled():
+        extensions.append(sentry_extension())
     return extensions
 
 
@@ -136,12 +149,14 @@ def _types_schema() -> CommerceSchema:
     )
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    """The schema with the limits and masking `settings` ask for."""
+def build_schema(
+    settings: Settings | None = None, tracer_provider: TracerProvider | None = None
+) -> strawberry.Schema:
+    """The schema with the limits, masking and tracing `settings` ask for."""
     settings = settings or Settings()
     schema = copy.copy(_types_schema())
     schema.document_cache = DocumentCache()  # shared by this schema's requests
-    schema.extensions = tuple(_extensions(settings, schema.document_cache))
+    schema.extensions = tuple(_extensions(settings, schema.document_cache, tracer_provider))
     schema.hide_suggestions = not settings.introspection_enabled
     return schema
 

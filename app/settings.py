@@ -141,6 +141,19 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     log_json: bool | None = None
+    # Observability (docs/operations.md). /metrics answers on the main port unless METRICS_PORT
+    # is set: then only there, on METRICS_HOST (default HOST), so the public port hides it.
+    metrics_enabled: bool = True
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    metrics_host: str | None = None
+    # Operation names become a label; past this many distinct ones they count as "other".
+    metrics_max_operation_names: int = Field(default=200, ge=0, le=10_000)
+    # Traces go over OTLP/HTTP to this collector (e.g. http://otel-collector:4318); unset: off.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "commerce"
+    sentry_dsn: SecretStr | None = None  # unset: no error tracking
+    sentry_environment: str | None = None  # default: ENVIRONMENT
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
 
     google_client_id: str | None = None
     google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
@@ -220,6 +233,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PAYPAL needs PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_port_is_its_own(self) -> Settings:
+        # Each process would bind it; one process per pod (or container) is the way to scale.
+        if self.metrics_port is not None and self.workers > 1:
+            raise ValueError("METRICS_PORT needs WORKERS=1: run more processes (pods) instead")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("METRICS_PORT must differ from PORT")
         return self
 
     @model_validator(mode="after")

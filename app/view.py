@@ -16,9 +16,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app import logs
 from app.auth.tokens import InvalidAccessToken
 from app.context import Context
 from app.graphql_http import GraphQLHTTPHandler
+from app.observability import identify_user
 from app.resources import Resources
 from app.response_cache import ResponseCache
 from app.services.accounts.tokens import user_for_access_token
@@ -179,6 +181,9 @@ class GraphQLView(GraphQL):
                 )
         except InvalidAccessToken as exc:
             context.auth_error = str(exc)
+        if context.user is not None:
+            logs.user_id.set(context.user.id)  # reset by RequestIdMiddleware at the end
+            identify_user(context.user.id)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
         token = _ws_token(context.connection_params)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.events import publish_committed
+from app.metrics import WEBHOOK_EVENTS
 from app.payments.gateway import GatewayUnavailable, WebhookRejected
 from app.resources import Resources
 from app.services.payments import inbox
@@ -91,14 +93,22 @@ async def _receive(request: Request, provider: str) -> JSONResponse:
     return JSONResponse({"status": outcome.status, "eventId": outcome.event_id})
 
 
+async def _counted(request: Request, provider: str) -> JSONResponse:
+    response = await _receive(request, provider)
+    answer = orjson.loads(response.body)
+    result = answer.get("status") if response.status_code == 200 else answer["error"]["code"]
+    WEBHOOK_EVENTS.labels(provider, str(result).lower()).inc()
+    return response
+
+
 async def stripe_webhook(request: Request) -> JSONResponse:
     """Stripe's events."""
-    return await _receive(request, "STRIPE")
+    return await _counted(request, "STRIPE")
 
 
 async def paypal_webhook(request: Request) -> JSONResponse:
     """PayPal's events."""
-    return await _receive(request, "PAYPAL")
+    return await _counted(request, "PAYPAL")
 
 
 def _endpoint(provider: str, header: str) -> dict[str, Any]:

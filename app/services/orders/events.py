@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events import emit
+from app.events import after_commit, emit
+from app.metrics import ORDER_REVENUE, ORDERS_PLACED
 from app.services.orders.notify import notify_customer
-from models.orders import Order, OrderEvent
+from models.orders import PAID_STATUSES, Order, OrderEvent
 
 TEMPLATE = "order_status"
 
@@ -65,4 +66,14 @@ async def record_status(
     emit(session, channel_of(order.id), message)
     if order.user_id is not None:
         emit(session, customer_channel_of(order.user_id), message)
+    _count(session, order, from_status, to_status)
     return event
+
+
+def _count(session: AsyncSession, order: Order, from_status: str | None, to_status: str) -> None:
+    """Orders placed, and revenue when an order becomes paid, once the change commits."""
+    currency, total = order.currency, order.total_amount
+    if from_status is None:
+        after_commit(session, ORDERS_PLACED.labels(currency).inc)
+    if to_status in PAID_STATUSES and (from_status is None or from_status not in PAID_STATUSES):
+        after_commit(session, lambda: ORDER_REVENUE.labels(currency).inc(total))

@@ -15,6 +15,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY app ./app
 COPY models ./models
 COPY resolvers ./resolvers
+COPY migrations ./migrations
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # ---- runtime: the wheels only, no compilers, not root ---------------------------------
@@ -38,10 +39,6 @@ RUN groupadd --system --gid 10001 commerce \
 # The wheels are bind-mounted from the builder, so they never become a layer here.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index --find-links=/wheels /wheels/commerce-*.whl
-
-# app/migrate.py looks for migrations/ beside the installed app package, and the wheel
-# holds only app, models and resolvers: put them where `commerce migrate` reads them.
-COPY migrations /usr/local/lib/python3.12/site-packages/migrations
 
 WORKDIR /srv/commerce
 USER 10001:10001

@@ -239,20 +239,12 @@ def test_configmap_names_are_settings_and_parse() -> None:
     from app.settings import Settings
 
     config = only(render(production_values()), "ConfigMap", "shop-commerce")["data"]
-    # Added by the observability change in parallel; not Settings fields on every branch yet.
-    parallel = {
-        "METRICS_PORT",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_SERVICE_NAME",
-        "SENTRY_ENVIRONMENT",
-        "SENTRY_TRACES_SAMPLE_RATE",
-    }
-    known = {name.upper() for name in Settings.model_fields} | parallel
+    known = {name.upper() for name in Settings.model_fields}
 
     assert set(config) <= known, set(config) - known
     settings = Settings(
         _env_file=None,
-        **{k.lower(): v for k, v in config.items() if k not in parallel | {"PAYMENT_GATEWAYS"}},
+        **{k.lower(): v for k, v in config.items() if k != "PAYMENT_GATEWAYS"},
     )
     assert settings.trusted_proxies == ["10.244.0.0/16"]
     assert settings.is_production and settings.log_json and settings.workers == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from app.settings import Settings
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"[^\s@'\"<>(),;:]+@[^\s@'\"<>(),;:]+\.[A-Za-z]{2,}")
 REDACTED = "[redacted]"
+SAFE_HEADERS = frozenset(
+    {"accept", "content-type", "content-length", "host", "user-agent", "x-request-id"}
+)
 # Besides sentry-sdk's own list (passwords, tokens, secrets, cookies, authorization...).
 PERSONAL_KEYS = [
     "email",
@@ -150,13 +154,16 @@ def _redact(value: Any) -> Any:
 
 
 def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
-    """Sentry's before_send: no request body, cookies, query string or client address; the
-    user by id only; email addresses blanked wherever text remains (messages, exception
+    """Sentry's before_send: no request body, cookies, query string, client address or
+    headers beyond SAFE_HEADERS; the user by id only; email addresses blanked wherever text remains (messages, exception
     values, breadcrumbs, local variables)."""
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("data", "cookies", "query_string", "env"):
             request.pop(key, None)
+        headers = request.get("headers")
+        if isinstance(headers, dict):  # an allowlist: a new header is left out, not leaked
+            request["headers"] = {k: v for k, v in headers.items() if k.lower() in SAFE_HEADERS}
     user = event.get("user")
     if isinstance(user, dict):
         event["user"] = {"id": user["id"]} if "id" in user else {}
@@ -166,11 +173,19 @@ def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
 def sentry_extension() -> type[SchemaExtension]:
     """Sentry's Strawberry extension for operation spans and names, without its per-field
     hook: a span per resolved field would cost every request (docs/decisions.md)."""
+    import sentry_sdk
     from sentry_sdk.integrations.strawberry import SentryAsyncExtension
     from strawberry.extensions import SchemaExtension
 
     class SentryOperations(SentryAsyncExtension):
         resolve = SchemaExtension.resolve  # type: ignore[assignment]
+
+        def on_execute(self) -> Iterator[None]:
+            # Events name the operation (the transaction stays the route, /graphql).
+            name = self.execution_context.operation_name
+            if name:
+                sentry_sdk.get_isolation_scope().set_tag("graphql.operation", name[:100])
+            yield
 
     return SentryOperations
 
@@ -188,7 +203,7 @@ def start_error_tracking(settings: Settings, **options: Any) -> bool:
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=settings.sentry_environment or settings.environment,
         traces_sample_rate=settings.sentry_traces_sample_rate,
-        send_default_pii=False,
+        # send_default_pii stays at its default, off (passing it is deprecated).
         include_local_variables=False,  # locals hold the input that caused the error
         max_request_body_size="never",
         event_scrubber=EventScrubber(denylist=[*DEFAULT_DENYLIST, *PERSONAL_KEYS]),
@@ -213,4 +228,5 @@ def error_tracking_enabled() -> bool:
         import sentry_sdk
     except ImportError:  # pragma: no cover
         return False
-    return sentry_sdk.get_client().is_active()
+    client = sentry_sdk.get_client()
+    return client.is_active() and bool(client.options.get("dsn"))

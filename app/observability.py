@@ -155,8 +155,8 @@ def _redact(value: Any) -> Any:
 
 def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     """Sentry's before_send: no request body, cookies, query string, client address or
-    headers beyond SAFE_HEADERS; the user by id only; email addresses blanked wherever text remains (messages, exception
-    values, breadcrumbs, local variables)."""
+    headers beyond SAFE_HEADERS; the user by id only; email addresses blanked wherever text
+    remains (messages, exception values, breadcrumbs)."""
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("data", "cookies", "query_string", "env"):

@@ -182,9 +182,13 @@ def sentry_extension() -> type[SchemaExtension]:
 
         def on_execute(self) -> Iterator[None]:
             # Events name the operation (the transaction stays the route, /graphql).
+            from app.logs import request_id
+
+            scope = sentry_sdk.get_isolation_scope()
+            scope.set_tag("request_id", request_id.get())  # the X-Request-Id the client saw
             name = self.execution_context.operation_name
             if name:
-                sentry_sdk.get_isolation_scope().set_tag("graphql.operation", name[:100])
+                scope.set_tag("graphql.operation", name[:100])
             yield
 
     return SentryOperations

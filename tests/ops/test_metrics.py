@@ -74,7 +74,7 @@ async def test_requests_operations_errors_and_cost_are_counted(http, gql) -> Non
     assert delta("commerce_graphql_operations_total", **broken) == 1
     assert delta("commerce_graphql_operation_duration_seconds_count", operation_type="query") == 3
     assert delta("commerce_graphql_errors_total", code="GRAPHQL_VALIDATION_FAILED") == 1
-    # The cost of the two that validated; the broken one has no operation to measure.
+    # All three: the cost is measured before validation (a refused document pays too).
     assert delta("commerce_graphql_query_cost_count", operation_type="query") == 3
     assert delta("commerce_graphql_query_cost_sum", operation_type="query") >= 2
 

@@ -144,8 +144,9 @@ async def test_an_unexpected_error_reaches_sentry_without_personal_data(
     sentry_sdk.flush(timeout=5)
 
     assert answer.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert event_of(sentry)["tags"]["request_id"] == answer.headers["x-request-id"]
     assert sentry.paths and all(path == "/api/42/envelope/" for path in sentry.paths)
-    (event,) = sentry.events()
+    event = event_of(sentry)
     (exception,) = event["exception"]["values"]
     assert exception["type"] == "RuntimeError"
     assert exception["value"] == f"cannot show {REDACTED}"
@@ -157,6 +158,28 @@ async def test_an_unexpected_error_reaches_sentry_without_personal_data(
     raw = b"".join(sentry.envelopes)
     for secret in (EMAIL, token, "secret-cookie", "203.0.113.9", LAST_NAME):
         assert secret.encode() not in raw, secret
+
+
+def event_of(sentry: FakeSentry) -> dict[str, Any]:
+    (event,) = sentry.events()
+    return event
+
+
+async def test_errors_a_client_caused_are_not_reported(session_factory, sentry) -> None:
+    app = create_app(make_settings(sentry_dsn=SecretStr(sentry.dsn), max_query_cost=5))
+    async with running(app, session_factory) as http:
+        codes = []
+        for body, headers in (
+            ({"query": "query { me { email "}, {}),  # does not parse
+            ({"query": ME}, {"Authorization": "Bearer not-a-token"}),
+            ({"query": PRODUCTS.replace("first: 2", "first: 100")}, {}),  # over the cost
+        ):
+            answer = await http.post("/graphql", json=body, headers=headers)
+            codes.append(answer.json()["errors"][0]["extensions"]["code"])
+    sentry_sdk.flush(timeout=5)
+
+    assert codes == ["GRAPHQL_PARSE_FAILED", "UNAUTHENTICATED", "QUERY_TOO_COSTLY"]
+    assert sentry.events() == []
 
 
 def test_scrub_blanks_addresses_everywhere_and_keeps_the_user_id_only() -> None:

@@ -14,8 +14,9 @@ from sqlalchemy import delete, func, select
 
 from app.metrics import _OperationNames, sample_outbox
 from models.notifications import Notification
+from models.orders import Order
 from tests.checkout.checkout_fixtures import Shop
-from tests.payments.payment_fixtures import checkout
+from tests.payments.payment_fixtures import CHECKOUT, checkout, checkout_variables, codes
 from tests.payments.provider_world import SDK_WARNING
 
 pytestmark = pytest.mark.filterwarnings(SDK_WARNING)
@@ -122,6 +123,28 @@ async def test_orders_and_revenue_count_what_committed(http, gql, session_factor
     revenue = "commerce_order_revenue_minor_units_total"
     assert value(after, placed, currency="USD") - value(before, placed, currency="USD") == 1
     assert value(after, revenue, currency="USD") - value(before, revenue, currency="USD") == 2500
+
+
+async def test_a_declined_checkout_rolls_back_and_counts_nothing(
+    http, gql, session_factory
+) -> None:
+    shop = Shop(session_factory)
+    variant = await shop.variant(price=1000, stock=5)
+    cart = await shop.cart([(variant, 1)], method=await shop.method(price=500))
+    before = await scrape(http)
+
+    payload = (await gql.execute(CHECKOUT, **checkout_variables(cart, token="tok_decline")))[
+        "checkoutComplete"
+    ]
+    after = await scrape(http)
+
+    # The order was recorded as placed inside the transaction, which then rolled back.
+    assert codes(payload) == [(["payment.token"], "PAYMENT_DECLINED")]
+    assert payload["order"] is None
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Order)) == 0
+    for name in ("commerce_orders_placed_total", "commerce_order_revenue_minor_units_total"):
+        assert value(after, name, currency="USD") == value(before, name, currency="USD")
 
 
 async def test_webhook_calls_are_counted_by_provider_and_result(http) -> None:

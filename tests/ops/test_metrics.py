@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, func, select
 
-from app.metrics import _OperationNames, sample_outbox
+from app.metrics import OPERATION_NAMES, _OperationNames, sample_outbox
 from models.notifications import Notification
 from models.orders import Order
 from tests.checkout.checkout_fixtures import Shop
@@ -203,6 +203,23 @@ def test_operation_names_cannot_grow_the_series_without_bound() -> None:
     assert names.label("x" * 65) == "other"
     assert names.label("bad\x00name") == "other"
     assert names.seen == {"A", "B"}
+
+
+async def test_past_the_setting_a_new_operation_name_counts_as_other(start_app) -> None:
+    full, limit = len(OPERATION_NAMES.seen), OPERATION_NAMES.limit  # earlier tests' names
+    try:
+        async with start_app(metrics_max_operation_names=full) as (_, http):
+            before = await scrape(http)
+            for _ in range(2):
+                await http.post("/graphql", json={"query": NAMED.replace("ShopName", "Unseen")})
+            after = await scrape(http)
+    finally:
+        OPERATION_NAMES.limit = limit
+
+    other = {"operation_name": "other", "operation_type": "query", "outcome": "ok"}
+    name = "commerce_graphql_operations_total"
+    assert value(after, name, **other) - value(before, name, **other) == 2
+    assert not any(dict(labels).get("operation_name") == "Unseen" for _, labels in after)
 
 
 def test_settings_refuse_a_metrics_port_shared_by_processes() -> None:

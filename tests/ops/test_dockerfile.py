@@ -107,9 +107,22 @@ def test_the_wheel_the_image_installs_carries_the_migrations(tmp_path: Path) -> 
     # app/migrate.py reads migrations/ beside the installed app package: the wheel the
     # builder stage makes must hold them, or `commerce migrate` in the image finds nothing.
     assert app.migrate.MIGRATIONS_DIR == ROOT / "migrations"
-    assert ["migrations", "./migrations"] in [args.split() for args in arguments("COPY")]
+    # Built from what the builder stage copies, into a fresh folder: a build/ left in the
+    # checkout by an earlier build would otherwise answer for setuptools.
+    source = tmp_path / "src"
+    source.mkdir()
+    for args in arguments("COPY"):
+        *names, target = args.split()
+        if names[0].startswith("--"):
+            continue  # the runtime stage's copies from the builder
+        for name in names:  # Docker's rules: a folder's contents go into the target
+            if (ROOT / name).is_dir():
+                skip = shutil.ignore_patterns("__pycache__")
+                shutil.copytree(ROOT / name, source / target, ignore=skip)
+            else:
+                shutil.copy(ROOT / name, source / target)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -45,7 +45,36 @@ def machine() -> dict[str, str]:
     }
 
 
-def render(options: Options, rows: dict[tuple[str, int], dict[str, float]], facts: Any) -> str:
+Rows = dict[tuple[str, int], dict[str, float]]
+
+
+def floor_table(options: Options, shares: Rows) -> list[str]:
+    """The number issue 13 tracks: the API's throughput as a share of its floor."""
+    if not shares:
+        return []
+    lines = [
+        "## The API against its floor",
+        "",
+        "`bench/floor.py` serves the same answers from hand-written SQL over asyncpg and",
+        "orjson (the same statements, only the columns shown, no GraphQL, no ORM), checked",
+        "equal to the API's after parsing for the first 200 requests of every scenario",
+        "before measuring. Each run of the API is followed by the same run against the",
+        f"floor; the share is the median of the {options.repeat} runs' ratios.",
+        "",
+        "| scenario | concurrency | API req/s | floor req/s | API % of floor | API p99 ms "
+        "| floor p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for (name, concurrency), row in shares.items():
+        lines.append(
+            f"| {TITLES.get(name, name)} | {concurrency} | {row['api_rps']:.1f} "
+            f"| {row['floor_rps']:.1f} | {row['share_pct']:.1f}% | {row['api_p99']:.1f} "
+            f"| {row['floor_p99']:.1f} |"
+        )
+    return [*lines, ""]
+
+
+def render(options: Options, rows: Rows, facts: Any, shares: Rows | None = None) -> str:
     info = machine()
     when = datetime.fromtimestamp(facts["started"], UTC).strftime("%Y-%m-%d %H:%M UTC")
     args = shlex.join(facts["argv"])
@@ -89,11 +118,17 @@ def render(options: Options, rows: dict[tuple[str, int], dict[str, float]], fact
         "commerce migrate",
         f"commerce seed --products {options.products}",
         "python -m bench.sql_count --products " + str(options.products),
-        "ENVIRONMENT=production DEBUG=false JWT_SECRET=... "
+        *(
+            [f"python -m bench.floor serve --database-url $DATABASE_URL --port {options.port + 1}"]
+            if options.floor
+            else []
+        ),
+        "ENVIRONMENT=production DEBUG=false JWT_SECRET=... COST_BUDGET_ENABLED=false "
         + ("" if options.cache else "PUBLIC_CACHE_SECONDS=0 ")
         + f"commerce serve --host 127.0.0.1 --workers 1 --port {options.port}",
         "```",
         "",
+        *floor_table(options, shares or {}),
         "## Results",
         "",
         "| scenario | concurrency | req/s | p50 ms | p99 ms | errors | requests | "

@@ -2,9 +2,11 @@
 
 Creates the database (default `bench` on 127.0.0.1:5432, user postgres), migrates
 and seeds it with `commerce`, counts SQL statements per request in-process,
-starts `commerce serve --workers 1` in production mode, drives every scenario
-at every concurrency for warm-up + duration seconds, repeats, reports medians,
-and stops the server. Everything stays on 127.0.0.1 and is bounded in time.
+starts `commerce serve --workers 1` in production mode and the floor (bench/floor.py:
+the same answers from hand-written SQL and orjson) beside it, checks that both answer
+the same, drives every scenario at every concurrency for warm-up + duration seconds
+against the API and then the floor, repeats, reports medians and the API's share of its
+floor, and stops both servers. Everything stays on 127.0.0.1 and is bounded in time.
 
     python -m bench.run                     # the real measurement (about 6 minutes)
     python -m bench.run --products 500 --duration 3 --warmup 1 --repeat 1 --validation
@@ -29,7 +31,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench import report, wrk
+from bench import floor, report, wrk
 from bench.load import LoadResult, rss_kib, run_load
 from bench.scenarios import build
 from bench.sql_count import bench_settings, count_statements
@@ -55,6 +57,7 @@ class Options:
     reuse_database: bool
     output: Path
     client: str = "wrk"
+    floor: bool = True
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -79,6 +82,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--reuse-database", action="store_true", help="Keep an existing database (no drop)."
     )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="Measure the API only (no bench/floor.py)."
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument(
         "--client",
@@ -102,6 +108,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         reuse_database=args.reuse_database,
         output=args.output,
         client=args.client,
+        floor=not args.no_floor,
     )
 
 
@@ -133,6 +140,8 @@ def server_env(options: Options) -> dict[str, str]:
         DEBUG="false",
         JWT_SECRET=env.get("JWT_SECRET") or "bench-only-secret-" + "0" * 32,
         MIGRATE_ON_START="false",
+        # One load client is one client to the cost budget; a shop has thousands.
+        COST_BUDGET_ENABLED="false",
     )
     if not options.cache:
         env["PUBLIC_CACHE_SECONDS"] = "0"
@@ -162,7 +171,6 @@ def worker_pid(pid: int) -> int:
 @contextlib.contextmanager
 def running_server(options: Options, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """`commerce serve` on 127.0.0.1 until ready; stopped (SIGINT, then SIGKILL) on exit."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
     command = [
         str(Path(sys.executable).parent / "commerce"),
         "serve",
@@ -173,11 +181,37 @@ def running_server(options: Options, env: dict[str, str]) -> Iterator[subprocess
         "--port",
         str(options.port),
     ]
-    print("$", " ".join(command), f"> {LOG_DIR / 'server.log'}", flush=True)
-    with (LOG_DIR / "server.log").open("wb") as log:
+    with _running(command, env, "server.log", f"http://{HOST}:{options.port}/readyz") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_floor(options: Options, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """bench/floor.py on the next port, until stopped."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.floor",
+        "serve",
+        "--database-url",
+        env["DATABASE_URL"],
+        "--port",
+        str(options.port + 1),
+    ]
+    with _running(command, env, "floor.log", f"http://{HOST}:{options.port + 1}/") as floor:
+        yield floor
+
+
+@contextlib.contextmanager
+def _running(
+    command: list[str], env: dict[str, str], log_name: str, ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    print("$", " ".join(command), f"> {LOG_DIR / log_name}", flush=True)
+    with (LOG_DIR / log_name).open("wb") as log:
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
         try:
-            _wait_ready(server, f"http://{HOST}:{options.port}/readyz")
+            _wait_ready(server, ready_url)
             yield server
         finally:
             server.send_signal(signal.SIGINT)
@@ -194,7 +228,7 @@ def _wait_ready(server: subprocess.Popen[bytes], url: str, timeout: float = 30.0
         if server.poll() is not None:
             raise RuntimeError(f"the server exited with {server.returncode}; see its log")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code in (200, 404):  # the floor: 404 at /
                 return
         time.sleep(0.3)
     raise RuntimeError(f"the server was not ready within {timeout:.0f} s")
@@ -203,32 +237,62 @@ def _wait_ready(server: subprocess.Popen[bytes], url: str, timeout: float = 30.0
 Results = dict[tuple[str, int], list[LoadResult | WrkResult]]
 
 
-async def measure(options: Options, pid: int) -> Results:
+async def measure(
+    options: Options, pid: int, floor_pid: int | None = None
+) -> tuple[Results, Results]:
+    """Each cell's runs against the API and, right after each, against the floor."""
     url = f"http://{HOST}:{options.port}/graphql"
+    floor_url = f"http://{HOST}:{options.port + 1}/graphql"
     async with httpx.AsyncClient(timeout=10) as client:
         scenarios = await build(client, url, products=options.products)
+    if floor_pid is not None:
+        differ = await floor.check(url, floor_url, products=options.products)
+        if differ:
+            raise RuntimeError(f"{differ} answers of the floor differ from the API's")
     results: Results = {}
+    floors: Results = {}
+    targets = [("api", url, pid, results)]
+    if floor_pid is not None:
+        targets.append(("floor", floor_url, floor_pid, floors))
     for scenario in scenarios:
         for concurrency in options.concurrency:
             for run in range(options.repeat):
-                runner = run_wrk if options.client == "wrk" else run_load
-                result = await runner(
-                    url,
-                    scenario,
-                    concurrency=concurrency,
-                    duration=options.duration,
-                    warmup=options.warmup,
-                    worker_pid=pid,
-                )
-                results.setdefault((scenario.name, concurrency), []).append(result)
-                print(
-                    f"{scenario.name:>13} c={concurrency:<3} run {run + 1}: "
-                    f"{result.rps:8.1f} req/s  p50 {result.percentile(0.5):7.1f} ms  "
-                    f"p99 {result.percentile(0.99):7.1f} ms  errors {result.errors}"
-                    + (f"  ({result.first_error})" if result.first_error else ""),
-                    flush=True,
-                )
-    return results
+                for label, target, target_pid, into in targets:
+                    runner = run_wrk if options.client == "wrk" else run_load
+                    result = await runner(
+                        target,
+                        scenario,
+                        concurrency=concurrency,
+                        duration=options.duration,
+                        warmup=options.warmup,
+                        worker_pid=target_pid,
+                    )
+                    into.setdefault((scenario.name, concurrency), []).append(result)
+                    print(
+                        f"{scenario.name:>13} c={concurrency:<3} {label:<5} run {run + 1}: "
+                        f"{result.rps:8.1f} req/s  p50 {result.percentile(0.5):7.1f} ms  "
+                        f"p99 {result.percentile(0.99):7.1f} ms  errors {result.errors}"
+                        + (f"  ({result.first_error})" if result.first_error else ""),
+                        flush=True,
+                    )
+    return results, floors
+
+
+def floor_row(
+    api_runs: list[LoadResult | WrkResult], floor_runs: list[LoadResult | WrkResult]
+) -> dict[str, float]:
+    """The API's share of its floor: the median of the runs' ratios (each pair ran back to
+    back, so a slower minute of the machine slows both)."""
+    return {
+        "api_rps": statistics.median(run.rps for run in api_runs),
+        "floor_rps": statistics.median(run.rps for run in floor_runs),
+        "share_pct": statistics.median(
+            100 * a.rps / f.rps if f.rps else 0.0 for a, f in zip(api_runs, floor_runs, strict=True)
+        ),
+        "api_p99": statistics.median(run.percentile(0.99) for run in api_runs),
+        "floor_p99": statistics.median(run.percentile(0.99) for run in floor_runs),
+        "floor_rss_mib": statistics.median(run.rss_peak_kib / 1024 for run in floor_runs),
+    }
 
 
 def median_row(runs: list[LoadResult | WrkResult]) -> dict[str, float]:
@@ -256,12 +320,14 @@ def main(argv: list[str] | None = None) -> None:
     statements = asyncio.run(
         count_statements(bench_settings(env["DATABASE_URL"]), products=options.products)
     )
-    with running_server(options, env) as server:
+    with running_server(options, env) as server, contextlib.ExitStack() as stack:
         pid = worker_pid(server.pid)
+        floor_pid = stack.enter_context(running_floor(options, env)).pid if options.floor else None
         idle_rss = rss_kib(pid) / 1024
-        results = asyncio.run(measure(options, pid))
+        results, floors = asyncio.run(measure(options, pid, floor_pid))
         after_rss = rss_kib(pid) / 1024
     rows = {key: median_row(runs) for key, runs in results.items()}
+    shares = {key: floor_row(results[key], runs) for key, runs in floors.items()}
     facts = {
         "validation": options.validation,
         "products": options.products,
@@ -273,11 +339,15 @@ def main(argv: list[str] | None = None) -> None:
         "statements": {name: len(sql) for name, sql in statements.items()},
         "argv": sys.argv[1:] if argv is None else argv,
     }
-    options.output.write_text(report.render(options, rows, facts))
+    options.output.write_text(report.render(options, rows, facts, shares))
     raw = options.output.with_suffix(".json")
     raw.write_text(
         json.dumps(
-            {"facts": facts, "rows": {f"{name}@{c}": row for (name, c), row in rows.items()}},
+            {
+                "facts": facts,
+                "rows": {f"{name}@{c}": row for (name, c), row in rows.items()},
+                "floor": {f"{name}@{c}": row for (name, c), row in shares.items()},
+            },
             indent=2,
         )
         + "\n"

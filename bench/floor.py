@@ -3,10 +3,11 @@
 For every scenario in bench/scenarios.py this serves, at POST /graphql, the same JSON the
 API answers (its `data`; the API's per-client `extensions.cost` is left out), built the
 cheapest way we know: one asyncpg pool, prepared statements selecting only the columns the
-answer shows, dicts, `orjson.dumps`. No GraphQL, no ORM, no cost checks, no cache. It runs
-the same statements the API runs (one per relation, batched by product), so the ratio
-API / floor is what our Python costs on top of the database's work: the number issue 13
-tracks. `check` proves, request by request, that both answer the same after parsing.
+answer shows, dicts, `orjson.dumps`. No GraphQL, no ORM, no cost checks, no cache. Its
+statements follow the API's plan (one per relation, batched by product; the facets in
+one statement over one full-text match) at their leanest, so the ratio API / floor is
+what our Python, and any SQL we could still trim, costs: the number issue 13 tracks.
+`check` proves, request by request, that both answer the same after parsing.
 
     python -m bench.floor serve --database-url postgresql://postgres@127.0.0.1:5432/bench
     python -m bench.floor check --api http://127.0.0.1:8765/graphql \\
@@ -214,19 +215,40 @@ _IN_CATEGORIES = (
 )
 _MATCH = "p.is_published AND p.search_vector @@ to_tsquery('simple', unaccent($1))"
 _IN_BELOW = " AND p.category_id IN (SELECT id FROM below)"
+# Every facet in one statement over the match, found once (the API's plan, without its
+# re-reading of each matched product by key: the CTE carries the columns counted).
+_FACETS = (
+    _IN_CATEGORIES + ", matched AS MATERIALIZED (SELECT id, category_id, attributes,"
+    " min_price_amount, is_published FROM products"
+    " WHERE search_vector @@ to_tsquery('simple', unaccent($1))),"
+    " shown AS (SELECT * FROM matched WHERE is_published),"
+    " inside AS (SELECT * FROM shown WHERE category_id IN (SELECT id FROM below))"
+    " SELECT 'category' AS kind, c.name AS a, c.slug AS b, f.n,"
+    "  row_number() OVER (ORDER BY f.n DESC, f.category_id) AS position"
+    " FROM (SELECT category_id, count(*) AS n FROM shown WHERE category_id IS NOT NULL"
+    "  GROUP BY 1) f JOIN categories c ON c.id = f.category_id"
+    " UNION ALL SELECT 'tag', t.name, t.slug, f.n,"
+    "  row_number() OVER (ORDER BY f.n DESC, f.tag_id)"
+    " FROM (SELECT pt.tag_id, count(*) AS n FROM product_tags pt"
+    "  JOIN inside m ON m.id = pt.product_id GROUP BY 1) f JOIN tags t ON t.id = f.tag_id"
+    " UNION ALL SELECT 'attribute', f.key, f.value, f.n,"
+    "  row_number() OVER (ORDER BY f.key, f.n DESC, f.value)"
+    " FROM (SELECT kv.key, e.value, count(DISTINCT m.id) AS n FROM inside m"
+    "  CROSS JOIN jsonb_each(m.attributes) kv CROSS JOIN jsonb_array_elements_text("
+    "  CASE WHEN jsonb_typeof(kv.value) = 'array' THEN kv.value"
+    "  ELSE jsonb_build_array(kv.value) END) e(value) GROUP BY 1, 2) f"
+    " UNION ALL SELECT 'price', f.bucket::text, NULL, f.n, f.bucket"
+    " FROM (SELECT width_bucket(min_price_amount, $3::bigint[]) AS bucket, count(*) AS n"
+    "  FROM inside WHERE min_price_amount IS NOT NULL GROUP BY 1) f"
+    " UNION ALL SELECT 'exact', NULL, NULL, (SELECT count(*) FROM matched), 0"
+    " ORDER BY 1, 5"
+)
 
 
 async def search(connection: asyncpg.Connection, variables: dict[str, Any]) -> dict:
     flt = variables["filter"]
     words = ts_prefix(flt["search"])
     below = [local_id(value) for value in flt["categories"]]
-    exact = await connection.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM products"
-        " WHERE search_vector @@ to_tsquery('simple', unaccent($1)))",
-        words,
-    )
-    if not exact:  # the API falls back to trigram similarity: not a floor scenario
-        raise ValueError(f"{flt['search']!r} has no exact match")
     rows = await connection.fetch(
         _IN_CATEGORIES + "SELECT p.id, p.name, p.slug,"
         " ts_rank_cd(p.search_vector, to_tsquery('simple', unaccent($1))) AS rank"
@@ -246,50 +268,25 @@ async def search(connection: asyncpg.Connection, variables: dict[str, Any]) -> d
 
 async def facets(connection: asyncpg.Connection, words: str, below: list[int]) -> dict:
     """Each dimension without its own filter (the category filter is the only one here)."""
-    by_category = await connection.fetch(
-        "SELECT c.name, c.slug, f.count FROM (SELECT p.category_id, count(*) AS count"
-        f" FROM products p WHERE {_MATCH} AND p.category_id IS NOT NULL GROUP BY 1) f"
-        " JOIN categories c ON c.id = f.category_id ORDER BY f.count DESC, f.category_id",
-        words,
-    )
-    by_tag = await connection.fetch(
-        _IN_CATEGORIES + "SELECT t.name, t.slug, f.count FROM (SELECT pt.tag_id, count(*)"
-        f" AS count FROM product_tags pt JOIN products p ON p.id = pt.product_id WHERE {_MATCH}"
-        f"{_IN_BELOW} GROUP BY 1) f JOIN tags t ON t.id = f.tag_id ORDER BY f.count DESC, f.tag_id",
-        words,
-        below,
-    )
-    by_value = await connection.fetch(
-        _IN_CATEGORIES + "SELECT kv.key, e.value, count(DISTINCT p.id) AS count FROM products p"
-        " CROSS JOIN jsonb_each(p.attributes) kv CROSS JOIN jsonb_array_elements_text("
-        "CASE WHEN jsonb_typeof(kv.value) = 'array' THEN kv.value"
-        " ELSE jsonb_build_array(kv.value) END) e(value)"
-        f" WHERE {_MATCH}{_IN_BELOW} GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2",
-        words,
-        below,
-    )
-    by_price = await connection.fetch(
-        _IN_CATEGORIES + "SELECT width_bucket(p.min_price_amount, $3::bigint[]) AS bucket,"
-        f" count(*) AS count FROM products p WHERE {_MATCH}{_IN_BELOW}"
-        " AND p.min_price_amount IS NOT NULL GROUP BY 1",
-        words,
-        below,
-        PRICE_EDGES,
-    )
+    found: dict[str, list[Row]] = {}
+    for row in await connection.fetch(_FACETS, words, below, PRICE_EDGES):
+        found.setdefault(row["kind"], []).append(row)
+    if not found["exact"][0]["n"]:  # the API falls back to trigram similarity
+        raise ValueError(f"{words!r} has no exact match: not a floor scenario")
     attributes: dict[str, list[dict[str, Any]]] = {}
-    for row in by_value:
-        values = attributes.setdefault(row["key"], [])
+    for row in found.get("attribute", ()):
+        values = attributes.setdefault(row["a"], [])
         if len(values) < MAX_VALUES_PER_ATTRIBUTE:
-            values.append({"value": row["value"], "count": row["count"]})
-    buckets = {row["bucket"]: row["count"] for row in by_price}
+            values.append({"value": row["b"], "count": row["n"]})
+    buckets = {int(row["a"]): row["n"] for row in found.get("price", ())}
     bounds = [*PRICE_EDGES, None]  # the last bucket is open-ended
     return {
         "categories": [
-            {"category": {"name": r["name"], "slug": r["slug"]}, "count": r["count"]}
-            for r in by_category
+            {"category": {"name": r["a"], "slug": r["b"]}, "count": r["n"]}
+            for r in found.get("category", ())
         ],
         "tags": [
-            {"tag": {"name": r["name"], "slug": r["slug"]}, "count": r["count"]} for r in by_tag
+            {"tag": {"name": r["a"], "slug": r["b"]}, "count": r["n"]} for r in found.get("tag", ())
         ],
         "attributes": [{"name": name, "values": values} for name, values in attributes.items()],
         "priceRanges": [

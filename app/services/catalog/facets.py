@@ -8,10 +8,23 @@ Each dimension is counted with every other filter applied but its own
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, exists, func, literal_column, select, true
+from sqlalchemy import (
+    BigInteger,
+    Label,
+    Select,
+    Text,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,52 +54,112 @@ async def product_facets(
     include_unpublished: bool,
     currency: str,
 ) -> Facets:
-    """Counts per category, tag, attribute value and price bucket for `flt`."""
-    fuzzy = False
-    if flt.search:
-        exact = search_plan(flt.search, fuzzy=False)
-        if exact.condition is not None:
-            fuzzy = not await session.scalar(select(exists().where(exact.condition)))
-        if fuzzy:
-            await session.execute(
-                select(func.set_config("pg_trgm.word_similarity_threshold", "0.25", True))
-            )
+    """Counts per category, tag, attribute value and price bucket for `flt`: one statement
+    that runs the full-text match once (a materialized CTE) and counts every dimension over
+    it; a second, fuzzy one only when no product matches the words exactly."""
+    facets = await _count(session, flt, include_unpublished, currency, fuzzy=False)
+    if facets is None:  # no exact match anywhere: trigram similarity, as the listing does
+        await session.execute(
+            select(func.set_config("pg_trgm.word_similarity_threshold", "0.25", True))
+        )
+        facets = await _count(session, flt, include_unpublished, currency, fuzzy=True)
+    assert facets is not None
+    return facets
+
+
+async def _count(
+    session: AsyncSession,
+    flt: ProductFilter,
+    include_unpublished: bool,
+    currency: str,
+    *,
+    fuzzy: bool,
+) -> Facets | None:
+    """The facets, or None when the search words match no product exactly (not fuzzy)."""
     plan = search_plan(flt.search, fuzzy=fuzzy)
+    matched = None
+    if plan.condition is not None:
+        matched = (
+            select(Product.id).where(plan.condition).cte("matched").prefix_with("MATERIALIZED")
+        )
 
     def where(**without: Any) -> list[Any]:
         conditions = filter_conditions(
             dataclasses.replace(flt, **without), include_unpublished=include_unpublished
         )
-        return conditions + ([plan.condition] if plan.condition is not None else [])
+        if matched is not None:
+            conditions.append(Product.id.in_(select(matched.c.id)))
+        return conditions
 
-    categories = (
-        await session.execute(
-            select(Product.category_id, func.count())
-            .where(*where(category_ids=()), Product.category_id.is_not(None))
-            .group_by(Product.category_id)
-            .order_by(func.count().desc(), Product.category_id)
-        )
-    ).all()
-    tags = (
-        await session.execute(
-            select(product_tags.c.tag_id, func.count())
+    parts = [
+        _ranked(
+            "category",
+            select(Product.category_id.label("key"), _NO_VALUE, func.count().label("n")).where(
+                *where(category_ids=()), Product.category_id.is_not(None)
+            ),
+            lambda c: (c.n.desc(), c.key),
+        ),
+        _ranked(
+            "tag",
+            select(product_tags.c.tag_id.label("key"), _NO_VALUE, func.count().label("n"))
             .join(Product, Product.id == product_tags.c.product_id)
-            .where(*where(tag_ids=()))
-            .group_by(product_tags.c.tag_id)
-            .order_by(func.count().desc(), product_tags.c.tag_id)
+            .where(*where(tag_ids=())),
+            lambda c: (c.n.desc(), c.key),
+        ),
+        _attribute_part(where(attributes=())),
+        _price_part(where(price_gte=None, price_lte=None), currency),
+    ]
+    if matched is not None and not plan.fuzzy:  # does any product match exactly?
+        parts.append(
+            select(
+                literal("exact"),
+                literal_column("NULL::text"),
+                literal_column("NULL::text"),
+                select(func.count()).select_from(matched).scalar_subquery(),
+                literal(0, BigInteger),
+            )
         )
+    rows = (
+        await session.execute(union_all(*parts).order_by(literal_column("1"), literal_column("5")))
     ).all()
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for kind, key, value, count, _ in rows:
+        found.setdefault(kind, []).append((key, value, int(count)))
+    if matched is not None and not plan.fuzzy and not found["exact"][0][2]:
+        return None
+    attributes: dict[str, list[tuple[str, int]]] = {}
+    for name, text_value, count in found.get("attribute", ()):
+        values = attributes.setdefault(name, [])
+        if len(values) < MAX_VALUES_PER_ATTRIBUTE:
+            values.append((text_value, count))
     return Facets(
-        categories=[(int(a or 0), int(b)) for a, b in categories],
-        tags=[(int(a), int(b)) for a, b in tags],
-        attributes=await _attribute_counts(session, where(attributes=())),
-        prices=await _price_counts(session, where(price_gte=None, price_lte=None), currency),
+        categories=[(int(key), count) for key, _, count in found.get("category", ())],
+        tags=[(int(key), count) for key, _, count in found.get("tag", ())],
+        attributes=attributes,
+        prices=_buckets(found.get("price", ()), currency),
     )
 
 
-async def _attribute_counts(
-    session: AsyncSession, conditions: list[Any]
-) -> dict[str, list[tuple[str, int]]]:
+_NO_VALUE: Label[Any] = literal_column("NULL::text").label("value")
+
+
+def _ranked(
+    kind: str, grouped: Select[Any], order: Callable[[Any], tuple[Any, ...]]
+) -> Select[Any]:
+    """One dimension's (key, value, n) rows, grouped by key and value, as (kind, key, value,
+    n, position): `order` numbered in SQL, so the union keeps each dimension's order (and
+    the database's collation)."""
+    rows = grouped.group_by(literal_column("1"), literal_column("2")).subquery(kind)
+    return select(
+        literal(kind),
+        rows.c.key.cast(Text),
+        rows.c.value,
+        rows.c.n,
+        func.row_number().over(order_by=order(rows.c)),
+    )
+
+
+def _attribute_part(conditions: list[Any]) -> Select[Any]:
     """Values of product attributes (a list value counts once per element)."""
     pairs = func.jsonb_each(Product.attributes).table_valued("key", "value").alias("kv")
     as_array = case(
@@ -98,41 +171,39 @@ async def _attribute_counts(
         .table_valued("attr_value")
         .render_derived(name="elements")
     )
-    rows = (
-        await session.execute(
-            select(pairs.c.key, elements.c.attr_value, func.count(func.distinct(Product.id)))
-            .select_from(Product)
-            .join(pairs, true())
-            .join(elements, true())
-            .where(*conditions)
-            # By position: the value expression carries a bound parameter per use.
-            .group_by(literal_column("1"), literal_column("2"))
-            .order_by(literal_column("1"), literal_column("3").desc(), literal_column("2"))
+    grouped = (
+        select(
+            pairs.c.key.label("key"),
+            elements.c.attr_value.label("value"),
+            func.count(func.distinct(Product.id)).label("n"),
         )
-    ).all()
-    result: dict[str, list[tuple[str, int]]] = {}
-    for name, text_value, count in rows:
-        values = result.setdefault(name, [])
-        if len(values) < MAX_VALUES_PER_ATTRIBUTE:
-            values.append((text_value, int(count)))
-    return result
+        .select_from(Product)
+        .join(pairs, true())
+        .join(elements, true())
+        .where(*conditions)
+    )
+    return _ranked("attribute", grouped, lambda c: (c.key, c.n.desc(), c.value))
 
 
-async def _price_counts(
-    session: AsyncSession, conditions: list[Any], currency: str
-) -> list[tuple[int, int | None, int]]:
+def _price_part(conditions: list[Any], currency: str) -> Select[Any]:
     """Products per bucket of their cheapest variant price."""
+    bucket = func.width_bucket(Product.min_price_amount, postgresql.array(_edges(currency)))
+    grouped = select(bucket.label("key"), _NO_VALUE, func.count().label("n")).where(
+        *conditions, Product.min_price_amount.is_not(None)
+    )
+    return _ranked("price", grouped, lambda c: (c.key,))
+
+
+def _edges(currency: str) -> list[int]:
     scale = 10 ** exponent(currency)
-    edges = [edge * scale for edge in PRICE_EDGES]
-    bucket = func.width_bucket(Product.min_price_amount, postgresql.array(edges))
-    rows = (
-        await session.execute(
-            select(bucket, func.count())
-            .where(*conditions, Product.min_price_amount.is_not(None))
-            .group_by(literal_column("1"))
-        )
-    ).all()
-    counts = {int(index): int(count) for index, count in rows}
+    return [edge * scale for edge in PRICE_EDGES]
+
+
+def _buckets(
+    rows: Iterable[tuple[Any, Any, int]], currency: str
+) -> list[tuple[int, int | None, int]]:
+    edges = _edges(currency)
+    counts = {int(index): count for index, _, count in rows}
     return [
         (edges[i], edges[i + 1] if i + 1 < len(edges) else None, counts.get(i + 1, 0))
         for i in range(len(edges))

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.money import exponent
 from app.services.catalog.listing import ProductFilter, filter_conditions, search_plan
@@ -35,6 +36,16 @@ from models.catalog import Product, product_tags
 
 # Bucket edges in major units; the last bucket is open-ended.
 PRICE_EDGES = (0, 10, 25, 50, 100, 250, 500, 1000)
+# What filter_conditions and the dimensions read of a matching product.
+_COUNTED = (
+    "id",
+    "category_id",
+    "is_published",
+    "attributes",
+    "min_price_amount",
+    "rating_sum",
+    "rating_count",
+)
 MAX_VALUES_PER_ATTRIBUTE = 50
 
 
@@ -78,36 +89,42 @@ async def _count(
     """The facets, or None when the search words match no product exactly (not fuzzy)."""
     plan = search_plan(flt.search, fuzzy=fuzzy)
     matched = None
+    product: Any = Product
     if plan.condition is not None:
+        # The matching products with the columns the facets and filters read, found once;
+        # every dimension counts over these rows instead of re-reading products by key.
         matched = (
-            select(Product.id).where(plan.condition).cte("matched").prefix_with("MATERIALIZED")
+            select(*(getattr(Product, name) for name in _COUNTED))
+            .where(plan.condition)
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
         )
+        product = aliased(Product, matched)
 
     def where(**without: Any) -> list[Any]:
-        conditions = filter_conditions(
-            dataclasses.replace(flt, **without), include_unpublished=include_unpublished
+        return filter_conditions(
+            dataclasses.replace(flt, **without),
+            include_unpublished=include_unpublished,
+            product=product,
         )
-        if matched is not None:
-            conditions.append(Product.id.in_(select(matched.c.id)))
-        return conditions
 
     parts = [
         _ranked(
             "category",
-            select(Product.category_id.label("key"), _NO_VALUE, func.count().label("n")).where(
-                *where(category_ids=()), Product.category_id.is_not(None)
+            select(product.category_id.label("key"), _NO_VALUE, func.count().label("n")).where(
+                *where(category_ids=()), product.category_id.is_not(None)
             ),
             lambda c: (c.n.desc(), c.key),
         ),
         _ranked(
             "tag",
             select(product_tags.c.tag_id.label("key"), _NO_VALUE, func.count().label("n"))
-            .join(Product, Product.id == product_tags.c.product_id)
+            .join(product, product.id == product_tags.c.product_id)
             .where(*where(tag_ids=())),
             lambda c: (c.n.desc(), c.key),
         ),
-        _attribute_part(where(attributes=())),
-        _price_part(where(price_gte=None, price_lte=None), currency),
+        _attribute_part(product, where(attributes=())),
+        _price_part(product, where(price_gte=None, price_lte=None), currency),
     ]
     if matched is not None and not plan.fuzzy:  # does any product match exactly?
         parts.append(
@@ -119,9 +136,8 @@ async def _count(
                 literal(0, BigInteger),
             )
         )
-    rows = (
-        await session.execute(union_all(*parts).order_by(literal_column("1"), literal_column("5")))
-    ).all()
+    statement = union_all(*parts).order_by(literal_column("1"), literal_column("5"))
+    rows = (await session.execute(statement)).all()
     found: dict[str, list[tuple[Any, ...]]] = {}
     for kind, key, value, count, _ in rows:
         found.setdefault(kind, []).append((key, value, int(count)))
@@ -159,9 +175,9 @@ def _ranked(
     )
 
 
-def _attribute_part(conditions: list[Any]) -> Select[Any]:
+def _attribute_part(product: Any, conditions: list[Any]) -> Select[Any]:
     """Values of product attributes (a list value counts once per element)."""
-    pairs = func.jsonb_each(Product.attributes).table_valued("key", "value").alias("kv")
+    pairs = func.jsonb_each(product.attributes).table_valued("key", "value").alias("kv")
     as_array = case(
         (func.jsonb_typeof(pairs.c.value) == "array", pairs.c.value),
         else_=func.jsonb_build_array(pairs.c.value),
@@ -175,9 +191,9 @@ def _attribute_part(conditions: list[Any]) -> Select[Any]:
         select(
             pairs.c.key.label("key"),
             elements.c.attr_value.label("value"),
-            func.count(func.distinct(Product.id)).label("n"),
+            func.count(func.distinct(product.id)).label("n"),
         )
-        .select_from(Product)
+        .select_from(product)
         .join(pairs, true())
         .join(elements, true())
         .where(*conditions)
@@ -185,11 +201,11 @@ def _attribute_part(conditions: list[Any]) -> Select[Any]:
     return _ranked("attribute", grouped, lambda c: (c.key, c.n.desc(), c.value))
 
 
-def _price_part(conditions: list[Any], currency: str) -> Select[Any]:
+def _price_part(product: Any, conditions: list[Any], currency: str) -> Select[Any]:
     """Products per bucket of their cheapest variant price."""
-    bucket = func.width_bucket(Product.min_price_amount, postgresql.array(_edges(currency)))
+    bucket = func.width_bucket(product.min_price_amount, postgresql.array(_edges(currency)))
     grouped = select(bucket.label("key"), _NO_VALUE, func.count().label("n")).where(
-        *conditions, Product.min_price_amount.is_not(None)
+        *conditions, product.min_price_amount.is_not(None)
     )
     return _ranked("price", grouped, lambda c: (c.key,))
 

@@ -99,24 +99,25 @@ def _rating_expression() -> ColumnElement[Any]:
 
 
 def filter_conditions(
-    flt: ProductFilter, *, include_unpublished: bool
+    flt: ProductFilter, *, include_unpublished: bool, product: Any = Product
 ) -> list[ColumnElement[bool]]:
-    """Every filter but search, as WHERE conditions on products."""
+    """Every filter but search, as WHERE conditions on products (or on `product`, an alias
+    of Product over a selection of its rows with the columns the filters read)."""
     conditions: list[ColumnElement[bool]] = []
     if not include_unpublished:
-        conditions.append(Product.is_published == true())  # "= true" can use the index
+        conditions.append(product.is_published == true())  # "= true" can use the index
     if flt.category_ids:
         tree = select(Category.id).where(Category.id.in_(flt.category_ids)).cte(recursive=True)
         tree = tree.union(select(Category.id).where(Category.parent_id == tree.c.id))
-        conditions.append(Product.category_id.in_(select(tree.c.id)))
+        conditions.append(product.category_id.in_(select(tree.c.id)))
     if flt.tag_ids:
         conditions.append(
             exists().where(
-                product_tags.c.product_id == Product.id, product_tags.c.tag_id.in_(flt.tag_ids)
+                product_tags.c.product_id == product.id, product_tags.c.tag_id.in_(flt.tag_ids)
             )
         )
     if flt.price_gte is not None or flt.price_lte is not None:
-        price = [Variant.product_id == Product.id]
+        price = [Variant.product_id == product.id]
         if flt.price_currency:
             price.append(Variant.currency == flt.price_currency)
         if flt.price_gte is not None:
@@ -128,7 +129,7 @@ def filter_conditions(
         stocked = exists().where(Stock.variant_id == Variant.id, Stock.quantity > 0)
         conditions.append(
             exists().where(
-                Variant.product_id == Product.id,
+                Variant.product_id == product.id,
                 or_(Variant.track_inventory.is_(False), stocked),
             )
         )
@@ -136,18 +137,18 @@ def filter_conditions(
         matches: list[ColumnElement[bool]] = []
         for value in values:
             scalar, listed = cast({name: value}, JSONB), cast({name: [value]}, JSONB)
-            matches += [Product.attributes.op("@>")(scalar), Product.attributes.op("@>")(listed)]
+            matches += [product.attributes.op("@>")(scalar), product.attributes.op("@>")(listed)]
             matches.append(
                 exists().where(
-                    Variant.product_id == Product.id, Variant.attributes.op("@>")(scalar)
+                    Variant.product_id == product.id, Variant.attributes.op("@>")(scalar)
                 )
             )
         conditions.append(or_(*matches))
     if flt.min_rating is not None:
         conditions.append(
             and_(
-                Product.rating_count > 0,
-                Product.rating_sum >= flt.min_rating * Product.rating_count,
+                product.rating_count > 0,
+                product.rating_sum >= flt.min_rating * product.rating_count,
             )
         )
     return conditions

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,7 +23,10 @@ if TYPE_CHECKING:
     from app.pubsub import PubSub
     from app.ratelimit import RateLimiter
     from app.response_cache import ResponseCache
+    from app.response_cache_shared import SharedAnswers
     from models.accounts import User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Context:
     access_token: str | None = None
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     response_cache: ResponseCache | None = None
+    shared_answers: SharedAnswers | None = None
     rate_limiter: RateLimiter | None = None
     cost_budget: CostBudget | None = None
     gateways: Gateways | None = None
@@ -79,6 +85,17 @@ class Context:
             and not self.is_websocket
             and "authorization" not in self.request.headers
         )
+
+    async def invalidate_public(self, changes: frozenset[str]) -> None:
+        """After a commit: drop the answers that read `changes`, here at once (this process
+        never serves its own stale answer) and, when shared, in Redis and every process."""
+        if self.response_cache is not None:
+            self.response_cache.invalidate(changes)
+        if self.shared_answers is not None:
+            try:
+                await self.shared_answers.invalidate(changes)
+            except (RedisError, OSError) as exc:  # committed: cached answers expire soon anyway
+                log.warning("could not invalidate the shared response cache: %s", exc)
 
     def public_read_tags(self) -> frozenset[str] | None:
         """Tags of what this request read, for the response cache; None when not known."""

@@ -40,6 +40,7 @@ from app.graphql_request import (
 )
 from app.metrics import CACHE_REQUESTS
 from app.response_cache import CachedAnswer, ResponseCache, Tags
+from app.response_cache_shared import SharedAnswers, shared_get, shared_put
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -211,6 +212,12 @@ class GraphQLHTTPHandler:
         waiter = cache.waiter(key) if cached is None else None
         if waiter is not None:
             cached = await asyncio.shield(waiter)
+        shared: SharedAnswers | None = scope["app"].state.resources.shared_answers
+        generation = b""
+        if cached is None and shared is not None:
+            cached, generation = await shared_get(shared, key)
+            if cached is not None:
+                cache.put(key, cached)  # its reads unknown here: any public change drops it
         if cached is not None:
             CACHE_REQUESTS.labels("hit").inc()
             extensions = await self._hit_extensions(scope, cached)
@@ -234,6 +241,8 @@ class GraphQLHTTPHandler:
         await send_response(
             send, status, with_extensions(answer, extensions), media, {"x-cache": "miss", **extra}
         )
+        if stored is not None and shared is not None:
+            await shared_put(shared, key, stored, tags, generation)
 
     async def _hit_extensions(self, scope: Scope, cached: CachedAnswer) -> dict[str, Any]:
         """A cached answer runs nothing, so it costs nothing; it still reports the budget."""

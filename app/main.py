@@ -7,7 +7,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -75,6 +75,26 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+@asynccontextmanager
+async def _listening(resources: Resources, graphql: GraphQLView) -> AsyncIterator[None]:
+    """With a shared response cache, this process hears every process's public changes."""
+    if resources.shared_answers is None:
+        yield
+        return
+    subscribed = asyncio.Event()
+    listener = asyncio.create_task(
+        resources.shared_answers.listen(graphql.cache, subscribed=subscribed)
+    )
+    with suppress(TimeoutError):  # serve without it rather than not at all: Redis may be away
+        await asyncio.wait_for(subscribed.wait(), READY_TIMEOUT_SECONDS)
+    try:
+        yield
+    finally:
+        listener.cancel()
+        with suppress(asyncio.CancelledError):
+            await listener
+
+
 def create_app(
     settings: Settings | None = None, *, span_processor: SpanProcessor | None = None
 ) -> Starlette:
@@ -87,7 +107,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources, observe(settings, resources.engine):
+        async with (
+            open_resources(settings) as resources,
+            observe(settings, resources.engine),
+            _listening(resources, graphql),
+        ):
             app.state.resources = resources
             # What exists now lives as long as the process: keep it out of the cyclic
             # collector's full passes, which otherwise scan it all (about 80 ms here).

@@ -18,6 +18,7 @@ from app.notifications.worker import in_process_worker
 from app.payments.registry import Gateways
 from app.pubsub import PubSub
 from app.ratelimit import RateLimiter
+from app.response_cache_shared import SharedAnswers
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Resources:
     rate_limiter: RateLimiter
     cost_budget: CostBudget | None
     gateways: Gateways
+    shared_answers: SharedAnswers | None = None  # PUBLIC_CACHE_SHARED: answers in Redis
 
 
 @asynccontextmanager
@@ -67,11 +69,22 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             )
             factory = create_session_factory(engine)
             gateways = Gateways.from_settings(settings)
+            shared = (
+                SharedAnswers(
+                    redis,
+                    prefix=settings.pubsub_prefix,
+                    ttl_seconds=settings.public_cache_seconds,
+                    max_bytes=settings.public_cache_max_bytes,
+                )
+                if settings.public_cache_shared and redis is not None
+                else None
+            )
             try:
                 async with in_process_worker(settings, factory, gateways, pubsub):
                     yield Resources(
-                        settings, engine, factory, pubsub, redis, limiter, budget, gateways
-                    )
+                        settings, engine, factory, pubsub, redis, limiter, budget, gateways,
+                        shared,
+                    )  # fmt: skip
             finally:
                 await gateways.aclose()
         finally:

@@ -50,9 +50,12 @@ class Flight:
 
     future: asyncio.Future[CachedAnswer | None]
     changed: set[str] = field(default_factory=set)
+    everything: bool = False  # changes went unseen meanwhile (app/response_cache_shared.py)
 
     def is_stale(self, tags: Tags) -> bool:
         """Whether a change committed during the flight touches what the answer read."""
+        if self.everything:
+            return True
         return bool(self.changed) and (tags is None or not self.changed.isdisjoint(tags))
 
 
@@ -145,6 +148,15 @@ class ResponseCache:
         for flight in self._running:
             flight.changed |= changed
         return len(keys)
+
+    def invalidate_everything(self) -> int:
+        """Drop every entry, and keep none of the answers being computed now."""
+        dropped = len(self._entries)
+        for key in list(self._entries):
+            self._drop(key)
+        for flight in self._running:
+            flight.everything = True
+        return dropped
 
     def waiter(self, key: bytes) -> asyncio.Future[CachedAnswer | None] | None:
         """The answer being computed for `key`, if another request is computing it."""

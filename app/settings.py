@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     public_cache_seconds: float = Field(default=2.0, ge=0)
     public_cache_max_entries: int = Field(default=2_000, ge=0)
     public_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    # Share the public response cache between processes through Redis (needs REDIS_URL).
+    public_cache_shared: bool = False
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions: int = Field(default=20, ge=1)
@@ -233,6 +235,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PAYPAL needs PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _shared_cache_has_redis(self) -> Settings:
+        if self.public_cache_shared and not self.redis_url:
+            raise ValueError("PUBLIC_CACHE_SHARED needs REDIS_URL")
         return self
 
     @model_validator(mode="after")

@@ -154,6 +154,7 @@ class GraphQLView(GraphQL):
             session_factory=resources.session_factory,
             pubsub=resources.pubsub,
             response_cache=self.cache,
+            shared_answers=resources.shared_answers,
             rate_limiter=resources.rate_limiter,
             cost_budget=resources.cost_budget,
             gateways=resources.gateways,

@@ -204,8 +204,8 @@ async def run_mutation(
         raise
     context.reset_loaders()
     changes = take_public_changes(session)
-    if context.response_cache is not None and changes:
-        context.response_cache.invalidate(changes)  # this process never serves its own stale answer
+    if changes:
+        await context.invalidate_public(changes)
     for channel, message in take_pending(session):
         try:
             await context.pubsub.publish(channel, message)
@@ -239,8 +239,8 @@ async def run_flow(
             await session.rollback()
         context.reset_loaders()
         changes = take_public_changes(session)
-        if context.response_cache is not None and changes:
-            context.response_cache.invalidate(changes)
+        if changes:
+            await context.invalidate_public(changes)
         await publish_committed(session, context.pubsub)
     return to_payload(result)
 

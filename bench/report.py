@@ -99,7 +99,9 @@ def render(options: Options, rows: Rows, facts: Any, shares: Rows | None = None)
         f"(`commerce seed`, including the two argon2 demo accounts)",
         f"- each cell: {options.warmup:g} s warm-up, then {options.duration:g} s measured; "
         f"median of {options.repeat} run(s)",
-        f"- public response cache: {'on (server default)' if options.cache else 'off'}",
+        f"- public response cache: {'on (server default)' if options.cache else 'off'}"
+        + (f", shared through Redis ({options.redis_url})" if options.redis_url else ""),
+        f"- API worker processes: {options.workers}",
         (
             "- load generator: wrk, one thread, closed loop over the scenario's first 200"
             " requests (bench/wrk.py); errors include wrk's 2 s timeouts"
@@ -125,7 +127,8 @@ def render(options: Options, rows: Rows, facts: Any, shares: Rows | None = None)
         ),
         "ENVIRONMENT=production DEBUG=false JWT_SECRET=... COST_BUDGET_ENABLED=false "
         + ("" if options.cache else "PUBLIC_CACHE_SECONDS=0 ")
-        + f"commerce serve --host 127.0.0.1 --workers 1 --port {options.port}",
+        + ("REDIS_URL=... PUBLIC_CACHE_SHARED=true " if options.redis_url else "")
+        + f"commerce serve --host 127.0.0.1 --workers {options.workers} --port {options.port}",
         "```",
         "",
         *floor_table(options, shares or {}),

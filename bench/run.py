@@ -58,6 +58,8 @@ class Options:
     output: Path
     client: str = "wrk"
     floor: bool = True
+    workers: int = 1
+    redis_url: str | None = None  # with --shared-cache: PUBLIC_CACHE_SHARED through it
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -85,6 +87,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--no-floor", action="store_true", help="Measure the API only (no bench/floor.py)."
     )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes.")
+    parser.add_argument(
+        "--shared-cache",
+        metavar="REDIS_URL",
+        help="With --cache: share it between the workers through this Redis.",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument(
         "--client",
@@ -109,6 +117,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
         output=args.output,
         client=args.client,
         floor=not args.no_floor,
+        workers=max(1, args.workers),
+        redis_url=args.shared_cache,
     )
 
 
@@ -146,6 +156,8 @@ def server_env(options: Options) -> dict[str, str]:
     if not options.cache:
         env["PUBLIC_CACHE_SECONDS"] = "0"
     env.pop("REDIS_URL", None)  # one worker: in-process pub/sub is enough
+    if options.redis_url:
+        env.update(REDIS_URL=options.redis_url, PUBLIC_CACHE_SHARED="true")
     return env
 
 
@@ -177,7 +189,7 @@ def running_server(options: Options, env: dict[str, str]) -> Iterator[subprocess
         "--host",
         HOST,
         "--workers",
-        "1",
+        str(options.workers),
         "--port",
         str(options.port),
     ]

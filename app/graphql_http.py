@@ -12,6 +12,9 @@
   MAX_REQUEST_BYTES (413). These checks run before the public response cache, so a
   cached and an executed answer to the same request have the same status and headers.
 - Execution is bounded by REQUEST_TIMEOUT_SECONDS (503 REQUEST_TIMEOUT).
+- A persisted query (app/persisted_queries.py) is resolved to its document right after the
+  request is read, before the cache; public answers carry `Cache-Control: public` and an
+  ETag, GET answers 304 to a matching If-None-Match (app/http_caching.py).
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ from app.graphql_request import (
     negotiate,
     read_request,
 )
-from app.http_caching import NOT_STORED, none_match, public_headers
+from app.http_caching import NOT_STORED, none_match, public_headers, send_not_modified
 from app.metrics import CACHE_REQUESTS
-from app.persisted_queries import PersistedQueries
+from app.persisted_queries import persisted_queries
 from app.response_cache import CachedAnswer, ResponseCache, Tags
 from app.settings import Settings
 
@@ -92,21 +92,9 @@ def problem_body(problem: HttpProblem) -> bytes:
     )
 
 
-async def send_not_modified(send: Send, headers: dict[str, str]) -> None:
-    """304 without a body (nor its length: that would be the 200's)."""
-    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-    await send({"type": "http.response.start", "status": 304, "headers": raw})
-    await send({"type": "http.response.body", "body": b""})
-
-
 def is_public(headers: dict[bytes, bytes], cacheable: bool, status: int) -> bool:
     """The same for every anonymous client: the response cache keeps it, CDNs may."""
     return cacheable and status == 200 and b"authorization" not in headers
-
-
-def persisted_queries(scope: Scope) -> PersistedQueries:
-    queries: PersistedQueries = scope["app"].state.resources.persisted_queries
-    return queries
 
 
 async def send_response(

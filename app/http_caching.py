@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from starlette.types import Send
+
 VARY = "Accept, Authorization"
 NOT_STORED = {"Cache-Control": "private, no-store", "Vary": VARY}
 
@@ -43,3 +45,10 @@ def none_match(if_none_match: bytes | None, etag: str) -> bool:
     tags = if_none_match.decode("latin-1").split(",")
     wanted = _opaque(etag)
     return any(tag.strip() == "*" or _opaque(tag) == wanted for tag in tags)
+
+
+async def send_not_modified(send: Send, headers: dict[str, str]) -> None:
+    """304 without a body (nor its length: that would be the 200's)."""
+    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send({"type": "http.response.start", "status": 304, "headers": raw})
+    await send({"type": "http.response.body", "body": b""})

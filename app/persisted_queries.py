@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.types import Scope
 
 from app.graphql_request import GraphQLRequest, HttpProblem
 from app.settings import Settings
@@ -177,3 +178,9 @@ class PersistedQueries:
     async def keep(self, sha256: str, query: str) -> None:
         assert self.store is not None
         await self.store.put(sha256, query)
+
+
+def persisted_queries(scope: Scope) -> PersistedQueries:
+    """The app's persisted queries (built with its resources, app/resources.py)."""
+    queries: PersistedQueries = scope["app"].state.resources.persisted_queries
+    return queries

@@ -234,3 +234,29 @@ async def test_the_memory_store_is_bounded_by_entries_and_bytes() -> None:
         await by_bytes.put(f"{n:064x}", "y" * 1000)
     assert len(by_bytes) == 32 and by_bytes.bytes == 32_000
     assert await by_bytes.get(f"{7:064x}") is None and await by_bytes.get(f"{8:064x}")
+
+
+async def test_a_browser_get_of_a_persisted_query_runs_it_instead_of_opening_graphiql(
+    http: AsyncClient,
+) -> None:
+    query = unique_query()
+    await send(http, "POST", sha256(query), query)
+
+    found = await send(http, "GET", sha256(query), Accept="text/html, */*;q=0.8")
+
+    assert found.status_code == 200
+    assert found.json()["data"] == {"products": {"totalCount": 0}}
+
+
+async def test_redis_going_away_is_a_miss_not_a_500() -> None:
+    from redis.asyncio import Redis
+
+    from app.persisted_queries import RedisStore
+
+    away = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    store = RedisStore(away, prefix="test", ttl_seconds=60)
+    try:
+        await store.put(VALID, "{ __typename }")  # logged, not raised
+        assert await store.get(VALID) is None
+    finally:
+        await away.aclose()

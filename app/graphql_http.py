@@ -12,6 +12,9 @@
   MAX_REQUEST_BYTES (413). These checks run before the public response cache, so a
   cached and an executed answer to the same request have the same status and headers.
 - Execution is bounded by REQUEST_TIMEOUT_SECONDS (503 REQUEST_TIMEOUT).
+- A persisted query (app/persisted_queries.py) is resolved to its document right after the
+  request is read, before the cache; public answers carry `Cache-Control: public` and an
+  ETag, GET answers 304 to a matching If-None-Match (app/http_caching.py).
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from app.graphql_request import (
     negotiate,
     read_request,
 )
+from app.http_caching import NOT_STORED, none_match, public_headers, send_not_modified
 from app.metrics import CACHE_REQUESTS
+from app.persisted_queries import persisted_queries
 from app.response_cache import CachedAnswer, ResponseCache, Tags
 from app.response_cache_shared import SharedAnswers, shared_get, shared_put
 from app.settings import Settings
@@ -86,6 +91,11 @@ def problem_body(problem: HttpProblem) -> bytes:
     return orjson.dumps(
         {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
     )
+
+
+def is_public(headers: dict[bytes, bytes], cacheable: bool, status: int) -> bool:
+    """The same for every anonymous client: the response cache keeps it, CDNs may."""
+    return cacheable and status == 200 and b"authorization" not in headers
 
 
 async def send_response(
@@ -158,6 +168,8 @@ class GraphQLHTTPHandler:
                 await context.close()
             except Exception:  # a statement cut off by the timeout leaves a broken connection
                 log.warning("closing the request's session failed", exc_info=True)
+        if request.persist_as is not None and request.query and not is_request_error(result):
+            await persisted_queries(scope).keep(request.persist_as, request.query)
         headers: dict[str, str] = {}
         for error in result.errors or ():
             retry = (error.extensions or {}).get("retryAfter")
@@ -183,12 +195,14 @@ class GraphQLHTTPHandler:
             media = negotiate(headers.get(b"accept", b"").decode("latin-1"))
             content_type = headers.get(b"content-type", b"").decode("latin-1") or None
             request = read_request(scope["method"], content_type, body, Request(scope).query_params)
+            request = await persisted_queries(scope).resolve(request)
             await self._answer(scope, receive, send, request, media, body)
         except HttpProblem as problem:
-            await send_response(send, problem.status, problem_body(problem), media, problem.headers)
+            extra = {**NOT_STORED, **problem.headers}
+            await send_response(send, problem.status, problem_body(problem), media, extra)
         except Exception:
             log.exception("unexpected error serving /graphql")
-            await send_response(send, 500, UNEXPECTED_ERROR, media)
+            await send_response(send, 500, UNEXPECTED_ERROR, media, NOT_STORED)
 
     async def _answer(
         self,
@@ -202,10 +216,11 @@ class GraphQLHTTPHandler:
         headers = dict(scope["headers"])
         cache = self.cache if self.cache.enabled and b"authorization" not in headers else None
         if cache is None:
-            status, answer, extensions, extra, _, _ = await self.execute(
+            status, answer, extensions, extra, cacheable, _ = await self.execute(
                 scope, receive, request, media
             )
-            await send_response(send, status, with_extensions(answer, extensions), media, extra)
+            public = is_public(headers, cacheable, status)
+            await self._send(scope, send, status, answer, extensions, media, public, extra)
             return
         key = cache.key(scope["method"], media.encode() + b"\0" + scope["query_string"], body)
         cached = cache.get(key)
@@ -221,9 +236,8 @@ class GraphQLHTTPHandler:
         if cached is not None:
             CACHE_REQUESTS.labels("hit").inc()
             extensions = await self._hit_extensions(scope, cached)
-            await send_response(
-                send, 200, with_extensions(cached.body, extensions), media, {"x-cache": "hit"}
-            )
+            hit = {"x-cache": "hit"}
+            await self._send(scope, send, 200, cached.body, extensions, media, True, hit)
             return
         CACHE_REQUESTS.labels("miss").inc()
         flight = cache.lead(key)
@@ -233,16 +247,40 @@ class GraphQLHTTPHandler:
             status, answer, extensions, extra, cacheable, tags = await self.execute(
                 scope, receive, request, media
             )
-            if cacheable and status == 200:
+            if is_public(headers, cacheable, status):
                 requested = ((extensions or {}).get("cost") or {}).get("requestedQueryCost", 0)
                 stored = CachedAnswer(answer, requested)
         finally:
             cache.finish(key, flight, stored, tags)
-        await send_response(
-            send, status, with_extensions(answer, extensions), media, {"x-cache": "miss", **extra}
-        )
+        miss = {"x-cache": "miss", **extra}
+        await self._send(scope, send, status, answer, extensions, media, stored is not None, miss)
         if stored is not None and shared is not None:
             await shared_put(shared, key, stored, tags, generation)
+
+    async def _send(
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        answer: bytes,
+        extensions: dict[str, Any] | None,
+        media: str,
+        public: bool,
+        extra: dict[str, str],
+    ) -> None:
+        """The answer with its caching headers; 304 to a GET whose If-None-Match names it."""
+        if not public:
+            body = with_extensions(answer, extensions)
+            await send_response(send, status, body, media, {**extra, **NOT_STORED})
+            return
+        caching = public_headers(media, answer, self.settings.http_max_age)
+        if scope["method"] == "GET" and none_match(
+            dict(scope["headers"]).get(b"if-none-match"), caching["ETag"]
+        ):
+            await send_not_modified(send, {**extra, **caching})
+            return
+        body = with_extensions(answer, extensions)
+        await send_response(send, status, body, media, {**extra, **caching})
 
     async def _hit_extensions(self, scope: Scope, cached: CachedAnswer) -> dict[str, Any]:
         """A cached answer runs nothing, so it costs nothing; it still reports the budget."""

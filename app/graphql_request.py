@@ -32,10 +32,13 @@ class HttpProblem(Exception):
 
 @dataclass(frozen=True)
 class GraphQLRequest:
-    query: str
+    query: str | None  # None only for a persisted query named by its hash
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    # The hash to store `query` under once it ran without a request error
+    # (app/persisted_queries.py).
+    persist_as: str | None = None
 
 
 def negotiate(accept: str | None) -> str:
@@ -89,10 +92,13 @@ def parse_params(params: Any, *, from_text: bool) -> GraphQLRequest:
         raise HttpProblem(
             400, "BAD_REQUEST", "The request body must be a JSON object (batches are not served)."
         )
+    extensions = _json_param(params.get("extensions"), "extensions", from_text=from_text)
     query = params.get("query")
     if query is None or query == "":
-        raise HttpProblem(400, "BAD_REQUEST", NO_QUERY)
-    if not isinstance(query, str):
+        if (extensions or {}).get("persistedQuery") is None:
+            raise HttpProblem(400, "BAD_REQUEST", NO_QUERY)
+        query = None  # named by its hash: app/persisted_queries.py finds the document
+    elif not isinstance(query, str):
         raise HttpProblem(400, "BAD_REQUEST", "`query` must be a string.")
     name = params.get("operationName")
     if name == "" and from_text:
@@ -103,7 +109,7 @@ def parse_params(params: Any, *, from_text: bool) -> GraphQLRequest:
         query=query,
         variables=_json_param(params.get("variables"), "variables", from_text=from_text),
         operation_name=name,
-        extensions=_json_param(params.get("extensions"), "extensions", from_text=from_text),
+        extensions=extensions,
     )
 
 

@@ -16,6 +16,7 @@ from app.cost_budget import CostBudget
 from app.db import create_engine, create_session_factory, database_url
 from app.notifications.worker import in_process_worker
 from app.payments.registry import Gateways
+from app.persisted_queries import PersistedQueries
 from app.pubsub import PubSub
 from app.ratelimit import RateLimiter
 from app.response_cache_shared import SharedAnswers
@@ -34,6 +35,7 @@ class Resources:
     rate_limiter: RateLimiter
     cost_budget: CostBudget | None
     gateways: Gateways
+    persisted_queries: PersistedQueries
     shared_answers: SharedAnswers | None = None  # PUBLIC_CACHE_SHARED: answers in Redis
 
 
@@ -82,9 +84,17 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             try:
                 async with in_process_worker(settings, factory, gateways, pubsub):
                     yield Resources(
-                        settings, engine, factory, pubsub, redis, limiter, budget, gateways,
+                        settings,
+                        engine,
+                        factory,
+                        pubsub,
+                        redis,
+                        limiter,
+                        budget,
+                        gateways,
+                        PersistedQueries.from_settings(settings, redis),
                         shared,
-                    )  # fmt: skip
+                    )
             finally:
                 await gateways.aclose()
         finally:

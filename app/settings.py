@@ -126,6 +126,14 @@ class Settings(BaseSettings):
     public_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     # Share the public response cache between processes through Redis (needs REDIS_URL).
     public_cache_shared: bool = False
+    # Cache-Control max-age of public answers (app/http_caching.py); unset: PUBLIC_CACHE_SECONDS.
+    http_cache_max_age_seconds: int | None = Field(default=None, ge=0)
+    # Automatic persisted queries (app/persisted_queries.py): Redis when REDIS_URL is set,
+    # else an LRU in process memory bounded by entries and bytes.
+    apq_enabled: bool = True
+    apq_ttl_seconds: int = Field(default=7 * 86_400, ge=1)
+    apq_max_entries: int = Field(default=10_000, ge=1)
+    apq_max_bytes: int = Field(default=16 * 1024 * 1024, ge=32 * 1024)
     max_request_bytes: int = Field(default=1_000_000, ge=1_000)
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions: int = Field(default=20, ge=1)
@@ -261,6 +269,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def http_max_age(self) -> int:
+        if self.http_cache_max_age_seconds is None:
+            return int(self.public_cache_seconds)
+        return self.http_cache_max_age_seconds
 
     @property
     def debug_enabled(self) -> bool:

@@ -79,7 +79,8 @@ async def _empty_body() -> Message:
 
 def _wants_ide(scope: Scope) -> bool:
     """A browser opening /graphql without a query: GraphiQL (or 404 when it is off)."""
-    if scope["method"] != "GET" or b"query=" in scope["query_string"]:
+    query_string = scope["query_string"]
+    if scope["method"] != "GET" or b"query=" in query_string or b"extensions=" in query_string:
         return False
     accept = dict(scope["headers"]).get(b"accept", b"")
     return b"text/html" in accept

@@ -17,12 +17,8 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.services.catalog import rows as plain
 from app.services.catalog.rows import (
-    CATEGORY_COLUMNS,
-    IMAGE_COLUMNS,
-    PRODUCT_COLUMNS,
-    TAG_COLUMNS,
-    VARIANT_COLUMNS,
     CategoryRow,
     ImageRow,
     ProductRow,
@@ -41,14 +37,12 @@ from models.carts import StockReservation
 from models.catalog import (
     Category,
     Product,
-    ProductImage,
     Review,
     Stock,
     Tag,
     Variant,
     Warehouse,
     WishlistItem,
-    product_tags,
 )
 from models.fulfilment import (
     RETURN_HOLDING_STATUSES,
@@ -65,7 +59,7 @@ from models.orders import (
     OrderNote,
 )
 from models.payments import Invoice, Payment, PaymentTransaction, Refund
-from models.promotions import Promotion, promotion_categories, promotion_products
+from models.promotions import Promotion
 from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
 from models.taxes import TaxRate
 
@@ -76,19 +70,20 @@ Make = Callable[[Sequence[Any]], Any]
 
 @dataclass(frozen=True)
 class Plain:
-    """Read plain rows (app/services/catalog/rows.py) of these columns instead of entities;
-    the first column is the id."""
+    """Read plain rows (app/services/catalog/rows.py) instead of entities: `statement`
+    takes the list of keys as `keys`, `make` builds a row of each result row."""
 
-    columns: tuple[Any, ...]
+    statement: Select[Any]
     make: Make
 
 
-async def _select_rows(session: AsyncSession, model: Any, plain: Plain | None, where: Any) -> Any:
+async def _select_rows(
+    session: AsyncSession, model: Any, plain: Plain | None, column: Any, keys: list[Any]
+) -> Any:
     if plain is None:
-        return (await session.scalars(select(model).where(where))).all()
-    result = await session.execute(select(*plain.columns).where(where))
+        return (await session.scalars(select(model).where(column.in_(keys)))).all()
     make = plain.make
-    return [make(values) for values in result]
+    return [make(values) for values in await session.execute(plain.statement, {"keys": keys})]
 
 
 def _tags(kind: str, keys: list[int]) -> list[str]:
@@ -105,7 +100,7 @@ def _rows_by_id(
         # sibling fields dispatch concurrently: the lock serialises them.
         async with lock:
             with reading(session, *_tags(kind, ids)):
-                rows = await _select_rows(session, model, plain, model.id.in_(ids))
+                rows = await _select_rows(session, model, plain, model.id, ids)
         found = {row.id: row for row in rows}
         return [found.get(key) for key in ids]
 
@@ -120,7 +115,7 @@ def _rows_by_slug(
     async def load(slugs: list[str]) -> list[Any]:
         async with lock:
             with reading(session):
-                rows = await _select_rows(session, model, plain, model.slug.in_(slugs))
+                rows = await _select_rows(session, model, plain, model.slug, slugs)
         found = {row.slug: row for row in rows}
         note_public_read(session, *_tags(kind, [row.id for row in rows]))
         if len(found) < len(slugs):  # a new row, or a renamed one, can take a missing slug
@@ -133,24 +128,29 @@ def _rows_by_slug(
 def _grouped(
     session: AsyncSession,
     lock: asyncio.Lock,
-    statement: Callable[[list[int]], Select[Any, Any]],
+    statement: Callable[[list[int]], Select[Any, Any]] | Plain,
     kind: str,
     value_kind: str | None = None,
-    make: Make | None = None,
     key_index: int = 0,
 ) -> Batch:
     """Batch function: for each key, the list of (key, value) rows the statement yields,
-    or with `make`, of `make(row)` for the rows whose column `key_index` is the key.
+    or with a `Plain` statement, of `make(row)` for the rows whose column `key_index` is
+    the key.
 
     Reads are tagged `kind:<key>`, and `value_kind:<value id>` for each value when the
     values are rows of their own that change apart from the key (a product's tags).
     """
 
     async def load(keys: list[int]) -> list[Any]:
+        pairs: Sequence[Any]
         async with lock:
             with reading(session, *_tags(kind, keys)):
-                rows = (await session.execute(statement(keys))).all()
-        pairs = rows if make is None else [(row[key_index], make(row)) for row in rows]
+                if isinstance(statement, Plain):
+                    make = statement.make
+                    result = await session.execute(statement.statement, {"keys": keys})
+                    pairs = [(row[key_index], make(row)) for row in result]
+                else:
+                    pairs = (await session.execute(statement(keys))).all()
         groups: dict[int, list[Any]] = defaultdict(list)
         for key, value in pairs:
             groups[key].append(value)
@@ -165,13 +165,6 @@ def _children(model: Any, key: Any, *order_by: Any) -> Callable[[list[int]], Sel
     """Statement for `_grouped`: the `model` rows whose `key` column is among the keys,
     as (key, row), in `order_by` order within a key."""
     return lambda ids: select(key, model).where(key.in_(ids)).order_by(key, *order_by)
-
-
-def _plain_children(
-    columns: tuple[Any, ...], key: Any, *order_by: Any
-) -> Callable[[list[int]], Select[Any, Any]]:
-    """Like `_children`, with plain columns that hold the key column themselves."""
-    return lambda ids: select(*columns).where(key.in_(ids)).order_by(key, *order_by)
 
 
 def _after_key(make: Make) -> Make:
@@ -326,16 +319,12 @@ class Loaders:
             return DataLoader(_rows_by_slug(session, lock, model, kind, plain))
 
         def grouped(
-            statement: Callable[[list[int]], Select[Any, Any]],
+            statement: Callable[[list[int]], Select[Any, Any]] | Plain,
             kind: str,
             value_kind: str | None = None,
-            make: Make | None = None,
             key_index: int = 0,
         ) -> DataLoader[int, Any]:
-            return DataLoader(_grouped(session, lock, statement, kind, value_kind, make, key_index))
-
-        products = Plain(PRODUCT_COLUMNS, product_row)
-        categories = Plain(CATEGORY_COLUMNS, category_row)
+            return DataLoader(_grouped(session, lock, statement, kind, value_kind, key_index))
 
         return cls(
             user=by_id(User, "user"),
@@ -344,12 +333,14 @@ class Loaders:
                 _children(Address, Address.user_id, Address.created_at, Address.id),
                 "user",
             ),
-            product=by_id(Product, "product", products),
-            product_by_slug=by_slug(Product, "product", products),
-            variant=by_id(Variant, "variant", Plain(VARIANT_COLUMNS, variant_row)),
-            category=by_id(Category, "category", categories),
-            category_by_slug=by_slug(Category, "category", categories),
-            tag=by_id(Tag, "tag", Plain(TAG_COLUMNS, tag_row)),
+            product=by_id(Product, "product", Plain(plain.PRODUCTS_BY_ID, product_row)),
+            product_by_slug=by_slug(Product, "product", Plain(plain.PRODUCTS_BY_SLUG, product_row)),
+            variant=by_id(Variant, "variant", Plain(plain.VARIANTS_BY_ID, variant_row)),
+            category=by_id(Category, "category", Plain(plain.CATEGORIES_BY_ID, category_row)),
+            category_by_slug=by_slug(
+                Category, "category", Plain(plain.CATEGORIES_BY_SLUG, category_row)
+            ),
+            tag=by_id(Tag, "tag", Plain(plain.TAGS_BY_ID, tag_row)),
             review=by_id(Review, "review"),
             wishlist_item=by_id(WishlistItem, "wishlist_item"),
             warehouse=by_id(Warehouse, "warehouse"),
@@ -358,38 +349,24 @@ class Loaders:
                 "variant",
             ),
             variants_by_product=grouped(
-                _plain_children(VARIANT_COLUMNS, Variant.product_id, Variant.id),
+                Plain(plain.VARIANTS_BY_PRODUCT, variant_row),
                 "product",
-                make=variant_row,
                 key_index=1,  # VariantRow.product_id
             ),
             images_by_product=grouped(
-                _plain_children(
-                    IMAGE_COLUMNS,
-                    ProductImage.product_id,
-                    ProductImage.sort_order,
-                    ProductImage.id,
-                ),
+                Plain(plain.IMAGES_BY_PRODUCT, image_row),
                 "product",
-                make=image_row,
                 key_index=1,  # ImageRow.product_id
             ),
             tags_by_product=grouped(
-                lambda ids: (
-                    select(product_tags.c.product_id, *TAG_COLUMNS)
-                    .join(Tag, Tag.id == product_tags.c.tag_id)
-                    .where(product_tags.c.product_id.in_(ids))
-                    .order_by(product_tags.c.product_id, Tag.name)
-                ),
+                Plain(plain.TAGS_BY_PRODUCT, _after_key(tag_row)),
                 "product",
                 "tag",  # a renamed or deleted tag changes the list
-                make=_after_key(tag_row),
             ),
             children_by_category=grouped(
-                _plain_children(CATEGORY_COLUMNS, Category.parent_id, Category.name, Category.id),
+                Plain(plain.CHILDREN_BY_CATEGORY, category_row),
                 "category",
                 "category",  # a renamed child changes its parent's list
-                make=category_row,
                 key_index=1,  # CategoryRow.parent_id
             ),
             quantity_by_variant=DataLoader(_quantities(session, lock)),
@@ -411,26 +388,14 @@ class Loaders:
                 "shipping_zone",
             ),
             products_by_promotion=grouped(
-                lambda ids: (
-                    select(promotion_products.c.promotion_id, *PRODUCT_COLUMNS)
-                    .join(Product, Product.id == promotion_products.c.product_id)
-                    .where(promotion_products.c.promotion_id.in_(ids))
-                    .order_by(promotion_products.c.promotion_id, Product.name, Product.id)
-                ),
+                Plain(plain.PRODUCTS_BY_PROMOTION, _after_key(product_row)),
                 "promotion",
                 "product",
-                make=_after_key(product_row),
             ),
             categories_by_promotion=grouped(
-                lambda ids: (
-                    select(promotion_categories.c.promotion_id, *CATEGORY_COLUMNS)
-                    .join(Category, Category.id == promotion_categories.c.category_id)
-                    .where(promotion_categories.c.promotion_id.in_(ids))
-                    .order_by(promotion_categories.c.promotion_id, Category.name, Category.id)
-                ),
+                Plain(plain.CATEGORIES_BY_PROMOTION, _after_key(category_row)),
                 "promotion",
                 "category",
-                make=_after_key(category_row),
             ),
             order=by_id(Order, "order"),
             lines_by_order=grouped(_children(OrderLine, OrderLine.order_id, OrderLine.id), "order"),

@@ -2,7 +2,9 @@
 
 No HTTP server, no load generator: httpx's ASGITransport calls the app directly, one
 request at a time, so the numbers are the cost of one request in this process (parsing,
-validation, execution, SQL round trips, serialisation). Public cache off.
+validation, execution, SQL round trips, serialisation). Public cache off. `cpu` is this
+process's CPU time per request (median of the rounds): PostgreSQL's share and other
+processes on the machine do not count in it, so it is the steadier number on a busy box.
 
     python -m bench.read_path --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench
     python -m bench.read_path --database-url ... --profile          # cProfile top 20
@@ -69,8 +71,10 @@ async def run(args: argparse.Namespace) -> dict[str, bytes]:
                 profiler = cProfile.Profile() if args.profile else None
                 samples: list[float] = []
                 round_medians: list[float] = []
+                cpu: list[float] = []  # this process's CPU per request: less noisy than wall
                 for _ in range(args.rounds):
                     round_samples = []
+                    cpu_start = time.process_time()
                     for number in range(args.requests):
                         start = time.perf_counter()
                         if profiler is not None:
@@ -79,18 +83,19 @@ async def run(args: argparse.Namespace) -> dict[str, bytes]:
                         if profiler is not None:
                             profiler.disable()
                         round_samples.append((time.perf_counter() - start) * 1000)
+                    cpu.append((time.process_time() - cpu_start) * 1000 / args.requests)
                     samples += round_samples
                     round_medians.append(statistics.median(round_samples))
                 samples.sort()
                 p90 = samples[int(len(samples) * 0.9) - 1]
                 print(
                     f"{scenario.name:13} median {statistics.median(samples):6.2f} ms  "
-                    f"p90 {p90:6.2f} ms  round medians "
+                    f"p90 {p90:6.2f} ms  cpu {statistics.median(cpu):6.2f} ms  round medians "
                     + " ".join(f"{value:.2f}" for value in round_medians)
                 )
                 if profiler is not None:
                     stats = pstats.Stats(profiler)
-                    stats.sort_stats("cumulative").print_stats(args.top)
+                    stats.sort_stats(args.sort).print_stats(args.top)
     return {}
 
 
@@ -102,6 +107,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="Requests per round.")
     parser.add_argument("--profile", action="store_true", help="cProfile, top by cumulative.")
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--sort", default="cumulative", help="pstats order, e.g. tottime.")
     parser.add_argument("--only", help="Comma-separated scenario names.")
     parser.add_argument("--save", help="Write answers to this folder instead of timing.")
     parser.add_argument("--save-count", type=int, default=24)

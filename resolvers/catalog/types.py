@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry import relay
 from strawberry.scalars import JSON
 
@@ -344,3 +345,29 @@ async def prefetch_relations(info: Info, products: list[Product], fields: set[st
         loaded["tags"] = [[Tag.from_row(row) for row in rows] for rows in tags]
     for index, product in enumerate(products):
         product.prefetched = {name: values[index] for name, values in loaded.items()}
+
+
+def answer_prefetched_directly(schema: GraphQLSchema) -> None:
+    """Product's prefetched relations without Strawberry's resolver machinery.
+
+    A resolver field costs an Info object, argument parsing and the field-extension chain
+    per call, even when it hands back a value already loaded. For a prefetched value the
+    GraphQL field's resolve function now returns it first; otherwise (not prefetched: a
+    product page, a variant's product) Strawberry's resolver runs as before. Schema
+    extensions still wrap this function (graphql-core applies middleware around it).
+    """
+    product = schema.type_map["Product"]
+    assert isinstance(product, GraphQLObjectType)
+    for name in PREFETCHABLE:
+        field = product.fields[name]
+        field.resolve = _prefetched_first(name, field.resolve)
+
+
+def _prefetched_first(name: str, resolve: Any) -> Callable[..., Any]:
+    def resolve_prefetched(source: Any, info: Any, **kwargs: Any) -> Any:
+        prefetched = getattr(source, "prefetched", None)
+        if prefetched is not None and name in prefetched:
+            return prefetched[name]
+        return resolve(source, info, **kwargs)
+
+    return resolve_prefetched

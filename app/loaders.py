@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -17,6 +17,19 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.services.catalog import rows as plain
+from app.services.catalog.rows import (
+    CategoryRow,
+    ImageRow,
+    ProductRow,
+    TagRow,
+    VariantRow,
+    category_row,
+    image_row,
+    product_row,
+    tag_row,
+    variant_row,
+)
 from app.services.public_changes import LISTING, note_public_read, reading
 from models.accounts import User
 from models.addresses import Address
@@ -24,14 +37,12 @@ from models.carts import StockReservation
 from models.catalog import (
     Category,
     Product,
-    ProductImage,
     Review,
     Stock,
     Tag,
     Variant,
     Warehouse,
     WishlistItem,
-    product_tags,
 )
 from models.fulfilment import (
     RETURN_HOLDING_STATUSES,
@@ -48,19 +59,40 @@ from models.orders import (
     OrderNote,
 )
 from models.payments import Invoice, Payment, PaymentTransaction, Refund
-from models.promotions import Promotion, promotion_categories, promotion_products
+from models.promotions import Promotion
 from models.shipping import ShippingMethod, ShippingZone, ShippingZoneArea
 from models.taxes import TaxRate
 
 T = TypeVar("T")
 Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
+Make = Callable[[Sequence[Any]], Any]
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Read plain rows (app/services/catalog/rows.py) instead of entities: `statement`
+    takes the list of keys as `keys`, `make` builds a row of each result row."""
+
+    statement: Select[Any]
+    make: Make
+
+
+async def _select_rows(
+    session: AsyncSession, model: Any, plain: Plain | None, column: Any, keys: list[Any]
+) -> Any:
+    if plain is None:
+        return (await session.scalars(select(model).where(column.in_(keys)))).all()
+    make = plain.make
+    return [make(values) for values in await session.execute(plain.statement, {"keys": keys})]
 
 
 def _tags(kind: str, keys: list[int]) -> list[str]:
     return [f"{kind}:{key}" for key in keys]
 
 
-def _rows_by_id(session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str) -> Batch:
+def _rows_by_id(
+    session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str, plain: Plain | None = None
+) -> Batch:
     """Batch function: rows of `model` in key order, None for misses."""
 
     async def load(ids: list[int]) -> list[Any]:
@@ -68,20 +100,22 @@ def _rows_by_id(session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str
         # sibling fields dispatch concurrently: the lock serialises them.
         async with lock:
             with reading(session, *_tags(kind, ids)):
-                rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+                rows = await _select_rows(session, model, plain, model.id, ids)
         found = {row.id: row for row in rows}
         return [found.get(key) for key in ids]
 
     return load
 
 
-def _rows_by_slug(session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str) -> Batch:
+def _rows_by_slug(
+    session: AsyncSession, lock: asyncio.Lock, model: Any, kind: str, plain: Plain | None = None
+) -> Batch:
     """Batch function: rows of `model` by slug, None for misses."""
 
     async def load(slugs: list[str]) -> list[Any]:
         async with lock:
             with reading(session):
-                rows = (await session.scalars(select(model).where(model.slug.in_(slugs)))).all()
+                rows = await _select_rows(session, model, plain, model.slug, slugs)
         found = {row.slug: row for row in rows}
         note_public_read(session, *_tags(kind, [row.id for row in rows]))
         if len(found) < len(slugs):  # a new row, or a renamed one, can take a missing slug
@@ -94,25 +128,34 @@ def _rows_by_slug(session: AsyncSession, lock: asyncio.Lock, model: Any, kind: s
 def _grouped(
     session: AsyncSession,
     lock: asyncio.Lock,
-    statement: Callable[[list[int]], Select[Any, Any]],
+    statement: Callable[[list[int]], Select[Any, Any]] | Plain,
     kind: str,
     value_kind: str | None = None,
+    key_index: int = 0,
 ) -> Batch:
-    """Batch function: for each key, the list of (key, value) rows the statement yields.
+    """Batch function: for each key, the list of (key, value) rows the statement yields,
+    or with a `Plain` statement, of `make(row)` for the rows whose column `key_index` is
+    the key.
 
     Reads are tagged `kind:<key>`, and `value_kind:<value id>` for each value when the
     values are rows of their own that change apart from the key (a product's tags).
     """
 
     async def load(keys: list[int]) -> list[Any]:
+        pairs: Sequence[Any]
         async with lock:
             with reading(session, *_tags(kind, keys)):
-                rows = (await session.execute(statement(keys))).all()
+                if isinstance(statement, Plain):
+                    make = statement.make
+                    result = await session.execute(statement.statement, {"keys": keys})
+                    pairs = [(row[key_index], make(row)) for row in result]
+                else:
+                    pairs = (await session.execute(statement(keys))).all()
         groups: dict[int, list[Any]] = defaultdict(list)
-        for key, value in rows:
+        for key, value in pairs:
             groups[key].append(value)
         if value_kind is not None:
-            note_public_read(session, *_tags(value_kind, [value.id for _, value in rows]))
+            note_public_read(session, *_tags(value_kind, [value.id for _, value in pairs]))
         return [groups.get(key, []) for key in keys]
 
     return load
@@ -122,6 +165,11 @@ def _children(model: Any, key: Any, *order_by: Any) -> Callable[[list[int]], Sel
     """Statement for `_grouped`: the `model` rows whose `key` column is among the keys,
     as (key, row), in `order_by` order within a key."""
     return lambda ids: select(key, model).where(key.in_(ids)).order_by(key, *order_by)
+
+
+def _after_key(make: Make) -> Make:
+    """`make` for rows whose first column is the grouping key and not the row's own."""
+    return lambda values: make(values[1:])
 
 
 def _quantities(session: AsyncSession, lock: asyncio.Lock) -> Batch:
@@ -219,20 +267,20 @@ class Loaders:
     user: DataLoader[int, User | None]
     address: DataLoader[int, Address | None]
     addresses_by_user: DataLoader[int, list[Address]]
-    product: DataLoader[int, Product | None]
-    product_by_slug: DataLoader[str, Product | None]
-    variant: DataLoader[int, Variant | None]
-    category: DataLoader[int, Category | None]
-    category_by_slug: DataLoader[str, Category | None]
-    tag: DataLoader[int, Tag | None]
+    product: DataLoader[int, ProductRow | None]
+    product_by_slug: DataLoader[str, ProductRow | None]
+    variant: DataLoader[int, VariantRow | None]
+    category: DataLoader[int, CategoryRow | None]
+    category_by_slug: DataLoader[str, CategoryRow | None]
+    tag: DataLoader[int, TagRow | None]
     review: DataLoader[int, Review | None]
     wishlist_item: DataLoader[int, WishlistItem | None]
     warehouse: DataLoader[int, Warehouse | None]
     stocks_by_variant: DataLoader[int, list[Stock]]
-    variants_by_product: DataLoader[int, list[Variant]]
-    images_by_product: DataLoader[int, list[ProductImage]]
-    tags_by_product: DataLoader[int, list[Tag]]
-    children_by_category: DataLoader[int, list[Category]]
+    variants_by_product: DataLoader[int, list[VariantRow]]
+    images_by_product: DataLoader[int, list[ImageRow]]
+    tags_by_product: DataLoader[int, list[TagRow]]
+    children_by_category: DataLoader[int, list[CategoryRow]]
     quantity_by_variant: DataLoader[int, int]
     # Checkout rules (staff).
     shipping_zone: DataLoader[int, ShippingZone | None]
@@ -241,8 +289,8 @@ class Loaders:
     promotion: DataLoader[int, Promotion | None]
     areas_by_zone: DataLoader[int, list[ShippingZoneArea]]
     methods_by_zone: DataLoader[int, list[ShippingMethod]]
-    products_by_promotion: DataLoader[int, list[Product]]
-    categories_by_promotion: DataLoader[int, list[Category]]
+    products_by_promotion: DataLoader[int, list[ProductRow]]
+    categories_by_promotion: DataLoader[int, list[CategoryRow]]
     order: DataLoader[int, Order | None]
     lines_by_order: DataLoader[int, list[OrderLine]]
     events_by_order: DataLoader[int, list[OrderEvent]]
@@ -264,18 +312,19 @@ class Loaders:
 
     @classmethod
     def for_session(cls, session: AsyncSession, lock: asyncio.Lock) -> Loaders:
-        def by_id(model: Any, kind: str) -> DataLoader[int, Any]:
-            return DataLoader(_rows_by_id(session, lock, model, kind))
+        def by_id(model: Any, kind: str, plain: Plain | None = None) -> DataLoader[int, Any]:
+            return DataLoader(_rows_by_id(session, lock, model, kind, plain))
 
-        def by_slug(model: Any, kind: str) -> DataLoader[str, Any]:
-            return DataLoader(_rows_by_slug(session, lock, model, kind))
+        def by_slug(model: Any, kind: str, plain: Plain | None = None) -> DataLoader[str, Any]:
+            return DataLoader(_rows_by_slug(session, lock, model, kind, plain))
 
         def grouped(
-            statement: Callable[[list[int]], Select[Any, Any]],
+            statement: Callable[[list[int]], Select[Any, Any]] | Plain,
             kind: str,
             value_kind: str | None = None,
+            key_index: int = 0,
         ) -> DataLoader[int, Any]:
-            return DataLoader(_grouped(session, lock, statement, kind, value_kind))
+            return DataLoader(_grouped(session, lock, statement, kind, value_kind, key_index))
 
         return cls(
             user=by_id(User, "user"),
@@ -284,12 +333,14 @@ class Loaders:
                 _children(Address, Address.user_id, Address.created_at, Address.id),
                 "user",
             ),
-            product=by_id(Product, "product"),
-            product_by_slug=by_slug(Product, "product"),
-            variant=by_id(Variant, "variant"),
-            category=by_id(Category, "category"),
-            category_by_slug=by_slug(Category, "category"),
-            tag=by_id(Tag, "tag"),
+            product=by_id(Product, "product", Plain(plain.PRODUCTS_BY_ID, product_row)),
+            product_by_slug=by_slug(Product, "product", Plain(plain.PRODUCTS_BY_SLUG, product_row)),
+            variant=by_id(Variant, "variant", Plain(plain.VARIANTS_BY_ID, variant_row)),
+            category=by_id(Category, "category", Plain(plain.CATEGORIES_BY_ID, category_row)),
+            category_by_slug=by_slug(
+                Category, "category", Plain(plain.CATEGORIES_BY_SLUG, category_row)
+            ),
+            tag=by_id(Tag, "tag", Plain(plain.TAGS_BY_ID, tag_row)),
             review=by_id(Review, "review"),
             wishlist_item=by_id(WishlistItem, "wishlist_item"),
             warehouse=by_id(Warehouse, "warehouse"),
@@ -298,29 +349,25 @@ class Loaders:
                 "variant",
             ),
             variants_by_product=grouped(
-                _children(Variant, Variant.product_id, Variant.id),
+                Plain(plain.VARIANTS_BY_PRODUCT, variant_row),
                 "product",
+                key_index=1,  # VariantRow.product_id
             ),
             images_by_product=grouped(
-                _children(
-                    ProductImage, ProductImage.product_id, ProductImage.sort_order, ProductImage.id
-                ),
+                Plain(plain.IMAGES_BY_PRODUCT, image_row),
                 "product",
+                key_index=1,  # ImageRow.product_id
             ),
             tags_by_product=grouped(
-                lambda ids: (
-                    select(product_tags.c.product_id, Tag)
-                    .join(Tag, Tag.id == product_tags.c.tag_id)
-                    .where(product_tags.c.product_id.in_(ids))
-                    .order_by(product_tags.c.product_id, Tag.name)
-                ),
+                Plain(plain.TAGS_BY_PRODUCT, _after_key(tag_row)),
                 "product",
                 "tag",  # a renamed or deleted tag changes the list
             ),
             children_by_category=grouped(
-                _children(Category, Category.parent_id, Category.name, Category.id),
+                Plain(plain.CHILDREN_BY_CATEGORY, category_row),
                 "category",
                 "category",  # a renamed child changes its parent's list
+                key_index=1,  # CategoryRow.parent_id
             ),
             quantity_by_variant=DataLoader(_quantities(session, lock)),
             shipping_zone=by_id(ShippingZone, "shipping_zone"),
@@ -341,22 +388,12 @@ class Loaders:
                 "shipping_zone",
             ),
             products_by_promotion=grouped(
-                lambda ids: (
-                    select(promotion_products.c.promotion_id, Product)
-                    .join(Product, Product.id == promotion_products.c.product_id)
-                    .where(promotion_products.c.promotion_id.in_(ids))
-                    .order_by(promotion_products.c.promotion_id, Product.name, Product.id)
-                ),
+                Plain(plain.PRODUCTS_BY_PROMOTION, _after_key(product_row)),
                 "promotion",
                 "product",
             ),
             categories_by_promotion=grouped(
-                lambda ids: (
-                    select(promotion_categories.c.promotion_id, Category)
-                    .join(Category, Category.id == promotion_categories.c.category_id)
-                    .where(promotion_categories.c.promotion_id.in_(ids))
-                    .order_by(promotion_categories.c.promotion_id, Category.name, Category.id)
-                ),
+                Plain(plain.CATEGORIES_BY_PROMOTION, _after_key(category_row)),
                 "promotion",
                 "category",
             ),

@@ -80,10 +80,35 @@ def actual_cost(
     collect = FieldCollector(schema, fragments)
     root = schema.get_root_type(operation.operation)
     total = 0
+    Selections = list[tuple[SelectionSetNode, GraphQLNamedType | None]]
+    # Per merged selection: (response key, what the field costs, the selections below it).
+    # The same for every object a selection answers (every item of a page), so worked out
+    # once per selection: the walk over the answer then only adds. Keyed by the identity
+    # of the selections list, which the value keeps alive.
+    Plan = list[tuple[str, int, Selections | None]]
+    plans: dict[int, tuple[Selections, Plan]] = {}
+    given = variables or {}
+
+    def plan_of(selections: Selections) -> Plan:
+        known = plans.get(id(selections))
+        if known is not None:
+            return known[1]
+        plan: Plan = []
+        for key, nodes in collect(selections).items():
+            node, parent = nodes[0]
+            definition = getattr(parent, "fields", {}).get(node.name.value)
+            named = get_named_type(definition.type) if definition else None
+            cost = base_cost(schema, parent, node.name.value, named)
+            cost += node_ids_cost(parent, node, given)
+            child: GraphQLNamedType | None = named if is_composite_type(named) else None
+            subsets = [(n.selection_set, child) for n, _ in nodes if n.selection_set is not None]
+            below = subsets if subsets and not node.name.value.startswith("__") else None
+            plan.append((key, cost, below))
+        plans[id(selections)] = (selections, plan)
+        return plan
+
     # (an object of the answer, the selection sets that asked for it)
-    stack: list[tuple[Any, list[tuple[SelectionSetNode, GraphQLNamedType | None]]]] = [
-        (data, [(operation.selection_set, root)])
-    ]
+    stack: list[tuple[Any, Selections]] = [(data, [(operation.selection_set, root)])]
     while stack:
         value, selections = stack.pop()
         if isinstance(value, list):  # items of a list or page: no base of their own
@@ -91,18 +116,12 @@ def actual_cost(
             continue
         if not isinstance(value, dict):
             continue
-        for key, nodes in collect(selections).items():
+        for key, cost, below in plan_of(selections):
             if key not in value:
                 continue
-            node, parent = nodes[0]
-            definition = getattr(parent, "fields", {}).get(node.name.value)
-            named = get_named_type(definition.type) if definition else None
-            total += base_cost(schema, parent, node.name.value, named)
-            total += node_ids_cost(parent, node, variables or {})
-            child: GraphQLNamedType | None = named if is_composite_type(named) else None
-            subsets = [(n.selection_set, child) for n, _ in nodes if n.selection_set is not None]
-            if subsets and not node.name.value.startswith("__"):
-                stack.append((value[key], subsets))
+            total += cost
+            if below is not None:
+                stack.append((value[key], below))
         if total >= COST_CEILING:
             return COST_CEILING
     return total

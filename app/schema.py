@@ -29,6 +29,7 @@ from app.metrics import GraphQLMetrics
 from app.observability import error_tracking_enabled, sentry_extension, tracing_extension
 from app.request_guard import GuardConfig, RequestGuard
 from app.settings import Settings
+from resolvers.catalog.types import answer_prefetched_directly
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -142,11 +143,13 @@ def _extensions(
 def _types_schema() -> CommerceSchema:
     """The type system, converted once per process: Strawberry's relay fields are
     bound to the schema that converts them, so a second conversion would fail."""
-    return CommerceSchema(
+    schema = CommerceSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
     )
+    answer_prefetched_directly(schema._schema)
+    return schema
 
 
 def build_schema(

@@ -8,16 +8,26 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from app.auth.permissions import Perm, has_permission
+from app.services.catalog import rows as plain
 from models import catalog as models
 from resolvers.base import HasPermission, Info, node_keys
 from resolvers.connection import Connection
 from resolvers.money import Money
 
 T = TypeVar("T")
+
+# What a type is built from: a plain read row (queries, loaders) or the entity a mutation
+# wrote; both have the same attribute names.
+ProductSource = plain.ProductRow | models.Product
+VariantSource = plain.VariantRow | models.Variant
+ImageSource = plain.ImageRow | models.ProductImage
+CategorySource = plain.CategoryRow | models.Category
+TagSource = plain.TagRow | models.Tag
 
 if TYPE_CHECKING:
     from resolvers.catalog.inventory_types import VariantStock
@@ -31,7 +41,7 @@ class Image:
     sort_order: int = strawberry.field(description="Position in the gallery, ascending.")
 
     @classmethod
-    def from_row(cls, row: models.ProductImage) -> Image:
+    def from_row(cls, row: ImageSource) -> Image:
         return cls(url=row.url, alt=row.alt, sort_order=row.sort_order)
 
 
@@ -46,7 +56,7 @@ class Tag(relay.Node):
     slug: str = strawberry.field(description="URL-safe unique name.")
 
     @classmethod
-    def from_row(cls, row: models.Tag) -> Tag:
+    def from_row(cls, row: TagSource) -> Tag:
         return cls(id=row.id, name=row.name, slug=row.slug)
 
     @classmethod
@@ -63,10 +73,10 @@ class Category(relay.Node):
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL-safe unique name.")
     description: str = strawberry.field(description="Markdown description.")
-    row: strawberry.Private[models.Category]
+    row: strawberry.Private[CategorySource]
 
     @classmethod
-    def from_row(cls, row: models.Category) -> Category:
+    def from_row(cls, row: CategorySource) -> Category:
         return cls(id=row.id, name=row.name, slug=row.slug, description=row.description, row=row)
 
     @classmethod
@@ -132,10 +142,10 @@ class Variant(relay.Node):
     track_inventory: bool = strawberry.field(
         description="False: always available, stock is not counted."
     )
-    row: strawberry.Private[models.Variant]
+    row: strawberry.Private[VariantSource]
 
     @classmethod
-    def from_row(cls, row: models.Variant) -> Variant:
+    def from_row(cls, row: VariantSource) -> Variant:
         return cls(
             id=row.id,
             sku=row.sku,
@@ -212,10 +222,10 @@ class Product(relay.Node):
     rating_count: int = strawberry.field(description="Number of ratings.")
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
-    row: strawberry.Private[models.Product]
+    row: strawberry.Private[ProductSource]
 
     @classmethod
-    def from_row(cls, row: models.Product) -> Product:
+    def from_row(cls, row: ProductSource) -> Product:
         average = (
             (Decimal(row.rating_sum) / row.rating_count).quantize(Decimal("0.01"))
             if row.rating_count
@@ -335,3 +345,29 @@ async def prefetch_relations(info: Info, products: list[Product], fields: set[st
         loaded["tags"] = [[Tag.from_row(row) for row in rows] for rows in tags]
     for index, product in enumerate(products):
         product.prefetched = {name: values[index] for name, values in loaded.items()}
+
+
+def answer_prefetched_directly(schema: GraphQLSchema) -> None:
+    """Product's prefetched relations without Strawberry's resolver machinery.
+
+    A resolver field costs an Info object, argument parsing and the field-extension chain
+    per call, even when it hands back a value already loaded. For a prefetched value the
+    GraphQL field's resolve function now returns it first; otherwise (not prefetched: a
+    product page, a variant's product) Strawberry's resolver runs as before. Schema
+    extensions still wrap this function (graphql-core applies middleware around it).
+    """
+    product = schema.type_map["Product"]
+    assert isinstance(product, GraphQLObjectType)
+    for name in PREFETCHABLE:
+        field = product.fields[name]
+        field.resolve = _prefetched_first(name, field.resolve)
+
+
+def _prefetched_first(name: str, resolve: Any) -> Callable[..., Any]:
+    def resolve_prefetched(source: Any, info: Any, **kwargs: Any) -> Any:
+        prefetched = getattr(source, "prefetched", None)
+        if prefetched is not None and name in prefetched:
+            return prefetched[name]
+        return resolve(source, info, **kwargs)
+
+    return resolve_prefetched

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ErrorCode, UserError
+from app.services.catalog.rows import PRODUCT_COLUMNS, PRODUCT_WIDTH, ProductRow, product_row
 from app.services.pagination import (
     PageRequest,
     SortKey,
@@ -76,7 +77,7 @@ class ProductFilter:
 
 @dataclass
 class ProductPage:
-    rows: list[Product]
+    rows: list[ProductRow]
     cursors: list[str]
     has_next: bool
     has_previous: bool
@@ -261,7 +262,9 @@ async def _page(
     cursor_values = None
     if page.cursor is not None:
         cursor_values = decode_cursor(page.cursor, tag, keys, field=page.cursor_field)
-    statement: Select[Any] = select(Product, *[key.expression for key in keys]).where(*conditions)
+    statement: Select[Any] = select(*PRODUCT_COLUMNS, *[key.expression for key in keys]).where(
+        *conditions
+    )
     if cursor_values is not None:
         statement = statement.where(after_condition(walk, cursor_values))
     statement = statement.order_by(*order_by(walk)).limit(size + 1)
@@ -272,9 +275,11 @@ async def _page(
     rows = fetched[:size]
     if page.backward:
         rows.reverse()
-    products = [row[0] for row in rows]
+    products = [product_row(row) for row in rows]
     cursors = [
-        encode_cursor(tag, [key.dump(value) for key, value in zip(keys, row[1:], strict=True)])
+        encode_cursor(
+            tag, [key.dump(value) for key, value in zip(keys, row[PRODUCT_WIDTH:], strict=True)]
+        )
         for row in rows
     ]
     # Nothing at all before any cursor is a total of 0 for free (an empty page of

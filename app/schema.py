@@ -24,6 +24,7 @@ import resolvers.notifications
 import resolvers.orders
 import resolvers.payments
 from app.document_cache import CachedParser, DocumentCache
+from app.executor import fast_executor_for
 from app.logs import LogContext
 from app.metrics import GraphQLMetrics
 from app.observability import error_tracking_enabled, sentry_extension, tracing_extension
@@ -161,6 +162,8 @@ def build_schema(
     schema.document_cache = DocumentCache()  # shared by this schema's requests
     schema.extensions = tuple(_extensions(settings, schema.document_cache, tracer_provider))
     schema.hide_suggestions = not settings.introspection_enabled
+    if settings.fast_execution:
+        schema.execution_context_class = fast_executor_for(schema._schema)
     return schema
 
 

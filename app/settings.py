@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     public_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     # Share the public response cache between processes through Redis (needs REDIS_URL).
     public_cache_shared: bool = False
+    # Answer plain leaf fields without graphql-core's per-field machinery (app/executor.py).
+    fast_execution: bool = True
     # Cache-Control max-age of public answers (app/http_caching.py); unset: PUBLIC_CACHE_SECONDS.
     http_cache_max_age_seconds: int | None = Field(default=None, ge=0)
     # Automatic persisted queries (app/persisted_queries.py): Redis when REDIS_URL is set,

@@ -70,7 +70,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
     leaves: dict[str, dict[str, PlainLeaf]] = {}  # set per schema by `fast_executor_for`
 
-    def execute_fields(  # type: ignore[override]
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,

@@ -101,7 +101,8 @@ def render(options: Options, rows: Rows, facts: Any, shares: Rows | None = None)
         f"median of {options.repeat} run(s)",
         f"- public response cache: {'on (server default)' if options.cache else 'off'}"
         + (f", shared through Redis ({options.redis_url})" if options.redis_url else ""),
-        f"- API worker processes: {options.workers}",
+        f"- API worker processes: {options.workers}"
+        + (" (the RSS columns are one worker's)" if options.workers > 1 else ""),
         (
             "- load generator: wrk, one thread, closed loop over the scenario's first 200"
             " requests (bench/wrk.py); errors include wrk's 2 s timeouts"

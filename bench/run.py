@@ -171,12 +171,13 @@ def commerce(*args: str, env: dict[str, str], timeout: float) -> float:
 
 
 def worker_pid(pid: int) -> int:
-    """The uvicorn worker: the server itself with one worker, else its first child."""
+    """A uvicorn worker: the server itself with one worker, else its largest child (the
+    first child of several workers is multiprocessing's small resource tracker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     with contextlib.suppress(OSError):
-        kids = children.read_text().split()
+        kids = [int(kid) for kid in children.read_text().split()]
         if kids:
-            return int(kids[0])
+            return max(kids, key=rss_kib)
     return pid
 
 

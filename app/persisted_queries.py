@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from starlette.types import Scope
 
 from app.graphql_request import GraphQLRequest, HttpProblem
+from app.response_cache import entry_limit
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class MemoryStore:
 
     async def put(self, sha256: str, query: str) -> None:
         size = len(query.encode("utf-8", "surrogatepass"))
-        if size > self.max_bytes // 32:
+        if size > entry_limit(self.max_bytes):
             return
         if sha256 in self._entries:
             self._drop(sha256)

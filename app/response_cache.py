@@ -28,6 +28,12 @@ TAG_BYTES = 128
 Tags = frozenset[str] | None  # None: what the answer read is not known
 
 
+def entry_limit(max_bytes: int) -> int:
+    """The most one entry of a bounded cache may take: a 32nd of it, so no single answer or
+    document (they are not worth the memory) pushes out dozens of others."""
+    return max_bytes // 32
+
+
 @dataclass(frozen=True)
 class CachedAnswer:
     """An answer without its per-client `extensions`, and the cost it was asked at."""
@@ -68,8 +74,7 @@ class ResponseCache:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        # One answer may take at most this share: big answers are not worth the memory.
-        self.max_entry_bytes = max_bytes // 32
+        self.max_entry_bytes = entry_limit(max_bytes)
         self.bytes = 0
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
         # Keys of the entries by tag they read, and the keys whose reads are unknown.

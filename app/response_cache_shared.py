@@ -25,7 +25,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.response_cache import MAX_TAGS, CachedAnswer, ResponseCache, Tags
+from app.response_cache import MAX_TAGS, CachedAnswer, ResponseCache, Tags, entry_limit
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class SharedAnswers:
         self.redis = redis
         self.prefix = f"{prefix}:rc"
         self.ttl_ms = max(1, int(ttl_seconds * 1000))
-        self.max_entry_bytes = max_bytes // 32  # as the in-process cache: no giant answers
+        self.max_entry_bytes = entry_limit(max_bytes)
         self.channel = f"{self.prefix}:changes"
         self._put = redis.register_script(_PUT)
         self._invalidate = redis.register_script(_INVALIDATE)
@@ -78,6 +78,8 @@ class SharedAnswers:
         if value is None:
             return None, generation
         cost, _, body = _as_bytes(value).partition(b"\n")
+        if not cost.isdigit():  # not one of ours (a shared Redis, a half-written key)
+            return None, generation
         return CachedAnswer(body, int(cost)), generation
 
     async def put(self, key: bytes, answer: CachedAnswer, tags: Tags, generation: bytes) -> bool:

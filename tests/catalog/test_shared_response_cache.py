@@ -110,12 +110,15 @@ async def test_an_answer_computed_across_a_change_is_not_stored(
         found, _ = await answers.get(key)
         dropped = await answers.invalidate({"product:2"})
         gone, _ = await answers.get(key)
+        await redis.set(answers._answer_key(key), b"not one of ours")  # a shared Redis
+        foreign, _ = await answers.get(key)
     finally:
         await redis.aclose()
 
     assert missing is None and stale is False and after_stale is None
     assert kept is True and found == CachedAnswer(b'{"data":2}', 3)
     assert dropped == 1 and gone is None
+    assert foreign is None
 
 
 async def test_without_redis_answers_still_come_executed(
